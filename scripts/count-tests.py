@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Reads meson's testlog.json files and prints 'N passed, N failed', counting
+TAP subtests of every test program (a program that crashed or timed out
+counts as one failure on top of its subtests). Exit status 1 when anything
+failed."""
+import json
+import re
+import sys
+
+
+def count(path, totals):
+    with open(path) as f:
+        for line in f:
+            t = json.loads(line)
+            out = t.get("stdout") or ""
+            ok = len(re.findall(r"^ok \d+", out, re.M))
+            nok = len(re.findall(r"^not ok \d+", out, re.M))
+            skip = len(re.findall(r"^ok \d+.*# SKIP", out, re.M))
+            totals["passed"] += ok - skip
+            totals["skipped"] += skip
+            totals["failed"] += nok
+            if t["result"] not in ("OK", "EXPECTEDFAIL", "SKIP") and nok == 0:
+                totals["failed"] += 1
+
+
+totals = {"passed": 0, "failed": 0, "skipped": 0}
+for p in sys.argv[1:]:
+    try:
+        count(p, totals)
+    except OSError as e:
+        print(f"count-tests: {e}", file=sys.stderr)
+        totals["failed"] += 1
+line = f"{totals['passed']} passed, {totals['failed']} failed"
+if totals["skipped"]:
+    line += f", {totals['skipped']} skipped"
+print(line)
+sys.exit(1 if totals["failed"] else 0)
