@@ -1,0 +1,217 @@
+/*
+ * afmp: point-to-point links of the embedded engine.
+ *
+ * A link is a full-duplex wire between two ends, 0 and 1. Each end has a
+ * port (struct mp_port) through which a host or router interface receives
+ * packets and carrier changes; the node transmits with mp_link_send(). Each
+ * direction (named after its sending end) has its own rate, propagation
+ * delay, queue discipline, fault decorators and counters.
+ *
+ * Timing, exact to the nanosecond with integer arithmetic:
+ *   tx(len)  = ceil(len * 8 * 10^9 / rate) ns   (0 when rate is 0: infinite)
+ *   start    = max(time the packet enters the queue, time the wire is free)
+ *   arrival  = start + tx(len) + delay
+ * Rounding up means a packet never arrives earlier than the bits could have,
+ * and back-to-back packets serialise exactly: the next one starts when the
+ * previous one's rounded transmission ends. A link never reorders: after a
+ * delay decrease, a packet arrives no earlier than the one sent before it
+ * (arrival is clamped to the previous arrival). Reordering is a fault.
+ *
+ * Queue occupancy is what waits in the queue discipline: packets accepted
+ * whose transmission has not yet started. The packet on the wire does not
+ * count, as with Linux's pfifo/bfifo and txqueuelen. With an early-decision
+ * discipline (drop-tail, see qdisc.h), a packet's start and arrival are
+ * computed when it is accepted and its arrival is the only engine event it
+ * costs on this hop; nothing is allocated per packet.
+ *
+ * Order of processing on mp_link_send() (fixed, whatever the attach order):
+ *   1. link state: a link that is down drops the packet (MP_LINK_DROP_DOWN);
+ *   2. fault decorators of the direction, by stage (fault.h): loss, then
+ *      corruption, duplication, reordering;
+ *   3. the queue discipline, then the wire.
+ * Faults sit before the queue, as in netem: a lost packet does not occupy
+ * the queue or the wire.
+ *
+ * Run-time changes (mp_link_set_*, or scheduled with mp_link_change_at()):
+ * - rate and delay apply to packets that start transmission after the
+ *   change. Packets already given times keep them: on the early path that is
+ *   every accepted packet (queued ones included), on the late path the
+ *   packet on the wire and those propagating.
+ * - down drops everything queued, on the wire, propagating, and held by
+ *   faults (counted as MP_LINK_DROP_DOWN) and calls both ports' carrier
+ *   callbacks; packets sent while down are dropped the same way. Up calls the
+ *   carrier callbacks again; the wire starts idle.
+ *
+ * Random streams are derived from (seed, "link/<name>/<end>/<fault kind>"),
+ * one per fault per direction, so they depend on the link's name only.
+ *
+ * Trace records (category MP_TRACE_LINK, "node" is the link name), written
+ * only when the constructor was given a writer and the mask has the bit:
+ *   link.drop  {dir, reason, pkt, len}
+ *   link.down  {purged}          link.up {}
+ *   link.rate  {dir, bps}        link.delay {dir, ns}
+ *   link.fault {dir, kind, p32}
+ */
+#ifndef MP_SIM_NET_LINK_H
+#define MP_SIM_NET_LINK_H
+
+#include <glib.h>
+
+#include "model/pkt.h"
+#include "model/types.h"
+#include "sim/engine.h"
+#include "sim/net/qdisc.h"
+
+/* Where a node meets a link. The node fills this in and keeps it alive while
+ * attached. */
+struct mp_port {
+    /* A packet arrives; the callee owns it. */
+    void (*deliver)(struct mp_port *port, struct mp_pkt *pkt, mp_time_t now);
+    /* Carrier change (link up or down). May be NULL. */
+    void (*carrier)(struct mp_port *port, bool up, mp_time_t now);
+    void *owner;
+};
+
+struct mp_link_stats {
+    uint64_t sent_pkts, sent_bytes;           /* offered with mp_link_send() */
+    uint64_t delivered_pkts, delivered_bytes; /* handed to the far port */
+    uint64_t dropped[MP_LINK_DROP__COUNT];    /* by reason */
+    uint64_t corrupted;                       /* damaged and passed on (a bit flipped) */
+    uint64_t duplicated;                      /* extra copies made */
+    uint64_t reordered;                       /* held back by a reordering fault */
+};
+
+/* Receives one finished trace record (JSON object, no newline); the same
+ * shape as mp_env_ops.trace_write, so a world can pass its sink. */
+typedef void (*mp_link_trace_fn)(void *ctx, const char *line, size_t len);
+
+struct mp_link_dir_conf {
+    uint64_t rate_bps;        /* bit/s; 0: infinite */
+    mp_time_t delay;          /* propagation delay, ns */
+    const char *qdisc;        /* NULL: "droptail" */
+    const char *qdisc_params; /* NULL: the discipline's defaults */
+    bool late;                /* use dequeue-time decisions even when the
+                                 discipline can decide early (tests) */
+};
+
+struct mp_link_conf {
+    const char *name;               /* stable; names the random streams and trace node */
+    uint64_t seed;                  /* simulation seed */
+    struct mp_link_dir_conf dir[2]; /* dir[e]: packets sent by end e */
+    mp_link_trace_fn trace_write;   /* NULL: no traces */
+    void *trace_ctx;
+    uint32_t trace_mask; /* enum mp_trace_cat bits; MP_TRACE_LINK enables */
+};
+
+struct mp_fault;
+struct mp_link;
+
+/* One packet accepted by a direction and not yet arrived. */
+struct mp_link_slot {
+    struct mp_pkt *pkt;
+    struct mp_event *ev; /* its arrival */
+    mp_time_t start;     /* when its transmission starts */
+};
+
+/* One direction of a link. Read-only outside link.c and fault.c; use the
+ * accessors below. */
+struct mp_link_dir {
+    struct mp_link *link;
+    int end; /* the sending end */
+    uint64_t rate_bps;
+    mp_time_t delay;
+    struct mp_qdisc *qdisc;
+    bool early;              /* early-decision path (admit) */
+    struct mp_fault *faults; /* first decorator; NULL: none */
+    mp_time_t busy_until;    /* the wire is free from then on */
+    mp_time_t last_arrival;
+    /* Accepted packets not yet arrived, in order, in a ring indexed by
+     * ever-growing sequence numbers: [head, wait) started transmission,
+     * [wait, tail) wait in the queue (early path only; the late path's
+     * queue is inside the qdisc). */
+    struct mp_link_slot *ring;
+    uint64_t mask;
+    uint64_t head, wait, tail;
+    uint64_t wait_bytes;
+    struct mp_event *tx_ev; /* late path: end of the current transmission */
+    struct mp_link_stats st;
+};
+
+/* Creates a link on |eng|. Returns NULL and sets |error| (MP_QDISC_ERROR)
+ * when a direction's queue discipline is unknown or badly configured. The
+ * link starts up, with no ports attached. */
+struct mp_link *mp_link_new(struct mp_engine *eng, const struct mp_link_conf *conf, GError **error);
+/* Frees the link, its queued packets (uncounted), its faults and its pending
+ * events. NULL is fine. Ports are not called. */
+void mp_link_free(struct mp_link *l);
+
+const char *mp_link_name(const struct mp_link *l);
+
+/* Attaches |port| at end |end| (0 or 1), replacing any previous one; NULL
+ * detaches (packets then arriving there are dropped as
+ * MP_LINK_DROP_NOPORT). */
+void mp_link_attach(struct mp_link *l, int end, struct mp_port *port);
+
+/* Transmits |pkt| from end |end| towards the other end at the engine's
+ * current time. The link owns the packet from here (it is delivered or
+ * dropped and freed). */
+void mp_link_send(struct mp_link *l, int end, struct mp_pkt *pkt);
+
+/* Run-time changes, effective at the engine's current time (see the header
+ * comment for what happens to packets already accepted). |end| is the
+ * sending end of the direction, or MP_LINK_BOTH. */
+#define MP_LINK_BOTH (-1)
+void mp_link_set_up(struct mp_link *l, bool up);
+bool mp_link_is_up(const struct mp_link *l);
+void mp_link_set_rate(struct mp_link *l, int end, uint64_t rate_bps);
+void mp_link_set_delay(struct mp_link *l, int end, mp_time_t delay);
+
+/* A change to apply later. */
+enum mp_link_change_kind {
+    MP_LINK_CHANGE_UP,
+    MP_LINK_CHANGE_DOWN,
+    MP_LINK_CHANGE_RATE,       /* value: bit/s */
+    MP_LINK_CHANGE_DELAY,      /* value: ns */
+    MP_LINK_CHANGE_FAULT_PROB, /* value: 32-bit fraction, applied to |fault| */
+};
+
+struct mp_link_change {
+    enum mp_link_change_kind kind;
+    int end; /* RATE, DELAY: sending end or MP_LINK_BOTH */
+    uint64_t value;
+    struct mp_fault *fault; /* FAULT_PROB: a fault attached to this link */
+};
+
+/* Applies |c| (copied) at |when| (clamped to now). Pending changes are
+ * dropped with the link. */
+void mp_link_change_at(struct mp_link *l, mp_time_t when, const struct mp_link_change *c);
+
+/* Wraps direction |end| in fault decorator |f| (see fault.h); the link owns
+ * it from here. Decorators run in stage order; equal stages in attach
+ * order. |f| gets its random stream here. */
+void mp_link_add_fault(struct mp_link *l, int end, struct mp_fault *f);
+
+const struct mp_link_stats *mp_link_stats(const struct mp_link *l, int end);
+/* Packets and bytes waiting in the queue now (not yet transmitting). */
+void mp_link_backlog(struct mp_link *l, int end, uint32_t *pkts, uint64_t *bytes);
+/* Packets accepted by the queue and not yet arrived (queued, on the wire,
+ * propagating). */
+uint64_t mp_link_in_flight(const struct mp_link *l, int end);
+
+/* Transmission time of |len| bytes at |rate_bps| (0: infinite), rounded up
+ * to the nanosecond. */
+mp_time_t mp_link_tx_time(uint32_t len, uint64_t rate_bps);
+
+/* For fault decorators (fault.c). */
+
+struct mp_engine *mp_link_engine(const struct mp_link *l);
+/* Hands |pkt| to the direction's queue discipline (the stage after the
+ * last fault). */
+void mp_link_dir_enqueue(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t now);
+/* Counts, traces and frees a dropped packet. */
+void mp_link_dir_drop(struct mp_link_dir *d, struct mp_pkt *pkt, enum mp_link_drop reason,
+                      mp_time_t now);
+/* Writes a link.fault record when tracing is on. */
+void mp_link_trace_fault(struct mp_link_dir *d, const char *kind, uint32_t p32, mp_time_t now);
+
+#endif
