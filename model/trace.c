@@ -123,7 +123,7 @@ void mp_trace_ip(struct mp_trace_rec *r, const char *key, const struct mp_ip *ip
     mp_trace_str(r, key, text);
 }
 
-void mp_trace_end(struct mp_trace_rec *r, const struct mp_env *env)
+void mp_trace_close(struct mp_trace_rec *r)
 {
     static const char trunc[] = ",\"truncated\":true";
     /* put() always leaves room for these. */
@@ -132,5 +132,10 @@ void mp_trace_end(struct mp_trace_rec *r, const struct mp_env *env)
         r->len += sizeof(trunc) - 1;
     }
     r->buf[r->len++] = '}';
+}
+
+void mp_trace_end(struct mp_trace_rec *r, const struct mp_env *env)
+{
+    mp_trace_close(r);
     env->ops->trace_write(env->ctx, r->buf, r->len);
 }

@@ -36,6 +36,9 @@ void mp_trace_bool(struct mp_trace_rec *r, const char *key, bool v);
 /* |s| is escaped as a JSON string. */
 void mp_trace_str(struct mp_trace_rec *r, const char *key, const char *s);
 void mp_trace_ip(struct mp_trace_rec *r, const char *key, const struct mp_ip *ip);
+/* Closes the object (r->buf, r->len then hold the line), for writers that
+ * are not hosts. */
+void mp_trace_close(struct mp_trace_rec *r);
 /* Closes the object and hands it to env->ops->trace_write. */
 void mp_trace_end(struct mp_trace_rec *r, const struct mp_env *env);
 

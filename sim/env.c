@@ -64,18 +64,22 @@ static void env_output(void *ctx, uint32_t ifindex, struct mp_pkt *pkt)
     se->output(se->owner, ifindex, pkt);
 }
 
-static void env_trace_write(void *ctx, const char *line, size_t len)
+void mp_trace_sink_write(void *arg, const char *line, size_t len)
 {
-    struct mp_sim_env *se = ctx;
-    struct mp_trace_sink *sink = se->sink;
-    if (!sink)
-        return;
+    struct mp_trace_sink *sink = arg;
     sink->records++;
     sink->bytes += len + 1;
     if (sink->f) {
         fwrite(line, 1, len, sink->f);
         fputc('\n', sink->f);
     }
+}
+
+static void env_trace_write(void *ctx, const char *line, size_t len)
+{
+    struct mp_sim_env *se = ctx;
+    if (se->sink)
+        mp_trace_sink_write(se->sink, line, len);
 }
 
 const struct mp_env_ops mp_sim_env_ops = {

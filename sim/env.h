@@ -22,6 +22,10 @@ struct mp_trace_sink {
     uint64_t bytes;
 };
 
+/* Writes one record (a line without its newline) to |sink| (a struct
+ * mp_trace_sink *); the signature of a trace_write op, for world objects. */
+void mp_trace_sink_write(void *sink, const char *line, size_t len);
+
 typedef void (*mp_sim_output_fn)(void *owner, uint32_t ifindex, struct mp_pkt *pkt);
 
 struct mp_sim_env {

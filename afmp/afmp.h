@@ -1,0 +1,74 @@
+/*
+ * afmp: the socket API that programs running inside the simulation use.
+ *
+ * The calls are the POSIX ones with an afmp_ prefix and the same
+ * semantics: they take Linux's struct sockaddr_in / sockaddr_in6, return -1
+ * and set errno as Linux does, and block by parking the calling process
+ * (a fiber) until the event that satisfies them. Time is virtual:
+ * afmp_sleep() and afmp_clock_gettime() see the simulation clock.
+ * afmp/compat.h maps the standard names onto these, so an unmodified source
+ * file builds for the simulator.
+ *
+ * Every call must come from a simulated process (sim/proc); outside one
+ * they fail with EPERM. File descriptors are per process, from 3 up.
+ *
+ * Supported now: SOCK_DGRAM sockets for UDP (AF_INET, AF_INET6) and ping
+ * sockets (SOCK_DGRAM with IPPROTO_ICMP / IPPROTO_ICMPV6, as Linux's).
+ */
+#ifndef AFMP_H
+#define AFMP_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct mp_host;
+
+int afmp_socket(int domain, int type, int protocol);
+int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t afmp_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                    socklen_t tolen);
+ssize_t afmp_send(int fd, const void *buf, size_t len, int flags);
+ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                      socklen_t *fromlen);
+ssize_t afmp_recv(int fd, void *buf, size_t len, int flags);
+int afmp_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+/* SOL_SOCKET: SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR (get), SO_TYPE
+ * (get), SO_DOMAIN (get). */
+int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+/* F_GETFL / F_SETFL with O_NONBLOCK. */
+int afmp_fcntl(int fd, int cmd, int arg);
+int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+int afmp_close(int fd);
+
+/* Virtual time. CLOCK_REALTIME starts at the Unix epoch when the
+ * simulation starts; CLOCK_MONOTONIC likewise. */
+int afmp_clock_gettime(clockid_t clk, struct timespec *ts);
+unsigned int afmp_sleep(unsigned int seconds);
+int afmp_usleep(useconds_t us);
+int afmp_nanosleep(const struct timespec *req, struct timespec *rem);
+/* Nanoseconds of simulated time. */
+uint64_t afmp_now_ns(void);
+/* Ends the calling process (alone) with |status|. */
+_Noreturn void afmp_exit(int status);
+
+/* The host the calling process runs on, or NULL outside a process. */
+struct mp_host *afmp_host(void);
+/* The host's name (like gethostname). */
+int afmp_gethostname(char *name, size_t len);
+
+/* Records a named result of the calling process (a counter or a figure an
+ * application measured), reported per application in results.json and
+ * usable in [expect]. Setting the same key again replaces the value. */
+void afmp_result(const char *key, int64_t value);
+/* Writes a line to the process's log (stdout of the simulated process),
+ * kept in the run's output folder; printf-like. */
+void afmp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,704 @@
+/*
+ * afmp: the socket layer (see afmp.h): file descriptors per process,
+ * sockaddr conversion, blocking by parking the calling process, poll.
+ */
+#include "afmp/afmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "afmp/stack.h"
+#include "model/net/icmp.h"
+#include "model/net/udp.h"
+#include "sim/proc/proc.h"
+
+enum kind { K_UDP, K_PING };
+
+struct poller {
+    struct mp_waitq wq;
+};
+
+struct file {
+    enum kind kind;
+    int domain, type, protocol;
+    union {
+        struct mp_udp_sock *udp;
+        struct mp_ping_sock *ping;
+    };
+    struct mp_waitq wq;
+    GPtrArray *pollers; /* struct poller *, processes in afmp_poll on us */
+    bool nonblock;
+    mp_time_t rcvtimeo, sndtimeo; /* 0: none */
+    int refs;
+};
+
+struct pstate {
+    uint32_t pid;
+    GPtrArray *fds; /* struct file *, index = fd; NULL: free */
+    GArray *results; /* struct afmp_result */
+    GString *log;
+};
+
+struct afmp_stack {
+    struct mp_host *h;
+    GPtrArray *procs; /* struct pstate *, by pid order of first use */
+};
+
+void afmp_stack_attach(struct mp_host *h)
+{
+    struct afmp_stack *st = g_new0(struct afmp_stack, 1);
+    st->h = h;
+    st->procs = g_ptr_array_new();
+    h->sock = st;
+}
+
+static void file_free(struct file *f)
+{
+    if (f->kind == K_UDP)
+        mp_udp_sock_free(f->udp);
+    else
+        mp_ping_sock_free(f->ping);
+    /* Processes blocked on a closed file (another process's, shared) wake
+     * and find it gone. */
+    mp_waitq_wake_all(&f->wq);
+    g_ptr_array_free(f->pollers, TRUE);
+    g_free(f);
+}
+
+static void pstate_close_all(struct pstate *ps)
+{
+    for (guint i = 0; i < ps->fds->len; i++) {
+        struct file *f = g_ptr_array_index(ps->fds, i);
+        if (f && --f->refs == 0)
+            file_free(f);
+        g_ptr_array_index(ps->fds, i) = NULL;
+    }
+}
+
+void afmp_stack_detach(struct mp_host *h)
+{
+    struct afmp_stack *st = h->sock;
+    if (!st)
+        return;
+    for (guint i = 0; i < st->procs->len; i++) {
+        struct pstate *ps = g_ptr_array_index(st->procs, i);
+        pstate_close_all(ps);
+        g_ptr_array_free(ps->fds, TRUE);
+        for (guint j = 0; j < ps->results->len; j++)
+            g_free(g_array_index(ps->results, struct afmp_result, j).key);
+        g_array_free(ps->results, TRUE);
+        g_string_free(ps->log, TRUE);
+        g_free(ps);
+    }
+    g_ptr_array_free(st->procs, TRUE);
+    g_free(st);
+    h->sock = NULL;
+}
+
+static struct pstate *pstate_of(struct afmp_stack *st, uint32_t pid, bool create)
+{
+    for (guint i = 0; i < st->procs->len; i++) {
+        struct pstate *ps = g_ptr_array_index(st->procs, i);
+        if (ps->pid == pid)
+            return ps;
+    }
+    if (!create)
+        return NULL;
+    struct pstate *ps = g_new0(struct pstate, 1);
+    ps->pid = pid;
+    ps->fds = g_ptr_array_new();
+    ps->results = g_array_new(FALSE, FALSE, sizeof(struct afmp_result));
+    ps->log = g_string_new(NULL);
+    /* 0, 1, 2 are the standard streams. */
+    for (int i = 0; i < 3; i++)
+        g_ptr_array_add(ps->fds, NULL);
+    g_ptr_array_add(st->procs, ps);
+    return ps;
+}
+
+void afmp_stack_proc_exit(struct mp_proc *p, void *arg)
+{
+    struct mp_host *h = mp_proc_host(p);
+    struct afmp_stack *st = h ? h->sock : NULL;
+    if (!st)
+        return;
+    struct pstate *ps = pstate_of(st, mp_proc_pid(p), false);
+    if (ps)
+        pstate_close_all(ps);
+}
+
+const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid)
+{
+    struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
+    return ps && ps->results->len ? ps->results : NULL;
+}
+
+const char *afmp_stack_log(struct mp_host *h, uint32_t pid)
+{
+    struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
+    return ps && ps->log->len ? ps->log->str : NULL;
+}
+
+/* ---- the calling process ---- */
+
+struct ctx {
+    struct mp_proc *p;
+    struct mp_host *h;
+    struct afmp_stack *st;
+    struct pstate *ps;
+};
+
+static bool current(struct ctx *c)
+{
+    c->p = mp_proc_current();
+    c->h = c->p ? mp_proc_host(c->p) : NULL;
+    c->st = c->h ? c->h->sock : NULL;
+    if (!c->st) {
+        errno = EPERM;
+        return false;
+    }
+    c->ps = pstate_of(c->st, mp_proc_pid(c->p), true);
+    return true;
+}
+
+static struct file *file_of(struct ctx *c, int fd)
+{
+    if (fd < 0 || (guint)fd >= c->ps->fds->len || !g_ptr_array_index(c->ps->fds, fd)) {
+        errno = EBADF;
+        return NULL;
+    }
+    return g_ptr_array_index(c->ps->fds, fd);
+}
+
+static int fail(int negerr)
+{
+    errno = -negerr;
+    return -1;
+}
+
+static void file_wake(void *arg)
+{
+    struct file *f = arg;
+    mp_waitq_wake_all(&f->wq);
+    for (guint i = 0; i < f->pollers->len; i++)
+        mp_waitq_wake_all(&((struct poller *)g_ptr_array_index(f->pollers, i))->wq);
+}
+
+int afmp_socket(int domain, int type, int protocol)
+{
+    struct ctx c;
+    if (!current(&c))
+        return -1;
+    int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (domain != AF_INET && domain != AF_INET6)
+        return fail(-EAFNOSUPPORT);
+    uint8_t v = domain == AF_INET ? 4 : 6;
+    struct file *f = g_new0(struct file, 1);
+    f->domain = domain;
+    f->type = type;
+    f->pollers = g_ptr_array_new();
+    f->nonblock = (flags & SOCK_NONBLOCK) != 0;
+    f->refs = 1;
+    if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
+        f->kind = K_UDP;
+        f->protocol = IPPROTO_UDP;
+        f->udp = mp_udp_sock_new(c.h, v, file_wake, f);
+    } else if (type == SOCK_DGRAM &&
+               ((v == 4 && protocol == IPPROTO_ICMP) || (v == 6 && protocol == IPPROTO_ICMPV6))) {
+        f->kind = K_PING;
+        f->protocol = protocol;
+        f->ping = mp_ping_sock_new(c.h, v, file_wake, f);
+    } else {
+        g_ptr_array_free(f->pollers, TRUE);
+        g_free(f);
+        /* Linux: an unknown type is EINVAL, a known type with a protocol it
+         * does not carry is EPROTONOSUPPORT. */
+        return fail(type == SOCK_DGRAM || type == SOCK_STREAM || type == SOCK_RAW ? -EPROTONOSUPPORT
+                                                                               : -EINVAL);
+    }
+    for (guint i = 3; i < c.ps->fds->len; i++) {
+        if (!g_ptr_array_index(c.ps->fds, i)) {
+            g_ptr_array_index(c.ps->fds, i) = f;
+            return (int)i;
+        }
+    }
+    g_ptr_array_add(c.ps->fds, f);
+    return (int)c.ps->fds->len - 1;
+}
+
+/* sockaddr <-> endpoint, checking the length and family like Linux. */
+static int from_sockaddr(const struct file *f, const struct sockaddr *sa, socklen_t len,
+                         struct mp_endpoint *ep, bool allow_unspec)
+{
+    memset(ep, 0, sizeof(*ep));
+    if (!sa || len < sizeof(sa_family_t))
+        return -EINVAL;
+    if (sa->sa_family == AF_UNSPEC && allow_unspec)
+        return 0;
+    if (f->domain == AF_INET) {
+        if (sa->sa_family != AF_INET)
+            return -EAFNOSUPPORT;
+        if (len < sizeof(struct sockaddr_in))
+            return -EINVAL;
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        ep->ip.v = 4;
+        memcpy(ep->ip.b, &in->sin_addr, 4);
+        ep->port = ntohs(in->sin_port);
+        return 0;
+    }
+    if (sa->sa_family != AF_INET6)
+        return -EAFNOSUPPORT;
+    if (len < sizeof(struct sockaddr_in6))
+        return -EINVAL;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    ep->ip.v = 6;
+    memcpy(ep->ip.b, &in6->sin6_addr, 16);
+    ep->port = ntohs(in6->sin6_port);
+    return 0;
+}
+
+static void to_sockaddr(const struct mp_endpoint *ep, struct sockaddr *sa, socklen_t *len)
+{
+    struct sockaddr_storage ss;
+    socklen_t n;
+    memset(&ss, 0, sizeof(ss));
+    if (ep->ip.v == 6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(ep->port);
+        memcpy(&in6->sin6_addr, ep->ip.b, 16);
+        n = sizeof(*in6);
+    } else {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(ep->port);
+        memcpy(&in->sin_addr, ep->ip.b, 4);
+        n = sizeof(*in);
+    }
+    /* Linux truncates to the caller's buffer and reports the full size. */
+    if (sa && len)
+        memcpy(sa, &ss, MIN(*len, n));
+    if (len)
+        *len = n;
+}
+
+int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct ctx c;
+    struct file *f;
+    struct mp_endpoint ep;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    int rc = from_sockaddr(f, addr, len, &ep, false);
+    if (rc < 0)
+        return fail(rc);
+    rc = f->kind == K_UDP ? mp_udp_bind(f->udp, &ep) : mp_ping_bind(f->ping, &ep);
+    return rc < 0 ? fail(rc) : 0;
+}
+
+int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct ctx c;
+    struct file *f;
+    struct mp_endpoint ep;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (f->kind != K_UDP)
+        return fail(-EOPNOTSUPP);
+    int rc = from_sockaddr(f, addr, len, &ep, true);
+    if (rc < 0)
+        return fail(rc);
+    rc = mp_udp_connect(f->udp, &ep);
+    return rc < 0 ? fail(rc) : 0;
+}
+
+ssize_t afmp_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+                    socklen_t tolen)
+{
+    struct ctx c;
+    struct file *f;
+    struct mp_endpoint ep;
+    long rc;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (to) {
+        rc = from_sockaddr(f, to, tolen, &ep, false);
+        if (rc < 0)
+            return fail((int)rc);
+    }
+    /* Datagrams never wait for buffer space here: the interface queue
+     * drops, as a full qdisc would. */
+    if (f->kind == K_UDP)
+        rc = mp_udp_sendto(f->udp, buf, len, to ? &ep : NULL);
+    else
+        rc = mp_ping_sendto(f->ping, buf, len, to ? &ep : NULL);
+    return rc < 0 ? fail((int)rc) : rc;
+}
+
+ssize_t afmp_send(int fd, const void *buf, size_t len, int flags)
+{
+    return afmp_sendto(fd, buf, len, flags, NULL, 0);
+}
+
+static bool readable(const struct file *f)
+{
+    return f->kind == K_UDP ? mp_udp_readable(f->udp) : mp_ping_readable(f->ping);
+}
+
+ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                      socklen_t *fromlen)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    mp_time_t deadline = f->rcvtimeo ? mp_proc_now() + f->rcvtimeo : MP_TIME_NEVER;
+    for (;;) {
+        struct mp_endpoint ep;
+        bool trunc = false;
+        long rc;
+        if (f->kind == K_UDP)
+            rc = mp_udp_recvfrom(f->udp, buf, len, &ep, &trunc);
+        else
+            rc = mp_ping_recvfrom(f->ping, buf, len, &ep);
+        if (rc != -EAGAIN) {
+            if (rc < 0)
+                return fail((int)rc);
+            if (from || fromlen)
+                to_sockaddr(&ep, from, fromlen);
+            /* Without MSG_TRUNC, the bytes copied. */
+            return (flags & MSG_TRUNC) ? rc : (ssize_t)MIN((size_t)rc, len);
+        }
+        if (f->nonblock || (flags & MSG_DONTWAIT))
+            return fail(-EAGAIN);
+        f->refs++;
+        int w = mp_proc_wait(&f->wq, deadline);
+        bool closed = --f->refs == 0;
+        if (closed) {
+            file_free(f);
+            return fail(-EBADF);
+        }
+        if (w == -ETIMEDOUT)
+            return fail(-EAGAIN); /* Linux: SO_RCVTIMEO expiry is EAGAIN */
+    }
+}
+
+ssize_t afmp_recv(int fd, void *buf, size_t len, int flags)
+{
+    return afmp_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+int afmp_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct ctx c;
+    struct file *f;
+    struct mp_endpoint ep;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (!len)
+        return fail(-EFAULT);
+    if (f->kind == K_UDP)
+        mp_udp_local(f->udp, &ep);
+    else
+        mp_ping_local(f->ping, &ep);
+    to_sockaddr(&ep, addr, len);
+    return 0;
+}
+
+int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct ctx c;
+    struct file *f;
+    struct mp_endpoint ep;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (!len)
+        return fail(-EFAULT);
+    if (f->kind != K_UDP || mp_udp_peer(f->udp, &ep) < 0)
+        return fail(-ENOTCONN);
+    to_sockaddr(&ep, addr, len);
+    return 0;
+}
+
+static mp_time_t timeval_ns(const struct timeval *tv)
+{
+    return (mp_time_t)tv->tv_sec * 1000000000u + (mp_time_t)tv->tv_usec * 1000u;
+}
+
+int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (!val)
+        return fail(-EFAULT);
+    if (level != SOL_SOCKET)
+        return fail(-ENOPROTOOPT);
+    switch (name) {
+    case SO_RCVBUF: {
+        int v;
+        if (len < sizeof(int))
+            return fail(-EINVAL);
+        memcpy(&v, val, sizeof(v));
+        /* Linux doubles the value for bookkeeping overhead, with a floor. */
+        uint32_t b = v < 1152 ? 2304u : (uint32_t)v * 2u;
+        if (f->kind == K_UDP)
+            mp_udp_set_rcvbuf(f->udp, b);
+        return 0;
+    }
+    case SO_RCVTIMEO:
+    case SO_SNDTIMEO: {
+        struct timeval tv;
+        if (len < sizeof(tv))
+            return fail(-EINVAL);
+        memcpy(&tv, val, sizeof(tv));
+        if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+            return fail(-EDOM);
+        if (name == SO_RCVTIMEO)
+            f->rcvtimeo = timeval_ns(&tv);
+        else
+            f->sndtimeo = timeval_ns(&tv);
+        return 0;
+    }
+    default:
+        return fail(-ENOPROTOOPT);
+    }
+}
+
+int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    struct ctx c;
+    struct file *f;
+    int v;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (!val || !len)
+        return fail(-EFAULT);
+    if (level != SOL_SOCKET)
+        return fail(-ENOPROTOOPT);
+    switch (name) {
+    case SO_RCVBUF:
+        v = f->kind == K_UDP ? (int)mp_udp_rcvbuf(f->udp) : 212992;
+        break;
+    case SO_ERROR:
+        /* Reading SO_ERROR clears it, as in Linux. */
+        v = f->kind == K_UDP ? mp_udp_take_error(f->udp) : 0;
+        break;
+    case SO_TYPE:
+        v = f->type;
+        break;
+    case SO_DOMAIN:
+        v = f->domain;
+        break;
+    case SO_PROTOCOL:
+        v = f->protocol;
+        break;
+    default:
+        return fail(-ENOPROTOOPT);
+    }
+    memcpy(val, &v, MIN(*len, (socklen_t)sizeof(v)));
+    *len = sizeof(v);
+    return 0;
+}
+
+int afmp_fcntl(int fd, int cmd, int arg)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    switch (cmd) {
+    case F_GETFL:
+        return O_RDWR | (f->nonblock ? O_NONBLOCK : 0);
+    case F_SETFL:
+        f->nonblock = (arg & O_NONBLOCK) != 0;
+        return 0;
+    case F_GETFD:
+        return 0;
+    case F_SETFD:
+        return 0;
+    default:
+        return fail(-EINVAL);
+    }
+}
+
+int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+    struct ctx c;
+    if (!current(&c))
+        return -1;
+    mp_time_t deadline = timeout_ms < 0 ? MP_TIME_NEVER : mp_proc_now() + MP_MS(timeout_ms);
+    struct poller me;
+    struct file **held = g_newa(struct file *, n ? n : 1);
+    mp_waitq_init(&me.wq);
+    for (;;) {
+        int ready = 0;
+        for (nfds_t i = 0; i < n; i++) {
+            fds[i].revents = 0;
+            if (fds[i].fd < 0)
+                continue;
+            struct file *f = (guint)fds[i].fd < c.ps->fds->len ? g_ptr_array_index(c.ps->fds, fds[i].fd)
+                                                               : NULL;
+            if (!f)
+                fds[i].revents = POLLNVAL;
+            else {
+                if ((fds[i].events & POLLIN) && readable(f))
+                    fds[i].revents |= POLLIN;
+                /* Datagram sockets are always writable. */
+                if (fds[i].events & POLLOUT)
+                    fds[i].revents |= POLLOUT;
+            }
+            if (fds[i].revents)
+                ready++;
+        }
+        if (ready || timeout_ms == 0)
+            return ready;
+        /* Hold every file polled, so that a close by another process while
+         * we sleep cannot free it under us. */
+        for (nfds_t i = 0; i < n; i++) {
+            held[i] = fds[i].fd >= 0 && (guint)fds[i].fd < c.ps->fds->len
+                          ? g_ptr_array_index(c.ps->fds, fds[i].fd)
+                          : NULL;
+            if (held[i]) {
+                held[i]->refs++;
+                g_ptr_array_add(held[i]->pollers, &me);
+            }
+        }
+        int w = mp_proc_wait(&me.wq, deadline);
+        for (nfds_t i = 0; i < n; i++) {
+            if (held[i]) {
+                g_ptr_array_remove(held[i]->pollers, &me);
+                if (--held[i]->refs == 0)
+                    file_free(held[i]);
+            }
+        }
+        if (w == -ETIMEDOUT)
+            timeout_ms = 0; /* one last look, then 0 */
+    }
+}
+
+int afmp_close(int fd)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    g_ptr_array_index(c.ps->fds, fd) = NULL;
+    if (--f->refs == 0)
+        file_free(f);
+    return 0;
+}
+
+/* ---- time and processes ---- */
+
+uint64_t afmp_now_ns(void)
+{
+    return mp_proc_now();
+}
+
+int afmp_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    if (!mp_proc_current()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (!ts) {
+        errno = EFAULT;
+        return -1;
+    }
+    mp_time_t now = mp_proc_now();
+    ts->tv_sec = (time_t)(now / 1000000000u);
+    ts->tv_nsec = (long)(now % 1000000000u);
+    return 0;
+}
+
+int afmp_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    if (!mp_proc_current()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000L) {
+        errno = EINVAL;
+        return -1;
+    }
+    mp_proc_sleep((mp_time_t)req->tv_sec * 1000000000u + (mp_time_t)req->tv_nsec);
+    if (rem)
+        rem->tv_sec = rem->tv_nsec = 0;
+    return 0;
+}
+
+unsigned int afmp_sleep(unsigned int seconds)
+{
+    struct timespec ts = {(time_t)seconds, 0};
+    afmp_nanosleep(&ts, NULL);
+    return 0;
+}
+
+int afmp_usleep(useconds_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    return afmp_nanosleep(&ts, NULL);
+}
+
+_Noreturn void afmp_exit(int status)
+{
+    mp_proc_exit(status);
+}
+
+struct mp_host *afmp_host(void)
+{
+    struct mp_proc *p = mp_proc_current();
+    return p ? mp_proc_host(p) : NULL;
+}
+
+int afmp_gethostname(char *name, size_t len)
+{
+    struct mp_host *h = afmp_host();
+    if (!h) {
+        errno = EPERM;
+        return -1;
+    }
+    if (strlen(h->name) + 1 > len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(name, h->name);
+    return 0;
+}
+
+void afmp_result(const char *key, int64_t value)
+{
+    struct ctx c;
+    if (!current(&c))
+        return;
+    for (guint i = 0; i < c.ps->results->len; i++) {
+        struct afmp_result *r = &g_array_index(c.ps->results, struct afmp_result, i);
+        if (strcmp(r->key, key) == 0) {
+            r->value = value;
+            return;
+        }
+    }
+    struct afmp_result r = {g_strdup(key), value};
+    g_array_append_val(c.ps->results, r);
+}
+
+void afmp_log(const char *fmt, ...)
+{
+    struct ctx c;
+    va_list ap;
+    if (!current(&c))
+        return;
+    mp_time_t now = mp_proc_now();
+    g_string_append_printf(c.ps->log, "%" G_GUINT64_FORMAT ".%09" G_GUINT64_FORMAT " ",
+                           now / 1000000000u, now % 1000000000u);
+    va_start(ap, fmt);
+    g_string_append_vprintf(c.ps->log, fmt, ap);
+    va_end(ap);
+    if (!c.ps->log->len || c.ps->log->str[c.ps->log->len - 1] != '\n')
+        g_string_append_c(c.ps->log, '\n');
+}

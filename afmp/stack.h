@@ -1,0 +1,31 @@
+/*
+ * afmp: the socket layer's per-host state, for the code that builds hosts
+ * (the world) and reads what applications reported.
+ */
+#ifndef AFMP_STACK_H
+#define AFMP_STACK_H
+
+#include <glib.h>
+
+#include "model/net/host.h"
+#include "sim/proc/proc.h"
+
+struct afmp_result {
+    char *key;
+    int64_t value;
+};
+
+/* Gives |h| a socket layer (h->sock). */
+void afmp_stack_attach(struct mp_host *h);
+/* Frees it; call after every process of the host has ended or been freed. */
+void afmp_stack_detach(struct mp_host *h);
+/* The exit hook of a host's process table: closes the process's files. */
+void afmp_stack_proc_exit(struct mp_proc *p, void *arg);
+
+/* What process |pid| of |h| reported with afmp_result(), in the order first
+ * set (struct afmp_result), or NULL if it reported nothing. */
+const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid);
+/* What it wrote with afmp_log(), or NULL. */
+const char *afmp_stack_log(struct mp_host *h, uint32_t pid);
+
+#endif

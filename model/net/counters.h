@@ -1,0 +1,90 @@
+/*
+ * afmp: named per-host counters.
+ *
+ * Every protocol event and anomaly bumps a counter; scenarios and tests
+ * assert on them by name. Names follow Linux's SNMP/netstat counters where
+ * the meaning is the same (IpInReceives, UdpNoPorts, ...); afmp's own carry
+ * an "Afmp" prefix. Later layers add their counters to this one list, so a
+ * host is a flat array of uint64_t and an increment is one add.
+ */
+#ifndef MP_NET_COUNTERS_H
+#define MP_NET_COUNTERS_H
+
+#include "model/types.h"
+
+#define MP_COUNTER_LIST(X)                                                                        \
+    X(IP_IN_RECEIVES, "IpInReceives")                                                             \
+    X(IP_IN_HDR_ERRORS, "IpInHdrErrors")                                                          \
+    X(IP_IN_TRUNCATED, "IpExtInTruncatedPkts")                                                   \
+    X(IP_IN_CSUM_ERRORS, "IpExtInCsumErrors")                                                     \
+    X(IP_IN_ADDR_ERRORS, "IpInAddrErrors")                                                        \
+    X(IP_IN_UNKNOWN_PROTOS, "IpInUnknownProtos")                                                  \
+    X(IP_IN_DISCARDS, "IpInDiscards")                                                             \
+    X(IP_IN_DELIVERS, "IpInDelivers")                                                             \
+    X(IP_FORW_DATAGRAMS, "IpForwDatagrams")                                                       \
+    X(IP_OUT_REQUESTS, "IpOutRequests")                                                           \
+    X(IP_OUT_NO_ROUTES, "IpOutNoRoutes")                                                          \
+    X(IP_OUT_DISCARDS, "IpOutDiscards")                                                           \
+    X(IP_IN_FRAGS, "AfmpIpInFragments")                                                           \
+    X(IP_OUT_LINKDOWN, "AfmpIpOutLinkDown")                                                       \
+    X(IP_TOO_BIG, "AfmpIpOutTooBig")                                                              \
+    X(UDP_IN_DATAGRAMS, "UdpInDatagrams")                                                         \
+    X(UDP_NO_PORTS, "UdpNoPorts")                                                                 \
+    X(UDP_IN_ERRORS, "UdpInErrors")                                                               \
+    X(UDP_IN_CSUM_ERRORS, "UdpInCsumErrors")                                                      \
+    X(UDP_RCVBUF_ERRORS, "UdpRcvbufErrors")                                                       \
+    X(UDP_OUT_DATAGRAMS, "UdpOutDatagrams")                                                       \
+    X(ICMP_IN_MSGS, "IcmpInMsgs")                                                                 \
+    X(ICMP_IN_ERRORS, "IcmpInErrors")                                                             \
+    X(ICMP_IN_CSUM_ERRORS, "IcmpInCsumErrors")                                                    \
+    X(ICMP_IN_ECHOS, "IcmpInEchos")                                                               \
+    X(ICMP_IN_ECHO_REPS, "IcmpInEchoReps")                                                        \
+    X(ICMP_IN_DEST_UNREACHS, "IcmpInDestUnreachs")                                                \
+    X(ICMP_IN_TIME_EXCDS, "IcmpInTimeExcds")                                                      \
+    X(ICMP_OUT_MSGS, "IcmpOutMsgs")                                                               \
+    X(ICMP_OUT_ECHOS, "IcmpOutEchos")                                                             \
+    X(ICMP_OUT_ECHO_REPS, "IcmpOutEchoReps")                                                      \
+    X(ICMP_OUT_DEST_UNREACHS, "IcmpOutDestUnreachs")                                              \
+    X(ICMP_OUT_TIME_EXCDS, "IcmpOutTimeExcds")                                                    \
+    X(ICMP6_IN_MSGS, "Icmp6InMsgs")                                                               \
+    X(ICMP6_IN_ERRORS, "Icmp6InErrors")                                                           \
+    X(ICMP6_IN_CSUM_ERRORS, "Icmp6InCsumErrors")                                                  \
+    X(ICMP6_IN_ECHOS, "Icmp6InEchos")                                                             \
+    X(ICMP6_IN_ECHO_REPLIES, "Icmp6InEchoReplies")                                                \
+    X(ICMP6_IN_DEST_UNREACHS, "Icmp6InDestUnreachs")                                              \
+    X(ICMP6_IN_TIME_EXCDS, "Icmp6InTimeExcds")                                                    \
+    X(ICMP6_IN_PKT_TOO_BIGS, "Icmp6InPktTooBigs")                                                 \
+    X(ICMP6_OUT_MSGS, "Icmp6OutMsgs")                                                             \
+    X(ICMP6_OUT_ECHOS, "Icmp6OutEchos")                                                           \
+    X(ICMP6_OUT_ECHO_REPLIES, "Icmp6OutEchoReplies")                                              \
+    X(ICMP6_OUT_DEST_UNREACHS, "Icmp6OutDestUnreachs")                                            \
+    X(ICMP6_OUT_TIME_EXCDS, "Icmp6OutTimeExcds")
+
+enum mp_ctr {
+#define MP_CTR_ENUM(id, name) MP_CTR_##id,
+    MP_COUNTER_LIST(MP_CTR_ENUM)
+#undef MP_CTR_ENUM
+    MP_CTR__COUNT
+};
+
+struct mp_counters {
+    uint64_t v[MP_CTR__COUNT];
+};
+
+static inline void mp_ctr_inc(struct mp_counters *c, enum mp_ctr id)
+{
+    c->v[id]++;
+}
+
+static inline void mp_ctr_add(struct mp_counters *c, enum mp_ctr id, uint64_t n)
+{
+    c->v[id] += n;
+}
+
+/* The name of counter |id| ("IpInReceives"). */
+const char *mp_ctr_name(enum mp_ctr id);
+
+/* The counter named |name| (exact, case-sensitive), or -1. */
+int mp_ctr_lookup(const char *name);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * afmp: a host's interfaces, addresses and listeners (see host.h). The
+ * packet paths are in ip.c.
+ */
+#include "model/net/host.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "model/net/icmp.h"
+#include "model/net/srcsel.h"
+#include "model/net/udp.h"
+
+struct listener {
+    mp_host_listener_fn fn;
+    void *arg;
+};
+
+void mp_host_opts_default(struct mp_host_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ttl = 64;
+    o->icmp_errors = true;
+    o->linkdown_routes = true;
+}
+
+struct mp_host *mp_host_new(const char *name, const struct mp_env *env,
+                            const struct mp_host_opts *opts)
+{
+    struct mp_host *h = g_new0(struct mp_host, 1);
+    h->name = g_strdup(name);
+    h->env = env;
+    if (opts)
+        h->opts = *opts;
+    else
+        mp_host_opts_default(&h->opts);
+    h->ifaces = g_ptr_array_new();
+    h->rt = mp_rt_new();
+    h->listeners = g_array_new(FALSE, FALSE, sizeof(struct listener));
+    mp_deadline_init(&h->loopback_dl, mp_host_loopback_expire, h);
+    char *stream = g_strdup_printf("host/%s/ports", name);
+    mp_env_rng(env, stream, &h->rng);
+    g_free(stream);
+    mp_udp_attach(h);
+    mp_icmp_attach(h);
+    return h;
+}
+
+void mp_host_free(struct mp_host *h)
+{
+    if (!h)
+        return;
+    mp_env_deadline_stop(h->env, &h->loopback_dl);
+    mp_udp_detach(h);
+    mp_icmp_detach(h);
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        g_array_free(ifc->addrs, TRUE);
+        g_free(ifc->name);
+        g_free(ifc);
+    }
+    g_ptr_array_free(h->ifaces, TRUE);
+    mp_pkt_queue_purge(&h->loopback);
+    mp_rt_free(h->rt);
+    g_array_free(h->listeners, TRUE);
+    g_free(h->name);
+    g_free(h);
+}
+
+struct mp_iface *mp_host_add_iface(struct mp_host *h, const char *name, uint32_t mtu)
+{
+    struct mp_iface *ifc = g_new0(struct mp_iface, 1);
+    ifc->host = h;
+    ifc->ifindex = h->ifaces->len + 1;
+    ifc->name = g_strdup(name);
+    ifc->mtu = mtu ? mtu : 1500;
+    ifc->up = true;
+    ifc->carrier = false;
+    ifc->addrs = g_array_new(FALSE, FALSE, sizeof(struct mp_ifaddr));
+    g_ptr_array_add(h->ifaces, ifc);
+    return ifc;
+}
+
+struct mp_iface *mp_host_iface(const struct mp_host *h, uint32_t ifindex)
+{
+    if (ifindex == 0 || ifindex > h->ifaces->len)
+        return NULL;
+    return g_ptr_array_index(h->ifaces, ifindex - 1);
+}
+
+struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name)
+{
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        if (strcmp(ifc->name, name) == 0)
+            return ifc;
+    }
+    return NULL;
+}
+
+static void notify(struct mp_host *h, const struct mp_host_event *ev)
+{
+    /* Listeners may add listeners: index, don't iterate pointers. */
+    for (guint i = 0; i < h->listeners->len; i++) {
+        struct listener l = g_array_index(h->listeners, struct listener, i);
+        l.fn(l.arg, h, ev);
+    }
+}
+
+void mp_host_listen(struct mp_host *h, mp_host_listener_fn fn, void *arg)
+{
+    struct listener l = {fn, arg};
+    g_array_append_val(h->listeners, l);
+}
+
+void mp_host_set_l4(struct mp_host *h, uint8_t proto, const struct mp_l4_proto *p)
+{
+    if (p)
+        h->l4[proto] = *p;
+    else
+        memset(&h->l4[proto], 0, sizeof(h->l4[proto]));
+}
+
+/* The routes Linux adds with an address: a local host route in table local
+ * and the connected prefix in table main. */
+static void addr_routes(struct mp_host *h, uint32_t ifindex, const struct mp_ifaddr *a, bool add)
+{
+    struct mp_rt_route local = {0}, conn = {0};
+    unsigned bits = a->ip.v == 4 ? 32 : 128;
+
+    mp_prefix_make(&a->ip, bits, &local.dst);
+    local.ifindex = ifindex;
+    local.kind = MP_RT_LOCAL;
+    local.prefsrc = a->ip;
+    mp_prefix_make(&a->ip, a->plen, &conn.dst);
+    mp_prefix_masked(&conn.dst, &conn.dst);
+    conn.ifindex = ifindex;
+    conn.kind = MP_RT_UNICAST;
+    conn.metric = a->ip.v == 4 ? 0 : 256;
+    conn.prefsrc = a->ip.v == 4 ? a->ip : (struct mp_ip){0};
+    if (add) {
+        mp_rt_route_add(h->rt, MP_RT_TABLE_LOCAL, &local, MP_RT_REPLACE);
+        if (a->plen < bits)
+            mp_rt_route_add(h->rt, MP_RT_TABLE_MAIN, &conn, 0);
+    } else {
+        mp_rt_route_del(h->rt, MP_RT_TABLE_LOCAL, &local.dst, NULL);
+        if (a->plen < bits)
+            mp_rt_route_del(h->rt, MP_RT_TABLE_MAIN, &conn.dst, &conn.metric);
+    }
+}
+
+int mp_host_addr_add(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip, uint8_t plen,
+                     uint32_t flags)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    if (!ifc)
+        return -ENODEV;
+    if ((ip->v != 4 && ip->v != 6) || plen > (ip->v == 4 ? 32 : 128))
+        return -EINVAL;
+    for (guint i = 0; i < ifc->addrs->len; i++)
+        if (mp_ip_eq(&g_array_index(ifc->addrs, struct mp_ifaddr, i).ip, ip))
+            return -EEXIST;
+    struct mp_ifaddr a = {*ip, plen, flags};
+    g_array_append_val(ifc->addrs, a);
+    if (ifc->up)
+        addr_routes(h, ifindex, &a, true);
+    struct mp_host_event ev = {MP_HOST_ADDR_ADDED, ifindex, a};
+    notify(h, &ev);
+    return 0;
+}
+
+int mp_host_addr_del(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    if (!ifc)
+        return -ENODEV;
+    for (guint i = 0; i < ifc->addrs->len; i++) {
+        struct mp_ifaddr a = g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        if (mp_ip_eq(&a.ip, ip)) {
+            g_array_remove_index(ifc->addrs, i);
+            if (ifc->up)
+                addr_routes(h, ifindex, &a, false);
+            struct mp_host_event ev = {MP_HOST_ADDR_REMOVED, ifindex, a};
+            notify(h, &ev);
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+uint32_t mp_host_addr_ifindex(const struct mp_host *h, const struct mp_ip *ip)
+{
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        for (guint j = 0; j < ifc->addrs->len; j++)
+            if (mp_ip_eq(&g_array_index(ifc->addrs, struct mp_ifaddr, j).ip, ip))
+                return ifc->ifindex;
+    }
+    return 0;
+}
+
+size_t mp_host_addrs(const struct mp_host *h, struct mp_ifaddr *out, size_t max)
+{
+    size_t n = 0;
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        for (guint j = 0; j < ifc->addrs->len; j++, n++)
+            if (n < max)
+                out[n] = g_array_index(ifc->addrs, struct mp_ifaddr, j);
+    }
+    return n;
+}
+
+void mp_host_set_carrier(struct mp_host *h, uint32_t ifindex, bool up)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    if (!ifc || ifc->carrier == up)
+        return;
+    ifc->carrier = up;
+    struct mp_host_event ev = {.kind = up ? MP_HOST_CARRIER_UP : MP_HOST_CARRIER_DOWN, .ifindex = ifindex};
+    notify(h, &ev);
+}
+
+void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    if (!ifc || ifc->up == up)
+        return;
+    ifc->up = up;
+    if (!up) {
+        /* Linux flushes every route through an interface set down. */
+        mp_rt_flush_ifindex(h->rt, ifindex);
+    } else {
+        for (guint i = 0; i < ifc->addrs->len; i++)
+            addr_routes(h, ifindex, &g_array_index(ifc->addrs, struct mp_ifaddr, i), true);
+    }
+}
+
+int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip *dst, uint32_t oif,
+                  struct mp_host_route *out)
+{
+    struct mp_rt_result res;
+    bool have_src = src && src->v && !mp_ip_is_unspecified(src);
+    int rc;
+
+    if (have_src && !mp_host_addr_ifindex(h, src))
+        return -EADDRNOTAVAIL;
+    rc = mp_rt_lookup(h->rt, have_src ? src : NULL, dst, oif, &res);
+    if (rc < 0)
+        return rc;
+    struct mp_iface *ifc = mp_host_iface(h, res.ifindex);
+    out->ifindex = res.ifindex;
+    out->nexthop = res.nexthop;
+    out->local = res.route.kind == MP_RT_LOCAL;
+    out->mtu = ifc ? ifc->mtu : 65535;
+    if (out->local)
+        out->mtu = 65535;
+    if (have_src) {
+        out->src = *src;
+        return 0;
+    }
+
+    /* Source selection over every address of the host (weak host). */
+    struct mp_srcsel_cand cand[64];
+    size_t n = 0;
+    for (guint i = 0; i < h->ifaces->len && n < G_N_ELEMENTS(cand); i++) {
+        struct mp_iface *c = g_ptr_array_index(h->ifaces, i);
+        for (guint j = 0; j < c->addrs->len && n < G_N_ELEMENTS(cand); j++) {
+            struct mp_ifaddr *a = &g_array_index(c->addrs, struct mp_ifaddr, j);
+            cand[n++] = (struct mp_srcsel_cand){a->ip, a->plen, c->ifindex, a->flags};
+        }
+    }
+    struct mp_srcsel_req req = {0};
+    req.dst = *dst;
+    req.oif = out->local ? mp_host_addr_ifindex(h, dst) : res.ifindex;
+    req.gw = res.route.gw;
+    req.prefsrc = res.route.prefsrc;
+    req.prefer_temporary = h->opts.prefer_temporary;
+    if (out->local) {
+        /* To ourselves: the destination is the natural source. */
+        out->src = *dst;
+        return 0;
+    }
+    int k = mp_srcsel_pick(cand, n, &req);
+    if (k < 0)
+        return -EADDRNOTAVAIL;
+    out->src = cand[k].ip;
+    return 0;
+}
+
+uint16_t mp_host_pick_port(struct mp_host *h, bool (*in_use)(void *arg, uint16_t port), void *arg)
+{
+    const uint32_t lo = 32768, n = 61000 - 32768;
+    uint32_t start = (uint32_t)mp_rng_below(&h->rng, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % n);
+        if (!in_use(arg, port))
+            return port;
+    }
+    return 0;
+}

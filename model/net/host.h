@@ -1,0 +1,229 @@
+/*
+ * afmp: a host's IP layer.
+ *
+ * A host has any number of interfaces, each with several IPv4 and IPv6
+ * addresses that can be added and removed while it runs. Routing is Linux's:
+ * the weak host model (a packet for any local address is accepted on any
+ * interface), a local table with one host route per address, a main table
+ * with the connected prefixes of every address, and policy rules when the
+ * scenario asks for them (struct mp_rt, model/net/route.h). Source addresses
+ * are chosen as Linux does (RFC 6724 for IPv6, model/net/srcsel.h).
+ *
+ * A host meets the world only through the seam: it transmits with
+ * mp_env_output(ifindex) and the world calls mp_host_input() when a packet
+ * arrives and mp_host_set_carrier() when an interface's link goes up or
+ * down. It learns of a local carrier loss, never of a failure further along
+ * the path. With forwarding on (ip.forward) it is a router.
+ *
+ * Malformed packets are dropped and counted (IpInHdrErrors,
+ * IpExtInTruncatedPkts, UdpInErrors, ...); nothing a peer sends can crash
+ * the host. Checksums are verified only on packets a fault has marked
+ * MP_PKT_CSUM_UNTRUSTED (model/pkt.h).
+ */
+#ifndef MP_NET_HOST_H
+#define MP_NET_HOST_H
+
+#include <glib.h>
+
+#include "model/env.h"
+#include "model/net/addr.h"
+#include "model/net/counters.h"
+#include "model/net/route.h"
+#include "model/wire/wire.h"
+
+struct mp_host;
+
+/* Flags of an interface address (subset of the MP_ADDR_* of srcsel.h). */
+struct mp_ifaddr {
+    struct mp_ip ip;
+    uint8_t plen;
+    uint32_t flags;
+};
+
+struct mp_iface_stats {
+    uint64_t rx_packets, rx_bytes;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t tx_dropped; /* carrier down or interface down */
+};
+
+struct mp_iface {
+    struct mp_host *host;
+    uint32_t ifindex; /* 1, 2, ... in the order interfaces were added */
+    char *name;
+    uint32_t mtu;
+    bool up;      /* administratively up */
+    bool carrier; /* the link reports carrier */
+    GArray *addrs; /* struct mp_ifaddr, in the order added: the first of a
+                    * family is the primary one */
+    struct mp_iface_stats stats;
+};
+
+/* What an upper layer learns of a received datagram. */
+struct mp_ip_meta {
+    struct mp_ip src, dst;
+    uint8_t proto;
+    uint8_t ttl;  /* TTL or hop limit as received */
+    uint8_t tos;  /* DSCP << 2 | ECN */
+    uint32_t ifindex;
+    size_t l4_off; /* offset of the upper-layer header in pkt->data */
+    size_t l4_len;
+};
+
+/* An ICMP or ICMPv6 error about a datagram this host sent, as handed to the
+ * upper layer that sent it. */
+struct mp_ip_error {
+    uint8_t v;          /* 4: ICMP, 6: ICMPv6 */
+    uint8_t type, code;
+    uint32_t info;      /* MTU for "too big"; else 0 */
+    int err;            /* the errno Linux reports for it (ECONNREFUSED, ...) */
+    struct mp_ip from;  /* who sent the error */
+    struct mp_ip src, dst; /* of the quoted datagram */
+    uint8_t proto;
+    const uint8_t *l4;  /* quoted upper-layer bytes (at least 8 when present) */
+    size_t l4_len;
+};
+
+/* An upper-layer protocol. |input| owns |pkt|. |error| may be NULL. */
+struct mp_l4_proto {
+    void (*input)(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct mp_ip_meta *m);
+    void (*error)(void *arg, struct mp_host *h, const struct mp_ip_error *e);
+    void *arg;
+};
+
+/* Things that happen to a host's addresses and interfaces, for the layers
+ * that care (path managers, the socket layer's address lists). */
+enum mp_host_event_kind {
+    MP_HOST_ADDR_ADDED,
+    MP_HOST_ADDR_REMOVED,
+    MP_HOST_CARRIER_UP,
+    MP_HOST_CARRIER_DOWN,
+};
+
+struct mp_host_event {
+    enum mp_host_event_kind kind;
+    uint32_t ifindex;
+    struct mp_ifaddr addr; /* for the address events */
+};
+
+typedef void (*mp_host_listener_fn)(void *arg, struct mp_host *h, const struct mp_host_event *ev);
+
+struct mp_host_opts {
+    bool forward;           /* ip.forward: route packets not for us */
+    uint8_t ttl;            /* default TTL / hop limit (64) */
+    bool icmp_errors;       /* send ICMP errors (port unreachable, ...) */
+    bool prefer_temporary;  /* RFC 6724 rule 7 (Linux default: off) */
+    bool linkdown_routes;   /* keep using routes through a carrier-down
+                             * interface, as Linux does by default
+                             * (ignore_routes_with_linkdown = 0) */
+};
+
+void mp_host_opts_default(struct mp_host_opts *o);
+
+struct mp_host {
+    char *name;
+    const struct mp_env *env;
+    struct mp_host_opts opts;
+    GPtrArray *ifaces; /* struct mp_iface *, index ifindex - 1 */
+    struct mp_rt *rt;
+    struct mp_counters ctr;
+    struct mp_l4_proto l4[256];
+    GArray *listeners; /* struct { fn, arg } */
+    struct mp_pkt_queue loopback; /* packets to ourselves, delivered next */
+    struct mp_deadline loopback_dl;
+    struct mp_rng rng; /* ports, identifiers: stream "host/<name>/ports" */
+    uint16_t ip_id;
+    void *udp;  /* model/net/udp.c's state */
+    void *icmp; /* model/net/icmp.c's state */
+    void *user; /* for the layer that owns the host (the world, tests) */
+    void *sock; /* afmp/'s socket layer state */
+};
+
+/*
+ * mp_host_new creates a host named |name| (copied) on environment |env|
+ * (which must outlive it), with UDP and ICMP attached. |opts| may be NULL
+ * for the defaults.
+ */
+struct mp_host *mp_host_new(const char *name, const struct mp_env *env,
+                            const struct mp_host_opts *opts);
+void mp_host_free(struct mp_host *h);
+
+/* Adds an interface (administratively up, carrier down until the world says
+ * otherwise) and returns it. */
+struct mp_iface *mp_host_add_iface(struct mp_host *h, const char *name, uint32_t mtu);
+/* The interface with |ifindex|, or NULL. */
+struct mp_iface *mp_host_iface(const struct mp_host *h, uint32_t ifindex);
+/* The interface named |name|, or NULL. */
+struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name);
+
+/*
+ * mp_host_addr_add assigns |ip|/|plen| to interface |ifindex|, adding the
+ * local route (table local) and the connected prefix route (table main,
+ * metric 0 for IPv4, 256 for IPv6, as Linux does), and tells the listeners.
+ * Returns 0, -ENODEV (no such interface), -EEXIST (already assigned there),
+ * -EINVAL (bad family or prefix length).
+ */
+int mp_host_addr_add(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip, uint8_t plen,
+                     uint32_t flags);
+/* Removes an address and its routes. Returns 0, -ENODEV, -EADDRNOTAVAIL. */
+int mp_host_addr_del(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip);
+/* The interface holding |ip|, or 0 when it is not ours. */
+uint32_t mp_host_addr_ifindex(const struct mp_host *h, const struct mp_ip *ip);
+/* Fills |out| with up to |max| addresses of the host, interfaces in
+ * ifindex order, addresses in the order added; returns how many there are. */
+size_t mp_host_addrs(const struct mp_host *h, struct mp_ifaddr *out, size_t max);
+
+/* Link-layer carrier of interface |ifindex| (the world calls this). */
+void mp_host_set_carrier(struct mp_host *h, uint32_t ifindex, bool up);
+/* Administrative state (ip link set up/down): down also drops the
+ * interface's routes as Linux does; up restores the connected ones. */
+void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up);
+
+void mp_host_listen(struct mp_host *h, mp_host_listener_fn fn, void *arg);
+
+/* Registers the handler of IP protocol |proto|. */
+void mp_host_set_l4(struct mp_host *h, uint8_t proto, const struct mp_l4_proto *p);
+
+/* A packet arrived on |ifindex| (the world calls this); the host owns it. */
+void mp_host_input(struct mp_host *h, uint32_t ifindex, struct mp_pkt *pkt);
+
+/* The outcome of routing a flow. */
+struct mp_host_route {
+    uint32_t ifindex;
+    struct mp_ip src;     /* the source to use */
+    struct mp_ip nexthop;
+    uint32_t mtu;
+    bool local;           /* the destination is this host */
+};
+
+/*
+ * mp_host_route routes a flow to |dst| from |src| (unspecified: choose one)
+ * bound to interface |oif| (0: any). Returns 0, or -ENETUNREACH,
+ * -EHOSTUNREACH, -EINVAL (blackhole), -EACCES (prohibit), -EADDRNOTAVAIL
+ * (|src| is not an address of this host, or no address to send from).
+ */
+int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip *dst, uint32_t oif,
+                  struct mp_host_route *out);
+
+/*
+ * mp_host_ip_send sends an upper-layer message: pkt->data holds the
+ * upper-layer header and payload with its checksum not yet computed (the
+ * packet is marked MP_PKT_CSUM_PENDING here). Prepends the IP header,
+ * routes (|oif| as for mp_host_route) and transmits, or delivers locally.
+ * |x| may be NULL (TTL from the host options). The host owns |pkt| in every
+ * case. Returns 0 or a negative errno: those of mp_host_route, -EMSGSIZE
+ * (larger than the interface MTU; afmp does not fragment), -ENETDOWN (the
+ * interface is administratively down), -ENOBUFS (no headroom).
+ */
+int mp_host_ip_send(struct mp_host *h, struct mp_pkt *pkt, const struct mp_ip *src,
+                    const struct mp_ip *dst, uint8_t proto, const struct mp_wire_ipx *x,
+                    uint32_t oif);
+
+/* Internal to model/net: transmit a finished IP packet on |ifindex|. */
+void mp_host_xmit(struct mp_host *h, uint32_t ifindex, struct mp_pkt *pkt);
+mp_time_t mp_host_loopback_expire(void *arg, mp_time_t now);
+
+/* Internal to model/net: an ephemeral port (32768..60999, Linux's
+ * ip_local_port_range) for which |in_use| says no, or 0 when all are taken. */
+uint16_t mp_host_pick_port(struct mp_host *h, bool (*in_use)(void *arg, uint16_t port), void *arg);
+
+#endif

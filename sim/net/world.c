@@ -1,0 +1,570 @@
+/* afmp: the embedded engine's world (see world.h). */
+#include "sim/net/world.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "afmp/stack.h"
+#include "model/trace.h"
+#include "model/wire/wire.h"
+#include "sim/capture/pcap.h"
+#include "sim/capture/pcapng.h"
+
+struct port {
+    struct mp_port port; /* first: the link hands us this pointer */
+    struct mp_node *node;
+    uint32_t ifindex;
+    struct mp_link *link;
+    int end;
+    struct mp_pcap *pcap;
+    uint32_t png_iface;
+    bool png_added;
+};
+
+struct mp_node {
+    struct mp_world *w;
+    char *name;
+    struct mp_sim_env se;
+    struct mp_host *host;
+    struct mp_proc_table *procs;
+    GPtrArray *ports; /* struct port *, index ifindex - 1 */
+    struct mp_pcapng *png;
+    bool capture;
+    bool per_iface_tables;
+};
+
+struct mp_world {
+    struct mp_world_conf conf;
+    char *outdir;
+    char *version;
+    struct mp_engine *eng;
+    struct mp_pkt_pool pool;
+    struct mp_trace_sink sink;
+    GPtrArray *nodes; /* struct mp_node *, in the order added */
+    GPtrArray *links; /* struct mp_link * */
+    GPtrArray *link_names;
+    bool captures_open;
+};
+
+G_DEFINE_QUARK(mp-world-error-quark, mp_world_error)
+
+struct mp_world *mp_world_new(const struct mp_world_conf *conf)
+{
+    struct mp_world *w = g_new0(struct mp_world, 1);
+    w->conf = *conf;
+    w->outdir = g_strdup(conf->outdir);
+    w->version = g_strdup(conf->version ? conf->version : "afmp");
+    w->conf.outdir = w->outdir;
+    w->conf.version = w->version;
+    if (!w->conf.snaplen)
+        w->conf.snaplen = 256;
+    w->eng = mp_engine_new();
+    mp_pkt_pool_init(&w->pool);
+    w->sink.f = conf->trace;
+    w->nodes = g_ptr_array_new();
+    w->links = g_ptr_array_new();
+    w->link_names = g_ptr_array_new_with_free_func(g_free);
+    return w;
+}
+
+void mp_world_free(struct mp_world *w)
+{
+    if (!w)
+        return;
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        mp_proc_table_free(n->procs);
+        n->procs = NULL;
+    }
+    mp_world_close_captures(w, NULL);
+    for (guint i = 0; i < w->links->len; i++)
+        mp_link_free(g_ptr_array_index(w->links, i));
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        afmp_stack_detach(n->host);
+        mp_host_free(n->host);
+        for (guint j = 0; j < n->ports->len; j++)
+            g_free(g_ptr_array_index(n->ports, j));
+        g_ptr_array_free(n->ports, TRUE);
+        g_free(n->name);
+        g_free(n);
+    }
+    g_ptr_array_free(w->nodes, TRUE);
+    g_ptr_array_free(w->links, TRUE);
+    g_ptr_array_free(w->link_names, TRUE);
+    mp_engine_free(w->eng);
+    mp_pkt_pool_clear(&w->pool);
+    g_free(w->outdir);
+    g_free(w->version);
+    g_free(w);
+}
+
+struct mp_engine *mp_world_engine(struct mp_world *w)
+{
+    return w->eng;
+}
+
+struct mp_pkt_pool *mp_world_pool(struct mp_world *w)
+{
+    return &w->pool;
+}
+
+struct mp_trace_sink *mp_world_trace_sink(struct mp_world *w)
+{
+    return &w->sink;
+}
+
+/* ---- capture taps ---- */
+
+static void tap(struct port *p, struct mp_pkt *pkt, int dir)
+{
+    struct mp_node *n = p->node;
+    mp_time_t now = mp_engine_now(n->w->eng);
+    if (pkt->flags & MP_PKT_CSUM_PENDING)
+        mp_wire_csum_finalize(pkt);
+    if (p->pcap)
+        mp_pcap_write(p->pcap, now, pkt->data, pkt->len);
+    if (n->png && p->png_added)
+        mp_pcapng_write(n->png, p->png_iface, now, pkt->data, pkt->len, dir, NULL);
+}
+
+static inline bool tapped(const struct port *p)
+{
+    return p->pcap || (p->node->png && p->png_added);
+}
+
+/* ---- packets between hosts and links ---- */
+
+static void node_output(void *owner, uint32_t ifindex, struct mp_pkt *pkt)
+{
+    struct mp_node *n = owner;
+    struct port *p = ifindex && ifindex <= n->ports->len ? g_ptr_array_index(n->ports, ifindex - 1)
+                                                          : NULL;
+    if (!p || !p->link) {
+        mp_pkt_free(pkt);
+        return;
+    }
+    if (G_UNLIKELY(tapped(p)))
+        tap(p, pkt, MP_PCAPNG_DIR_OUT);
+    mp_link_send(p->link, p->end, pkt);
+}
+
+static void port_deliver(struct mp_port *mport, struct mp_pkt *pkt, mp_time_t now)
+{
+    struct port *p = (struct port *)mport;
+    if (G_UNLIKELY(tapped(p)))
+        tap(p, pkt, MP_PCAPNG_DIR_IN);
+    mp_host_input(p->node->host, p->ifindex, pkt);
+}
+
+static void port_carrier(struct mp_port *mport, bool up, mp_time_t now)
+{
+    struct port *p = (struct port *)mport;
+    mp_host_set_carrier(p->node->host, p->ifindex, up);
+}
+
+/* ---- nodes ---- */
+
+struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
+                                  const struct mp_host_opts *opts, bool capture)
+{
+    struct mp_node *n = g_new0(struct mp_node, 1);
+    n->w = w;
+    n->name = g_strdup(name);
+    n->capture = capture;
+    n->ports = g_ptr_array_new();
+    mp_sim_env_init(&n->se, w->eng, w->conf.seed, &w->pool, node_output, n, &w->sink,
+                    w->conf.trace ? w->conf.trace_mask : 0);
+    n->host = mp_host_new(name, &n->se.env, opts);
+    n->host->user = n;
+    afmp_stack_attach(n->host);
+    n->procs = mp_proc_table_new(&n->se.env, name, n->host);
+    mp_proc_table_set_exit_hook(n->procs, afmp_stack_proc_exit, NULL);
+    g_ptr_array_add(w->nodes, n);
+    return n;
+}
+
+struct mp_node *mp_world_node(struct mp_world *w, const char *name)
+{
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        if (strcmp(n->name, name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+size_t mp_world_node_count(const struct mp_world *w)
+{
+    return w->nodes->len;
+}
+
+struct mp_node *mp_world_node_at(struct mp_world *w, size_t i)
+{
+    return i < w->nodes->len ? g_ptr_array_index(w->nodes, i) : NULL;
+}
+
+struct mp_host *mp_node_host(struct mp_node *n)
+{
+    return n->host;
+}
+
+const char *mp_node_name(const struct mp_node *n)
+{
+    return n->name;
+}
+
+const struct mp_env *mp_node_env(struct mp_node *n)
+{
+    return &n->se.env;
+}
+
+struct mp_proc_table *mp_node_procs(struct mp_node *n)
+{
+    return n->procs;
+}
+
+void mp_node_set_per_iface_tables(struct mp_node *n, bool on)
+{
+    n->per_iface_tables = on;
+}
+
+static void png_add_iface(struct mp_node *n, struct port *p)
+{
+    struct mp_iface *ifc = mp_host_iface(n->host, p->ifindex);
+    struct mp_pcapng_addr addrs[16];
+    size_t na = 0;
+    for (guint i = 0; i < ifc->addrs->len && na < G_N_ELEMENTS(addrs); i++, na++) {
+        struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        addrs[na].ip = a->ip;
+        addrs[na].prefix_len = a->plen;
+    }
+    char *descr = g_strdup_printf("%s %s", n->name, ifc->name);
+    p->png_iface = mp_pcapng_add_iface(n->png, ifc->name, descr, addrs, na);
+    p->png_added = true;
+    g_free(descr);
+}
+
+static bool open_port_pcap(struct mp_world *w, struct mp_node *n, struct port *p, GError **err)
+{
+    struct mp_iface *ifc = mp_host_iface(n->host, p->ifindex);
+    if (w->conf.pcap) {
+        char *base = g_strdup_printf("%s-%s.pcap", n->name, ifc->name);
+        char *path = g_build_filename(w->outdir, base, NULL);
+        p->pcap = mp_pcap_open(path, w->conf.snaplen, err);
+        g_free(base);
+        g_free(path);
+        if (!p->pcap)
+            return false;
+    }
+    if (n->png)
+        png_add_iface(n, p);
+    return true;
+}
+
+uint32_t mp_node_add_iface(struct mp_node *n, const char *name, uint32_t mtu)
+{
+    struct mp_iface *ifc = mp_host_add_iface(n->host, name, mtu);
+    struct port *p = g_new0(struct port, 1);
+    p->port.deliver = port_deliver;
+    p->port.carrier = port_carrier;
+    p->port.owner = p;
+    p->node = n;
+    p->ifindex = ifc->ifindex;
+    g_ptr_array_add(n->ports, p);
+    if (n->w->captures_open && n->capture)
+        open_port_pcap(n->w, n, p, NULL);
+    return ifc->ifindex;
+}
+
+struct mp_link *mp_world_connect(struct mp_world *w, struct mp_node *a, uint32_t ia,
+                                 struct mp_node *b, uint32_t ib, const struct mp_link_conf *conf,
+                                 GError **err)
+{
+    struct port *pa = ia && ia <= a->ports->len ? g_ptr_array_index(a->ports, ia - 1) : NULL;
+    struct port *pb = ib && ib <= b->ports->len ? g_ptr_array_index(b->ports, ib - 1) : NULL;
+    if (!pa || !pb || pa->link || pb->link || pa == pb) {
+        g_set_error(err, MP_WORLD_ERROR, MP_WORLD_ERROR_FAILED,
+                    "link %s: an end is missing or already connected", conf->name);
+        return NULL;
+    }
+    struct mp_link_conf c = *conf;
+    c.seed = w->conf.seed;
+    if (w->conf.trace) {
+        c.trace_write = mp_trace_sink_write;
+        c.trace_ctx = &w->sink;
+        c.trace_mask = w->conf.trace_mask;
+    }
+    struct mp_link *l = mp_link_new(w->eng, &c, err);
+    if (!l)
+        return NULL;
+    mp_link_attach(l, 0, &pa->port);
+    mp_link_attach(l, 1, &pb->port);
+    pa->link = l;
+    pa->end = 0;
+    pb->link = l;
+    pb->end = 1;
+    g_ptr_array_add(w->links, l);
+    g_ptr_array_add(w->link_names, g_strdup(conf->name));
+    mp_host_set_carrier(a->host, ia, true);
+    mp_host_set_carrier(b->host, ib, true);
+    return l;
+}
+
+struct mp_link *mp_world_link(struct mp_world *w, const char *name)
+{
+    for (guint i = 0; i < w->link_names->len; i++)
+        if (strcmp(g_ptr_array_index(w->link_names, i), name) == 0)
+            return g_ptr_array_index(w->links, i);
+    return NULL;
+}
+
+/* ---- routes from the topology ---- */
+
+struct hop {
+    int dist;        /* -1: unreached */
+    uint32_t ifindex; /* first hop from the source */
+    struct mp_ip gw;
+};
+
+static const struct mp_ifaddr *first_addr(const struct mp_iface *ifc, uint8_t v)
+{
+    for (guint i = 0; i < ifc->addrs->len; i++) {
+        const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        if (a->ip.v == v)
+            return a;
+    }
+    return NULL;
+}
+
+static guint node_index(struct mp_world *w, struct mp_node *n)
+{
+    guint i;
+    g_ptr_array_find(w->nodes, n, &i);
+    return i;
+}
+
+/* The neighbour across |p|'s link when both ends have an address of family
+ * |v|; its address there is the gateway. */
+static struct port *peer_port(struct port *p, uint8_t v, struct mp_ip *gw)
+{
+    if (!p->link)
+        return NULL;
+    struct mp_iface *mine = mp_host_iface(p->node->host, p->ifindex);
+    if (!mine->up || !first_addr(mine, v))
+        return NULL;
+    struct mp_world *w = p->node->w;
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        for (guint j = 0; j < n->ports->len; j++) {
+            struct port *q = g_ptr_array_index(n->ports, j);
+            if (q != p && q->link == p->link) {
+                const struct mp_ifaddr *a = first_addr(mp_host_iface(n->host, q->ifindex), v);
+                if (!a)
+                    return NULL;
+                *gw = a->ip;
+                return q;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Breadth-first search from |src| for family |v|; with |only| != 0 the
+ * first hop must be interface |only|. Fills |hops| (indexed like w->nodes)
+ * and |order| (nodes in the order reached). Only routers carry transit
+ * traffic: hosts are reached but not expanded. */
+static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only, struct hop *hops,
+                GArray *order)
+{
+    guint n = w->nodes->len;
+    for (guint i = 0; i < n; i++)
+        hops[i].dist = -1;
+    g_array_set_size(order, 0);
+    guint s = node_index(w, src);
+    hops[s].dist = 0;
+    g_array_append_val(order, s);
+    for (guint head = 0; head < order->len; head++) {
+        guint ui = g_array_index(order, guint, head);
+        struct mp_node *u = g_ptr_array_index(w->nodes, ui);
+        if (ui != s && !u->host->opts.forward)
+            continue;
+        for (guint j = 0; j < u->ports->len; j++) {
+            struct port *p = g_ptr_array_index(u->ports, j);
+            struct mp_ip gw;
+            if (ui == s && only && p->ifindex != only)
+                continue;
+            struct port *q = peer_port(p, v, &gw);
+            if (!q)
+                continue;
+            guint vi = node_index(w, q->node);
+            if (hops[vi].dist >= 0)
+                continue;
+            hops[vi].dist = hops[ui].dist + 1;
+            hops[vi].ifindex = ui == s ? p->ifindex : hops[ui].ifindex;
+            hops[vi].gw = ui == s ? gw : hops[ui].gw;
+            g_array_append_val(order, vi);
+        }
+    }
+}
+
+static bool connected_to(struct mp_host *h, const struct mp_prefix *pfx)
+{
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        for (guint j = 0; j < ifc->addrs->len; j++) {
+            const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, j);
+            if (a->ip.v == pfx->ip.v && a->plen <= pfx->len && mp_prefix_contains(pfx, &a->ip) &&
+                a->plen == pfx->len)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void install(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only,
+                    uint32_t table, struct hop *hops, GArray *order)
+{
+    bfs(w, src, v, only, hops, order);
+    for (guint k = 1; k < order->len; k++) {
+        guint di = g_array_index(order, guint, k);
+        struct mp_node *d = g_ptr_array_index(w->nodes, di);
+        for (guint i = 0; i < d->host->ifaces->len; i++) {
+            struct mp_iface *ifc = g_ptr_array_index(d->host->ifaces, i);
+            for (guint j = 0; j < ifc->addrs->len; j++) {
+                const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, j);
+                struct mp_rt_route r = {0};
+                if (a->ip.v != v)
+                    continue;
+                mp_prefix_make(&a->ip, a->plen, &r.dst);
+                mp_prefix_masked(&r.dst, &r.dst);
+                if (table == MP_RT_TABLE_MAIN && connected_to(src->host, &r.dst))
+                    continue;
+                r.ifindex = hops[di].ifindex;
+                r.gw = hops[di].gw;
+                r.kind = MP_RT_UNICAST;
+                r.metric = v == 4 ? 0 : 1024;
+                /* The nearest owner of a prefix wins: later adds of the same
+                 * prefix fail with -EEXIST and are ignored. */
+                mp_rt_route_add(src->host->rt, table, &r, 0);
+            }
+        }
+    }
+}
+
+void mp_world_compute_routes(struct mp_world *w)
+{
+    guint n = w->nodes->len;
+    struct hop *hops = g_new0(struct hop, n);
+    GArray *order = g_array_new(FALSE, FALSE, sizeof(guint));
+    static const uint8_t fams[2] = {4, 6};
+
+    for (guint i = 0; i < n; i++) {
+        struct mp_node *src = g_ptr_array_index(w->nodes, i);
+        for (int f = 0; f < 2; f++) {
+            install(w, src, fams[f], 0, MP_RT_TABLE_MAIN, hops, order);
+            if (!src->per_iface_tables || src->ports->len < 2)
+                continue;
+            for (guint j = 0; j < src->host->ifaces->len; j++) {
+                struct mp_iface *ifc = g_ptr_array_index(src->host->ifaces, j);
+                uint32_t table = 100 + ifc->ifindex;
+                install(w, src, fams[f], ifc->ifindex, table, hops, order);
+                for (guint k = 0; k < ifc->addrs->len; k++) {
+                    const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, k);
+                    if (a->ip.v != fams[f])
+                        continue;
+                    struct mp_rt_route conn = {0};
+                    mp_prefix_make(&a->ip, a->plen, &conn.dst);
+                    mp_prefix_masked(&conn.dst, &conn.dst);
+                    conn.ifindex = ifc->ifindex;
+                    conn.kind = MP_RT_UNICAST;
+                    mp_rt_route_add(src->host->rt, table, &conn, 0);
+                    struct mp_rt_rule rule = {0};
+                    rule.priority = table;
+                    rule.family = a->ip.v;
+                    mp_prefix_make(&a->ip, a->ip.v == 4 ? 32 : 128, &rule.from);
+                    rule.table = table;
+                    rule.action = MP_RT_RULE_LOOKUP;
+                    mp_rt_rule_add(src->host->rt, &rule);
+                }
+            }
+        }
+    }
+    g_array_free(order, TRUE);
+    g_free(hops);
+}
+
+/* ---- captures ---- */
+
+bool mp_world_open_captures(struct mp_world *w, GError **err)
+{
+    if (!w->outdir || w->captures_open)
+        return true;
+    if (g_mkdir_with_parents(w->outdir, 0755) < 0) {
+        g_set_error(err, MP_WORLD_ERROR, MP_WORLD_ERROR_FAILED, "%s: cannot create: %s", w->outdir,
+                    g_strerror(errno));
+        return false;
+    }
+    w->captures_open = true;
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        if (!n->capture)
+            continue;
+        if (w->conf.pcapng) {
+            char *base = g_strdup_printf("%s.pcapng", n->name);
+            char *path = g_build_filename(w->outdir, base, NULL);
+            n->png = mp_pcapng_open(path, w->conf.snaplen, w->version, err);
+            g_free(base);
+            g_free(path);
+            if (!n->png)
+                return false;
+        }
+        for (guint j = 0; j < n->ports->len; j++)
+            if (!open_port_pcap(w, n, g_ptr_array_index(n->ports, j), err))
+                return false;
+    }
+    return true;
+}
+
+bool mp_world_close_captures(struct mp_world *w, GError **err)
+{
+    bool ok = true;
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        for (guint j = 0; j < n->ports->len; j++) {
+            struct port *p = g_ptr_array_index(n->ports, j);
+            if (p->pcap && mp_pcap_close(p->pcap, ok ? err : NULL) < 0)
+                ok = false;
+            p->pcap = NULL;
+            p->png_added = false;
+        }
+        if (n->png && mp_pcapng_close(n->png, ok ? err : NULL) < 0)
+            ok = false;
+        n->png = NULL;
+    }
+    w->captures_open = false;
+    return ok;
+}
+
+void mp_world_note(struct mp_world *w, const char *text)
+{
+    mp_time_t now = mp_engine_now(w->eng);
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *n = g_ptr_array_index(w->nodes, i);
+        if (n->png)
+            mp_pcapng_event(n->png, now, text);
+    }
+    if (w->conf.trace && (w->conf.trace_mask & MP_TRACE_SCENARIO)) {
+        struct mp_trace_rec r;
+        mp_trace_begin(&r, now, "scenario", "scenario.event");
+        mp_trace_str(&r, "what", text);
+        mp_trace_close(&r);
+        mp_trace_sink_write(&w->sink, r.buf, r.len);
+    }
+}
+
+enum mp_run_result mp_world_run(struct mp_world *w, mp_time_t stop)
+{
+    mp_engine_set_stop(w->eng, stop);
+    return mp_engine_run(w->eng);
+}
