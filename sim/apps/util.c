@@ -1,0 +1,307 @@
+/*
+ * afmp: helpers shared by the built-in applications (util.h).
+ */
+#include "sim/apps/util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "afmp/afmp.h"
+#include "sim/units.h"
+
+/* Products of 64-bit figures (bytes * 8 * 1e9, rtt^2) need 128 bits. GCC
+ * and Clang have them on every 64-bit target Debian builds for. */
+__extension__ typedef unsigned __int128 u128;
+
+/* ---- options ---- */
+
+enum mp_app_opts_result mp_app_parse_options(const char *prog, const char *params,
+                                             const char *summary, const GOptionEntry *entries,
+                                             int *argc, char ***argv)
+{
+    GOptionContext *ctx = g_option_context_new(params);
+    GError *err = NULL;
+    enum mp_app_opts_result r = MP_APP_OPTS_OK;
+
+    /* GLib's --help prints to the real stdout and calls exit(): it would end
+     * the simulator, not the simulated process. */
+    g_option_context_set_help_enabled(ctx, FALSE);
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp((*argv)[i], "--"))
+            break;
+        if (!strcmp((*argv)[i], "--help") || !strcmp((*argv)[i], "-h")) {
+            char *help = g_option_context_get_help(ctx, TRUE, NULL);
+            afmp_log("%s", help);
+            g_free(help);
+            g_option_context_free(ctx);
+            return MP_APP_OPTS_HELP;
+        }
+    }
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        afmp_log("%s: %s (try --help)", prog, err->message);
+        g_error_free(err);
+        r = MP_APP_OPTS_ERROR;
+    }
+    g_option_context_free(ctx);
+    return r;
+}
+
+static bool opt_fail(const char *prog, const char *opt, const char *what, const char *s, int rc)
+{
+    afmp_log("%s: %s: expected %s, got '%s' (%s)", prog, opt, what, s, mp_units_strerror(rc));
+    return false;
+}
+
+bool mp_app_opt_time(const char *prog, const char *opt, const char *s, bool bare_seconds,
+                     mp_time_t *out)
+{
+    int rc = mp_units_parse_time(s, out);
+    if (rc == MP_UNITS_ENOUNIT && bare_seconds) {
+        /* iputils reads "-i 0.2" as seconds; so do we, exactly. */
+        char *withs = g_strconcat(s, "s", NULL);
+        rc = mp_units_parse_time(withs, out);
+        g_free(withs);
+        if (rc == 0)
+            return true;
+        rc = MP_UNITS_ENOUNIT;
+    }
+    return rc == 0 || opt_fail(prog, opt, "a time like 10ms (units ns, us, ms, s)", s, rc);
+}
+
+bool mp_app_opt_rate(const char *prog, const char *opt, const char *s, uint64_t *out)
+{
+    int rc = mp_units_parse_rate(s, out);
+    if (rc == 0 && *out == 0)
+        return opt_fail(prog, opt, "a rate above zero like 1Mbit", s, MP_UNITS_ERANGE);
+    return rc == 0 || opt_fail(prog, opt, "a rate like 1Mbit (units bit, kbit, Mbit, Gbit)", s, rc);
+}
+
+bool mp_app_opt_size(const char *prog, const char *opt, const char *s, uint64_t *out)
+{
+    int rc = mp_units_parse_size(s, out);
+    if (rc == MP_UNITS_ENOUNIT && mp_units_parse_uint(s, UINT64_MAX, out) == 0)
+        return true;
+    return rc == 0 || opt_fail(prog, opt, "a size like 1000B or 1000 (bytes)", s, rc);
+}
+
+bool mp_app_opt_uint(const char *prog, const char *opt, const char *s, uint64_t max,
+                     uint64_t *out)
+{
+    int rc = mp_units_parse_uint(s, max, out);
+    if (rc == 0)
+        return true;
+    afmp_log("%s: %s: expected an integer 0..%" G_GUINT64_FORMAT ", got '%s' (%s)", prog, opt, max,
+             s, mp_units_strerror(rc));
+    return false;
+}
+
+/* ---- addresses ---- */
+
+bool mp_app_resolve(const char *prog, const char *host, uint16_t port,
+                    struct sockaddr_storage *ss, socklen_t *len)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+
+    memset(ss, 0, sizeof(*ss));
+    /* "[2001:db8::1]" as in URLs and "host:port" forms. */
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(buf)) {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        host = buf;
+    }
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        *len = sizeof(*in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *len = sizeof(*in6);
+        return true;
+    }
+    afmp_log("%s: '%s': expected a numeric IPv4 or IPv6 address (names need the resolver, "
+             "which is not there yet)",
+             prog, host);
+    return false;
+}
+
+bool mp_app_split_hostport(const char *prog, const char *opt, const char *s, char **host,
+                           uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    uint64_t p;
+    bool ok = colon && colon != s;
+
+    if (ok && s[0] == '[')
+        ok = colon[-1] == ']';
+    else if (ok)
+        ok = strchr(s, ':') == colon; /* a bare IPv6 address needs brackets */
+    if (ok)
+        ok = mp_units_parse_uint(colon + 1, 65535, &p) == 0 && p > 0;
+    if (!ok) {
+        afmp_log("%s: %s: expected HOST:PORT or [IPV6]:PORT with a port 1..65535, got '%s'",
+                 prog, opt, s);
+        return false;
+    }
+    *host = g_strndup(s, (gsize)(colon - s));
+    *port = (uint16_t)p;
+    return true;
+}
+
+const char *mp_app_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                              : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, buf, (socklen_t)len))
+        g_strlcpy(buf, "?", len);
+    return buf;
+}
+
+/* ---- the CBR datagram ---- */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static const uint8_t cbr_magic[4] = {0x61, 0x66, 0x6d, 0x70};
+
+/* The splitmix64 finalizer: a bijection on 64 bits that spreads every input
+ * bit over the output. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint8_t pattern(uint64_t key, size_t i)
+{
+    return (uint8_t)(key >> (8 * (i % 8))) ^ (uint8_t)i;
+}
+
+long mp_app_cbr_emit(uint8_t *p, size_t len, const struct mp_app_cbr_hdr *h)
+{
+    if (len < MP_APP_CBR_HDR)
+        return -1;
+    memcpy(p, cbr_magic, 4);
+    put64(p + 4, h->seq);
+    put64(p + 12, h->sent_ns);
+    uint64_t key = mix(h->seq ^ mix(h->sent_ns));
+    for (size_t i = MP_APP_CBR_HDR; i < len; i++)
+        p[i] = pattern(key, i);
+    return (long)len;
+}
+
+int mp_app_cbr_parse(const uint8_t *p, size_t len, struct mp_app_cbr_hdr *out)
+{
+    if (len < MP_APP_CBR_HDR)
+        return -1;
+    if (memcmp(p, cbr_magic, 4) != 0)
+        return -2;
+    out->seq = get64(p + 4);
+    out->sent_ns = get64(p + 12);
+    uint64_t key = mix(out->seq ^ mix(out->sent_ns));
+    for (size_t i = MP_APP_CBR_HDR; i < len; i++)
+        if (p[i] != pattern(key, i))
+            return -3;
+    return 0;
+}
+
+/* ---- integers ---- */
+
+uint64_t mp_app_muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+    if (c == 0)
+        return 0;
+    u128 q = (u128)a * b / c;
+    return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
+}
+
+const char *mp_app_fmt_ms(uint64_t ns, char *buf, size_t len)
+{
+    g_snprintf(buf, len, "%" G_GUINT64_FORMAT ".%03" G_GUINT64_FORMAT, ns / 1000000u,
+               ns % 1000000u / 1000u);
+    return buf;
+}
+
+const char *mp_app_fmt_ppm(uint32_t ppm, char *buf, size_t len)
+{
+    /* 1% = 10000 ppm: four decimals are exact. */
+    unsigned whole = ppm / 10000u, frac = ppm % 10000u;
+    if (!frac) {
+        g_snprintf(buf, len, "%u", whole);
+        return buf;
+    }
+    int digits = 4;
+    while (frac % 10u == 0) {
+        frac /= 10u;
+        digits--;
+    }
+    g_snprintf(buf, len, "%u.%0*u", whole, digits, frac);
+    return buf;
+}
+
+void mp_app_stat_add(struct mp_app_stat *s, uint64_t v)
+{
+    if (s->n == 0 || v < s->min)
+        s->min = v;
+    if (v > s->max)
+        s->max = v;
+    s->n++;
+    s->sum += v;
+    u128 sq = ((u128)s->sumsq_hi << 64 | s->sumsq_lo) + (u128)v * v;
+    s->sumsq_hi = (uint64_t)(sq >> 64);
+    s->sumsq_lo = (uint64_t)sq;
+}
+
+uint64_t mp_app_stat_mean(const struct mp_app_stat *s)
+{
+    return s->n ? s->sum / s->n : 0;
+}
+
+static uint64_t isqrt128(u128 v)
+{
+    /* Bit by bit, from the highest even bit: exact floor for any v. */
+    u128 r = 0, bit = (u128)1 << 126;
+    while (bit > v)
+        bit >>= 2;
+    while (bit) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+        bit >>= 2;
+    }
+    return (uint64_t)r;
+}
+
+uint64_t mp_app_stat_mdev(const struct mp_app_stat *s)
+{
+    if (s->n < 2)
+        return 0;
+    /* n * sumsq - sum^2 = n^2 * variance; exact in 128 bits as long as
+     * n * sumsq fits, which holds for any realistic run (2^128 ns^2). */
+    u128 sumsq = (u128)s->sumsq_hi << 64 | s->sumsq_lo;
+    u128 num = sumsq * s->n - (u128)s->sum * s->sum;
+    return isqrt128(num) / s->n;
+}
