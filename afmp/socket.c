@@ -37,6 +37,11 @@ struct file {
 struct pstate {
     uint32_t pid;
     GPtrArray *fds; /* struct file *, index = fd; NULL: free */
+    /* While the process is blocked: the files its call holds a reference
+     * on, and its poller (on its own stack). A process killed while blocked
+     * never returns from the call, so its exit releases them. */
+    GPtrArray *held;
+    struct poller *poller;
     GArray *results; /* struct afmp_result */
     GString *log;
 };
@@ -67,8 +72,22 @@ static void file_free(struct file *f)
     g_free(f);
 }
 
+static void release_held(struct pstate *ps)
+{
+    for (guint i = 0; i < ps->held->len; i++) {
+        struct file *f = g_ptr_array_index(ps->held, i);
+        if (ps->poller)
+            g_ptr_array_remove(f->pollers, ps->poller);
+        if (--f->refs == 0)
+            file_free(f);
+    }
+    g_ptr_array_set_size(ps->held, 0);
+    ps->poller = NULL;
+}
+
 static void pstate_close_all(struct pstate *ps)
 {
+    release_held(ps);
     for (guint i = 0; i < ps->fds->len; i++) {
         struct file *f = g_ptr_array_index(ps->fds, i);
         if (f && --f->refs == 0)
@@ -86,6 +105,7 @@ void afmp_stack_detach(struct mp_host *h)
         struct pstate *ps = g_ptr_array_index(st->procs, i);
         pstate_close_all(ps);
         g_ptr_array_free(ps->fds, TRUE);
+        g_ptr_array_free(ps->held, TRUE);
         for (guint j = 0; j < ps->results->len; j++)
             g_free(g_array_index(ps->results, struct afmp_result, j).key);
         g_array_free(ps->results, TRUE);
@@ -109,6 +129,7 @@ static struct pstate *pstate_of(struct afmp_stack *st, uint32_t pid, bool create
     struct pstate *ps = g_new0(struct pstate, 1);
     ps->pid = pid;
     ps->fds = g_ptr_array_new();
+    ps->held = g_ptr_array_new();
     ps->results = g_array_new(FALSE, FALSE, sizeof(struct afmp_result));
     ps->log = g_string_new(NULL);
     /* 0, 1, 2 are the standard streams. */
@@ -375,7 +396,9 @@ ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr 
         if (f->nonblock || (flags & MSG_DONTWAIT))
             return fail(-EAGAIN);
         f->refs++;
+        g_ptr_array_add(c.ps->held, f);
         int w = mp_proc_wait(&f->wq, deadline);
+        g_ptr_array_remove(c.ps->held, f);
         bool closed = --f->refs == 0;
         if (closed) {
             file_free(f);
@@ -533,7 +556,6 @@ int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
         return -1;
     mp_time_t deadline = timeout_ms < 0 ? MP_TIME_NEVER : mp_proc_now() + MP_MS(timeout_ms);
     struct poller me;
-    struct file **held = g_newa(struct file *, n ? n : 1);
     mp_waitq_init(&me.wq);
     for (;;) {
         int ready = 0;
@@ -560,22 +582,18 @@ int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
         /* Hold every file polled, so that a close by another process while
          * we sleep cannot free it under us. */
         for (nfds_t i = 0; i < n; i++) {
-            held[i] = fds[i].fd >= 0 && (guint)fds[i].fd < c.ps->fds->len
-                          ? g_ptr_array_index(c.ps->fds, fds[i].fd)
-                          : NULL;
-            if (held[i]) {
-                held[i]->refs++;
-                g_ptr_array_add(held[i]->pollers, &me);
+            struct file *f = fds[i].fd >= 0 && (guint)fds[i].fd < c.ps->fds->len
+                                 ? g_ptr_array_index(c.ps->fds, fds[i].fd)
+                                 : NULL;
+            if (f) {
+                f->refs++;
+                g_ptr_array_add(f->pollers, &me);
+                g_ptr_array_add(c.ps->held, f);
             }
         }
+        c.ps->poller = &me;
         int w = mp_proc_wait(&me.wq, deadline);
-        for (nfds_t i = 0; i < n; i++) {
-            if (held[i]) {
-                g_ptr_array_remove(held[i]->pollers, &me);
-                if (--held[i]->refs == 0)
-                    file_free(held[i]);
-            }
-        }
+        release_held(c.ps);
         if (w == -ETIMEDOUT)
             timeout_ms = 0; /* one last look, then 0 */
     }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/apps/apps.h"
 #include "sim/units.h"
 
 G_DEFINE_QUARK(mp-scenario-error-quark, mp_scenario_error)
@@ -42,13 +43,11 @@ const struct mp_scn_opt_def *mp_scn_options(size_t *n)
     return options;
 }
 
-static const char *const builtin_apps[] = {
-    "udp-cbr", "udp-sink", "udp-echo", "ping", "bulk-send", "sink", "echo", "reqresp", NULL,
-};
-
+/* The built-in applications are those of the registry (sim/apps), so a
+ * name is accepted only when the program exists. */
 const char *const *mp_scn_builtin_apps(void)
 {
-    return builtin_apps;
+    return mp_apps_names();
 }
 
 enum gkind { G_SCENARIO, G_CAPTURE, G_HOST, G_ROUTER, G_LINK, G_APP, G_EVENTS, G_DNS, G_EXPECT };
@@ -1744,7 +1743,8 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
         a->plugin = plugin;
         return true;
     }
-    if (!g_strv_contains(builtin_apps, a->argv[0])) {
+    const char *const *builtin_apps = mp_scn_builtin_apps();
+    if (!mp_apps_lookup(a->argv[0])) {
         GPtrArray *bc = cands_of(builtin_apps);
         const char *s = closest(a->argv[0], bc);
         char *list = g_strjoinv(", ", (gchar **)builtin_apps);
@@ -1878,13 +1878,14 @@ static bool valid_dns_name(const char *s)
 #define EXPECT_FORM                                                                             \
     "one of: done APP [by TIME]; intact APP; stall APP OP TIME; goodput APP OP RATE; share APP " \
     "LINK|NODE.IFACE OP PERCENT; counter NODE NAME OP N; subflows APP OP N; addrs APP "          \
-    "local|peer ==|>= ADDR...  (OP: == >= <= < > or within LO..HI)"
+    "local|peer ==|>= ADDR...; result APP KEY OP VALUE  (OP: == >= <= < > or within LO..HI)"
 
 static const char *const expect_words[] = {
     [MP_SCN_EXP_DONE] = "done",       [MP_SCN_EXP_INTACT] = "intact",
     [MP_SCN_EXP_STALL] = "stall",     [MP_SCN_EXP_GOODPUT] = "goodput",
     [MP_SCN_EXP_SHARE] = "share",     [MP_SCN_EXP_COUNTER] = "counter",
     [MP_SCN_EXP_SUBFLOWS] = "subflows", [MP_SCN_EXP_ADDRS] = "addrs",
+    [MP_SCN_EXP_RESULT] = "result",
 };
 
 static const char *const op_words[] = {
@@ -2063,6 +2064,21 @@ static bool parse_expect(struct rctx *c, const struct dgroup *g, const char *key
     case MP_SCN_EXP_SUBFLOWS:
         x->unit = MP_SCN_UNIT_COUNT;
         ok = parse_comparison(c, g, key, t + 2, x);
+        break;
+    case MP_SCN_EXP_RESULT:
+        /* The key's suffix says the unit, as applications name them:
+         * _ns a time, _bps a rate, _ppm a ratio, else a plain count. */
+        if (n < 3 || !valid_name(t[2], true)) {
+            fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                 "expected result APP KEY OP VALUE, KEY like lost or delay_min_ns");
+            goto out;
+        }
+        x->counter = g_strdup(t[2]);
+        x->unit = g_str_has_suffix(t[2], "_ns")    ? MP_SCN_UNIT_NS
+                  : g_str_has_suffix(t[2], "_bps") ? MP_SCN_UNIT_BPS
+                  : g_str_has_suffix(t[2], "_ppm") ? MP_SCN_UNIT_PPM
+                                                   : MP_SCN_UNIT_COUNT;
+        ok = parse_comparison(c, g, key, t + 3, x);
         break;
     case MP_SCN_EXP_SHARE:
         if (n < 3) {
@@ -2301,7 +2317,7 @@ struct mp_scenario *mp_scn_doc_resolve(const struct mp_scn_doc *doc, GError **er
     scn->duration = MP_S(60);
     scn->seed = 1;
     scn->pcap = scn->pcapng = true;
-    scn->snaplen = 65535;
+    scn->snaplen = 256; /* headers and the start of the payload; full on request */
 
     c.doc = doc;
     c.err = err;

@@ -266,6 +266,7 @@ enum mp_scn_expect_kind {
     MP_SCN_EXP_COUNTER,  /* a named per-node counter (integer) */
     MP_SCN_EXP_SUBFLOWS, /* subflows the app's connection opened (integer) */
     MP_SCN_EXP_ADDRS,    /* addresses the app observed, local or peer (list) */
+    MP_SCN_EXP_RESULT,   /* a named result the app reported (afmp_result) */
 };
 
 enum mp_scn_op {
@@ -294,7 +295,8 @@ struct mp_scn_expect {
     int node;                   /* COUNTER: the node; SHARE by NODE.IFACE: its node */
     int iface;                  /* SHARE by NODE.IFACE, else -1 */
     int link;                   /* SHARE by link, else -1 */
-    char *counter;              /* COUNTER: e.g. "UdpInDatagrams" */
+    char *counter;              /* COUNTER: e.g. "UdpInDatagrams"; RESULT: the
+                                 * result key, e.g. "lost" or "delay_min_ns" */
     bool peer;                  /* ADDRS: peer (true) or local (false) list */
     enum mp_scn_op op;
     enum mp_scn_unit unit;

@@ -295,10 +295,11 @@ int mp_units_format_time(mp_time_t t, char *buf, size_t len)
         return snprintf(buf, len, "never");
     if (t == 0)
         return snprintf(buf, len, "0s");
-    /* The largest unit with at most three decimals, else the next smaller. */
+    /* The largest unit not above the value, with as many decimals as it
+     * takes to stay exact ("11.00090464s", not "11000904.64us"). */
     for (size_t i = MP_ARRAY_LEN(time_units); i-- > 0;) {
         uint64_t sc = time_units[i].scale;
-        if (t >= sc && (sc < 1000 || t % (sc / 1000) == 0))
+        if (t >= sc)
             return format_scaled(t, sc, time_units[i].suffix, buf, len);
     }
     return format_scaled(t, 1, "ns", buf, len);
@@ -310,7 +311,7 @@ int mp_units_format_rate(uint64_t bps, char *buf, size_t len)
         return snprintf(buf, len, "0bit");
     for (size_t i = 4; i-- > 0;) {
         uint64_t sc = rate_units[i].scale;
-        if (bps >= sc && (sc < 1000 || bps % (sc / 1000) == 0))
+        if (bps >= sc)
             return format_scaled(bps, sc, rate_units[i].suffix, buf, len);
     }
     return format_scaled(bps, 1, "bit", buf, len);

@@ -31,6 +31,7 @@ struct mp_node {
     struct mp_pcapng *png;
     bool capture;
     bool per_iface_tables;
+    bool auto_routes;
 };
 
 struct mp_world {
@@ -172,6 +173,7 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
     n->w = w;
     n->name = g_strdup(name);
     n->capture = capture;
+    n->auto_routes = true;
     n->ports = g_ptr_array_new();
     mp_sim_env_init(&n->se, w->eng, w->conf.seed, &w->pool, node_output, n, &w->sink,
                     w->conf.trace ? w->conf.trace_mask : 0);
@@ -227,6 +229,11 @@ struct mp_proc_table *mp_node_procs(struct mp_node *n)
 void mp_node_set_per_iface_tables(struct mp_node *n, bool on)
 {
     n->per_iface_tables = on;
+}
+
+void mp_node_set_auto_routes(struct mp_node *n, bool on)
+{
+    n->auto_routes = on;
 }
 
 static void png_add_iface(struct mp_node *n, struct port *p)
@@ -461,6 +468,8 @@ void mp_world_compute_routes(struct mp_world *w)
 
     for (guint i = 0; i < n; i++) {
         struct mp_node *src = g_ptr_array_index(w->nodes, i);
+        if (!src->auto_routes)
+            continue;
         for (int f = 0; f < 2; f++) {
             install(w, src, fams[f], 0, MP_RT_TABLE_MAIN, hops, order);
             if (!src->per_iface_tables || src->ports->len < 2)

@@ -94,6 +94,9 @@ struct mp_link *mp_world_link(struct mp_world *w, const char *name);
  */
 void mp_world_compute_routes(struct mp_world *w);
 void mp_node_set_per_iface_tables(struct mp_node *n, bool on);
+/* Whether mp_world_compute_routes() installs routes on |n| (default: yes;
+ * nodes with routes written by hand say no). */
+void mp_node_set_auto_routes(struct mp_node *n, bool on);
 
 /* Opens the capture files (when conf->outdir is set). Call after the
  * topology is built; interfaces added later are added to the pcapng. */

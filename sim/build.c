@@ -1,0 +1,394 @@
+/* afmp: building a world from a resolved scenario (see build.h). */
+#include "sim/build.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "model/net/counters.h"
+#include "sim/apps/apps.h"
+#include "sim/net/fault.h"
+
+G_DEFINE_QUARK(mp-build-error-quark, mp_build_error)
+
+static bool fail(GError **err, const struct mp_scenario *scn, unsigned line, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
+static bool fail(GError **err, const struct mp_scenario *scn, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(err, MP_BUILD_ERROR, MP_BUILD_ERROR_FAILED, "%s:%u: %s", scn->file, line, msg);
+    g_free(msg);
+    return false;
+}
+
+static void host_opts(const struct mp_scn_node *sn, struct mp_host_opts *o)
+{
+    mp_host_opts_default(o);
+    o->forward = mp_scn_node_opt_bool(sn, "ip.forward");
+    o->ttl = (uint8_t)mp_scn_node_opt_uint(sn, "ip.ttl");
+}
+
+static bool build_nodes(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_nodes; i++) {
+        const struct mp_scn_node *sn = &scn->nodes[i];
+        struct mp_host_opts o;
+        host_opts(sn, &o);
+        struct mp_node *n = mp_world_add_node(b->w, sn->name, &o, sn->capture);
+        b->nodes[i] = n;
+        for (size_t j = 0; j < sn->n_ifaces; j++) {
+            const struct mp_scn_iface *si = &sn->ifaces[j];
+            uint32_t mtu = si->link >= 0 ? scn->links[si->link].mtu : 1500;
+            uint32_t ifindex = mp_node_add_iface(n, si->name, mtu);
+            for (size_t k = 0; k < si->n_addrs; k++) {
+                int rc = mp_host_addr_add(mp_node_host(n), ifindex, &si->addrs[k].ip,
+                                          si->addrs[k].len, 0);
+                if (rc < 0 && rc != -EEXIST)
+                    return fail(err, scn, si->line, "[%s %s] iface.%s: cannot assign an address: %s",
+                                sn->kind == MP_SCN_ROUTER ? "router" : "host", sn->name,
+                                si->name, g_strerror(-rc));
+            }
+        }
+        /* A multihomed host whose routes are computed gets one table per
+         * interface and rules by source address, so each address leaves by
+         * its own interface (what MPTCP subflows need). */
+        if (sn->routes_auto && sn->kind == MP_SCN_HOST && sn->n_ifaces > 1)
+            mp_node_set_per_iface_tables(n, true);
+        mp_node_set_auto_routes(n, sn->routes_auto);
+    }
+    return true;
+}
+
+static bool static_routes(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_nodes; i++) {
+        const struct mp_scn_node *sn = &scn->nodes[i];
+        struct mp_host *h = mp_node_host(b->nodes[i]);
+        for (size_t j = 0; j < sn->n_routes; j++) {
+            const struct mp_scn_route *sr = &sn->routes[j];
+            struct mp_rt_route r = {0};
+            r.dst.ip = sr->dst.ip;
+            r.dst.len = sr->dst.len;
+            mp_prefix_masked(&r.dst, &r.dst);
+            r.gw = sr->via;
+            r.metric = sr->metric;
+            r.prefsrc = sr->src;
+            r.kind = sr->kind == MP_SCN_ROUTE_BLACKHOLE     ? MP_RT_BLACKHOLE
+                     : sr->kind == MP_SCN_ROUTE_UNREACHABLE ? MP_RT_UNREACHABLE
+                                                            : MP_RT_UNICAST;
+            if (r.kind == MP_RT_UNICAST) {
+                if (sr->dev >= 0) {
+                    r.ifindex = (uint32_t)sr->dev + 1;
+                } else {
+                    /* The interface whose subnet holds the gateway. */
+                    struct mp_rt_result res;
+                    if (mp_rt_lookup(h->rt, NULL, &sr->via, 0, &res) < 0 ||
+                        res.route.gw.v != 0)
+                        return fail(err, scn, sr->line,
+                                    "[%s] route.%s: gateway %s is not on a connected subnet",
+                                    sn->name, sr->label, "");
+                    r.ifindex = res.ifindex;
+                }
+            }
+            int rc = mp_rt_route_add(h->rt, sr->table, &r, 0);
+            if (rc < 0)
+                return fail(err, scn, sr->line, "[%s] route.%s: %s", sn->name, sr->label,
+                            rc == -EEXIST ? "a route for this prefix and metric exists already"
+                                          : g_strerror(-rc));
+        }
+        for (size_t j = 0; j < sn->n_rules; j++) {
+            const struct mp_scn_rule *su = &sn->rules[j];
+            struct mp_rt_rule u = {0};
+            u.priority = su->priority;
+            if (su->has_from) {
+                u.from.ip = su->from.ip;
+                u.from.len = su->from.len;
+            }
+            if (su->has_to) {
+                u.to.ip = su->to.ip;
+                u.to.len = su->to.len;
+            }
+            u.iif = su->iif >= 0 ? (uint32_t)su->iif + 1 : 0;
+            u.oif = su->oif >= 0 ? (uint32_t)su->oif + 1 : 0;
+            u.table = su->table;
+            u.action = MP_RT_RULE_LOOKUP;
+            int rc = mp_rt_rule_add(h->rt, &u);
+            if (rc < 0)
+                return fail(err, scn, su->line, "[%s] rule.%s: %s", sn->name, su->label,
+                            g_strerror(-rc));
+        }
+    }
+    return true;
+}
+
+static struct mp_fault *add_fault(struct mp_link *l, int end, struct mp_fault *f)
+{
+    mp_link_add_fault(l, end, f);
+    return f;
+}
+
+/* Which run-time changes a link direction needs a fault for, so that a
+ * fault that starts at 0 exists when an event sets it. */
+static bool event_touches(const struct mp_scenario *scn, size_t link, int dir,
+                          enum mp_scn_link_param p)
+{
+    for (size_t i = 0; i < scn->n_events; i++) {
+        const struct mp_scn_event *e = &scn->events[i];
+        if (e->kind == MP_SCN_EV_LINK_SET && e->link == (int)link && e->param == p &&
+            (e->dirs & (1u << dir)))
+            return true;
+    }
+    return false;
+}
+
+static bool build_links(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_links; i++) {
+        const struct mp_scn_link *sl = &scn->links[i];
+        struct mp_link_conf c = {0};
+        char *params[2];
+        c.name = sl->name;
+        for (int d = 0; d < 2; d++) {
+            const struct mp_scn_dir *sd = &sl->dir[d];
+            c.dir[d].rate_bps = sd->rate;
+            c.dir[d].delay = sd->delay;
+            c.dir[d].qdisc = "droptail";
+            params[d] = g_strdup_printf("%s=%" G_GUINT64_FORMAT, sd->queue_bytes ? "bytes" : "limit",
+                                        sd->queue_limit);
+            c.dir[d].qdisc_params = params[d];
+        }
+        struct mp_node *na = b->nodes[sl->node[0]], *nb = b->nodes[sl->node[1]];
+        b->links[i] = mp_world_connect(b->w, na, (uint32_t)sl->iface[0] + 1, nb,
+                                       (uint32_t)sl->iface[1] + 1, &c, err);
+        g_free(params[0]);
+        g_free(params[1]);
+        if (!b->links[i]) {
+            g_prefix_error(err, "%s:%u: [link %s]: ", scn->file, sl->line, sl->name);
+            return false;
+        }
+        for (int d = 0; d < 2; d++) {
+            const struct mp_scn_dir *sd = &sl->dir[d];
+            struct mp_build_faults *f = &b->faults[i][d];
+            struct mp_link *l = b->links[i];
+            if (sd->loss || event_touches(scn, i, d, MP_SCN_LP_LOSS))
+                f->loss = add_fault(l, d, mp_fault_loss_new_ppm(sd->loss));
+            if (sd->ge) {
+                struct mp_gilbert ge = {mp_prob_from_ppm(sd->ge_p), mp_prob_from_ppm(sd->ge_r),
+                                        mp_prob_from_ppm(1000000 - sd->ge_loss_good),
+                                        mp_prob_from_ppm(1000000 - sd->ge_loss_bad)};
+                add_fault(l, d, mp_fault_gilbert_new(&ge));
+            }
+            if (sd->corrupt || event_touches(scn, i, d, MP_SCN_LP_CORRUPT))
+                f->corrupt = add_fault(l, d, mp_fault_corrupt_new(mp_prob_from_ppm(sd->corrupt), false));
+            if (sd->duplicate || event_touches(scn, i, d, MP_SCN_LP_DUPLICATE))
+                f->dup = add_fault(l, d, mp_fault_dup_new(mp_prob_from_ppm(sd->duplicate)));
+            if (sd->reorder || event_touches(scn, i, d, MP_SCN_LP_REORDER))
+                f->reorder = add_fault(l, d, mp_fault_reorder_new(mp_prob_from_ppm(sd->reorder),
+                                                                  sd->reorder_delay));
+        }
+    }
+    return true;
+}
+
+/* ---- the timeline ---- */
+
+struct ev_ctx {
+    struct mp_build *b;
+    const struct mp_scn_event *e;
+};
+
+static void apply_event(void *arg, mp_time_t now)
+{
+    struct ev_ctx *c = arg;
+    struct mp_build *b = c->b;
+    const struct mp_scn_event *e = c->e;
+    char *note = g_strdup_printf("%s: %s", e->name, e->text);
+    mp_world_note(b->w, note);
+    g_free(note);
+    b->events_applied++;
+
+    if (e->kind == MP_SCN_EV_LINK_DOWN || e->kind == MP_SCN_EV_LINK_UP) {
+        mp_link_set_up(b->links[e->link], e->kind == MP_SCN_EV_LINK_UP);
+        return;
+    }
+    if (e->kind == MP_SCN_EV_ADDR_ADD || e->kind == MP_SCN_EV_ADDR_DEL) {
+        struct mp_host *h = mp_node_host(b->nodes[e->node]);
+        if (e->kind == MP_SCN_EV_ADDR_ADD)
+            mp_host_addr_add(h, (uint32_t)e->iface + 1, &e->addr.ip, e->addr.len, 0);
+        else
+            mp_host_addr_del(h, (uint32_t)e->iface + 1, &e->addr.ip);
+        return;
+    }
+    struct mp_link *l = b->links[e->link];
+    for (int d = 0; d < 2; d++) {
+        if (!(e->dirs & (1u << d)))
+            continue;
+        struct mp_build_faults *f = &b->faults[e->link][d];
+        switch (e->param) {
+        case MP_SCN_LP_RATE:
+            mp_link_set_rate(l, d, e->value);
+            break;
+        case MP_SCN_LP_DELAY:
+            mp_link_set_delay(l, d, e->value);
+            break;
+        case MP_SCN_LP_LOSS:
+            mp_fault_set_prob(f->loss, mp_prob_from_ppm((uint32_t)e->value), now);
+            break;
+        case MP_SCN_LP_CORRUPT:
+            mp_fault_set_prob(f->corrupt, mp_prob_from_ppm((uint32_t)e->value), now);
+            break;
+        case MP_SCN_LP_DUPLICATE:
+            mp_fault_set_prob(f->dup, mp_prob_from_ppm((uint32_t)e->value), now);
+            break;
+        case MP_SCN_LP_REORDER:
+            mp_fault_set_prob(f->reorder, mp_prob_from_ppm((uint32_t)e->value), now);
+            break;
+        default:
+            break; /* rejected when building */
+        }
+    }
+}
+
+static bool schedule_events(struct mp_build *b, struct ev_ctx *ctxs, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_events; i++) {
+        const struct mp_scn_event *e = &scn->events[i];
+        if (e->kind == MP_SCN_EV_LINK_SET) {
+            switch (e->param) {
+            case MP_SCN_LP_RATE:
+            case MP_SCN_LP_DELAY:
+            case MP_SCN_LP_LOSS:
+            case MP_SCN_LP_CORRUPT:
+            case MP_SCN_LP_DUPLICATE:
+            case MP_SCN_LP_REORDER:
+                break;
+            default:
+                return fail(err, scn, e->line,
+                            "[events] %s: changing %s while the simulation runs is not supported "
+                            "(supported: rate, delay, loss, corrupt, duplicate, reorder)",
+                            e->name, mp_scn_link_param_name(e->param));
+            }
+        }
+        ctxs[i].b = b;
+        ctxs[i].e = e;
+        mp_engine_at(mp_world_engine(b->w), e->at, apply_event, &ctxs[i]);
+    }
+    return true;
+}
+
+/* ---- applications ---- */
+
+static void app_stop(void *arg, mp_time_t now)
+{
+    struct mp_build_app *a = arg;
+    mp_proc_kill(a->proc);
+}
+
+static bool spawn_apps(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_apps; i++) {
+        const struct mp_scn_app *sa = &scn->apps[i];
+        int (*main_fn)(int, char **) = NULL;
+        if (sa->plugin) {
+            GError *e2 = NULL;
+            mp_app_main_fn fn = NULL;
+            GModule *mod = mp_apps_plugin_open(sa->plugin, NULL, &fn, &e2);
+            if (mod)
+                g_ptr_array_add(b->modules, mod);
+            main_fn = fn;
+            if (!mod) {
+                fail(err, scn, sa->line, "[app %s] plugin: %s", sa->name, e2->message);
+                g_error_free(e2);
+                return false;
+            }
+        } else {
+            const struct mp_app_def *def = mp_apps_lookup(sa->argv[0]);
+            if (!def)
+                return fail(err, scn, sa->line, "[app %s] argv: no built-in application '%s'",
+                            sa->name, sa->argv[0]);
+            main_fn = def->main;
+        }
+        struct mp_node *n = b->nodes[sa->host];
+        b->apps[i].node = n;
+        b->apps[i].proc = mp_proc_spawn(mp_node_procs(n), sa->name, sa->start, main_fn, sa->argc,
+                                        sa->argv, 0);
+        if (!b->apps[i].proc)
+            return fail(err, scn, sa->line, "[app %s]: cannot start: %s", sa->name,
+                        g_strerror(errno));
+        if (sa->stop != MP_TIME_NEVER)
+            mp_engine_at(mp_world_engine(b->w), sa->stop, app_stop, &b->apps[i]);
+    }
+    return true;
+}
+
+static bool check_expectations(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_expects; i++) {
+        const struct mp_scn_expect *x = &scn->expects[i];
+        if (x->kind == MP_SCN_EXP_COUNTER && mp_ctr_lookup(x->counter) < 0)
+            return fail(err, scn, x->line, "[expect] %s: no counter named '%s'", x->name,
+                        x->counter);
+    }
+    return true;
+}
+
+static void close_module(gpointer m)
+{
+    g_module_close(m);
+}
+
+struct mp_build *mp_build_new(const struct mp_scenario *scn, const struct mp_world_conf *wc,
+                              GError **err)
+{
+    struct mp_world_conf c = *wc;
+    struct mp_build *b = g_new0(struct mp_build, 1);
+    c.seed = scn->seed;
+    if (!c.snaplen)
+        c.snaplen = scn->snaplen;
+    c.pcap = c.pcap && scn->pcap;
+    c.pcapng = c.pcapng && scn->pcapng;
+    b->scn = scn;
+    b->w = mp_world_new(&c);
+    b->nodes = g_new0(struct mp_node *, scn->n_nodes + 1);
+    b->links = g_new0(struct mp_link *, scn->n_links + 1);
+    b->faults = g_malloc0_n(scn->n_links + 1, sizeof(*b->faults));
+    b->apps = g_new0(struct mp_build_app, scn->n_apps + 1);
+    b->ev_ctxs = g_new0(struct ev_ctx, scn->n_events + 1);
+    b->modules = g_ptr_array_new_with_free_func(close_module);
+    if (!check_expectations(b, err) || !build_nodes(b, err) || !build_links(b, err)) {
+        mp_build_free(b);
+        return NULL;
+    }
+    /* Routes: computed for nodes without route.* keys, written for the
+     * others (connected prefixes come with the addresses either way). */
+    mp_world_compute_routes(b->w);
+    if (!static_routes(b, err) || !schedule_events(b, b->ev_ctxs, err) || !spawn_apps(b, err)) {
+        mp_build_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void mp_build_free(struct mp_build *b)
+{
+    if (!b)
+        return;
+    /* Processes end before the code they run is unloaded. */
+    mp_world_free(b->w);
+    g_ptr_array_free(b->modules, TRUE);
+    g_free(b->nodes);
+    g_free(b->links);
+    g_free(b->faults);
+    g_free(b->apps);
+    g_free(b->ev_ctxs);
+    g_free(b);
+}
