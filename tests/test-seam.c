@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "model/net/udp.h"
 #include "model/trace.h"
 #include "sim/env.h"
 
@@ -245,10 +246,59 @@ static void test_determinism(void)
     g_free(b);
 }
 
+/* ---- a real host on the fake environment ---- */
+
+/* The host answers a ping and sends a UDP datagram, with nothing but the
+ * fake's clock, timers and output list behind it. */
+static void test_host_on_fake(void)
+{
+    struct fake f = {0};
+    struct mp_pkt_pool pool;
+    mp_pkt_pool_init(&pool);
+    f.log = g_string_new(NULL);
+    struct mp_env env = {&fake_ops, &f, 5, 0, &pool};
+    struct mp_host *h = mp_host_new("h", &env, NULL);
+    struct mp_iface *ifc = mp_host_add_iface(h, "eth0", 1500);
+    struct mp_ip me, peer;
+    mp_ip_parse("192.0.2.1", &me);
+    mp_ip_parse("192.0.2.7", &peer);
+    g_assert_cmpint(mp_host_addr_add(h, ifc->ifindex, &me, 24, 0), ==, 0);
+    mp_host_set_carrier(h, ifc->ifindex, true);
+
+    /* An echo request from the peer comes in on eth0 ... */
+    uint8_t req[28 + 4];
+    struct mp_wire_icmp ic = {.type = MP_ICMP_ECHO, .rest = mp_wire_icmp_rest_echo(7, 1)};
+    int n = mp_wire_icmp_build(req, sizeof(req), &peer, &me, &ic, (const uint8_t *)"ping", 4, NULL, true);
+    g_assert_cmpint(n, ==, 32);
+    struct mp_pkt *p = mp_pkt_alloc(&pool, (uint32_t)n);
+    memcpy(p->data, req, (size_t)n);
+    f.now = MP_MS(3);
+    mp_host_input(h, ifc->ifindex, p);
+    /* ... and the reply goes out on eth0 at once (type 0 in the ICMP
+     * header at offset 20). */
+    g_assert_cmpstr(f.log->str, ==, "3000000 if1 69\n");
+    g_assert_cmpuint(h->ctr.v[MP_CTR_ICMP_OUT_ECHO_REPS], ==, 1);
+
+    /* A UDP datagram to the peer leaves by the connected route. */
+    struct mp_udp_sock *u = mp_udp_sock_new(h, 4, NULL, NULL);
+    struct mp_endpoint dst = {peer, 9};
+    g_assert_cmpint(mp_udp_sendto(u, "x", 1, &dst), ==, 1);
+    g_assert_cmpuint(h->ctr.v[MP_CTR_UDP_OUT_DATAGRAMS], ==, 1);
+    g_assert_cmpstr(f.log->str, ==, "3000000 if1 69\n3000000 if1 69\n");
+    g_assert_cmpuint(h->ctr.v[MP_CTR_IP_OUT_REQUESTS], ==, 2);
+    mp_udp_sock_free(u);
+    fake_run(&f);
+    mp_host_free(h);
+    g_assert_cmpuint(pool.live, ==, 0);
+    mp_pkt_pool_clear(&pool);
+    g_string_free(f.log, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/seam/fake-vs-engine", test_same_behaviour);
     g_test_add_func("/seam/determinism", test_determinism);
+    g_test_add_func("/seam/host-on-fake", test_host_on_fake);
     return g_test_run();
 }
