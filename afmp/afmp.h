@@ -45,6 +45,9 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL / F_SETFL with O_NONBLOCK. */
 int afmp_fcntl(int fd, int cmd, int arg);
 int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/* poll with a timeout to the nanosecond (NULL: none), as Linux's ppoll;
+ * the signal mask is ignored (simulated processes get no signals). */
+int afmp_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const void *sigmask);
 int afmp_close(int fd);
 
 /* Virtual time. CLOCK_REALTIME starts at the Unix epoch when the

@@ -549,12 +549,39 @@ int afmp_fcntl(int fd, int cmd, int arg)
     }
 }
 
+static int poll_until(struct pollfd *fds, nfds_t n, mp_time_t deadline);
+
 int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+    if (!mp_proc_current()) {
+        errno = EPERM;
+        return -1;
+    }
+    return poll_until(fds, n, timeout_ms < 0 ? MP_TIME_NEVER : mp_proc_now() + MP_MS(timeout_ms));
+}
+
+int afmp_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const void *sigmask)
+{
+    if (!mp_proc_current()) {
+        errno = EPERM;
+        return -1;
+    }
+    if (tmo && (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)) {
+        errno = EINVAL;
+        return -1;
+    }
+    mp_time_t deadline = MP_TIME_NEVER;
+    if (tmo)
+        deadline = mp_proc_now() + (mp_time_t)tmo->tv_sec * 1000000000u + (mp_time_t)tmo->tv_nsec;
+    return poll_until(fds, n, deadline);
+}
+
+static int poll_until(struct pollfd *fds, nfds_t n, mp_time_t deadline)
 {
     struct ctx c;
     if (!current(&c))
         return -1;
-    mp_time_t deadline = timeout_ms < 0 ? MP_TIME_NEVER : mp_proc_now() + MP_MS(timeout_ms);
+    bool last_look = deadline <= mp_proc_now();
     struct poller me;
     mp_waitq_init(&me.wq);
     for (;;) {
@@ -577,7 +604,7 @@ int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
             if (fds[i].revents)
                 ready++;
         }
-        if (ready || timeout_ms == 0)
+        if (ready || last_look)
             return ready;
         /* Hold every file polled, so that a close by another process while
          * we sleep cannot free it under us. */
@@ -595,7 +622,7 @@ int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
         int w = mp_proc_wait(&me.wq, deadline);
         release_held(c.ps);
         if (w == -ETIMEDOUT)
-            timeout_ms = 0; /* one last look, then 0 */
+            last_look = true; /* one last look, then 0 */
     }
 }
 

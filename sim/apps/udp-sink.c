@@ -251,10 +251,10 @@ static int run(const struct sink_conf *c)
             why = "duration over";
             break;
         }
-        /* poll counts whole milliseconds: wake at or after the end, and
-         * take nothing that arrives past it. */
-        int timeout = end == MP_TIME_NEVER ? -1 : (int)MIN((end - now + 999999u) / 1000000u, (uint64_t)G_MAXINT);
-        if (afmp_poll(pfd, n, timeout) < 0) {
+        /* Wake at the end to the nanosecond, and take nothing that
+         * arrives past it. */
+        struct timespec tmo = {(time_t)((end - now) / 1000000000u), (long)((end - now) % 1000000000u)};
+        if (afmp_ppoll(pfd, n, end == MP_TIME_NEVER ? NULL : &tmo, NULL) < 0) {
             afmp_log("%s: poll: %s", PROG, g_strerror(errno));
             break;
         }
