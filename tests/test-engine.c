@@ -221,7 +221,7 @@ static void rnd_fire(void *arg, mp_time_t now)
     if (r->budget-- > 0) {
         int k = (int)mp_rng_below(&r->rng, 3);
         for (int i = 0; i < k; i++) {
-            uint64_t d = mp_rng_below(&r->rng, 4) == 0 ? 0 : mp_rng_below(&r->rng, 1u << (mp_rng_below(&r->rng, 40)));
+            uint64_t d = mp_rng_below(&r->rng, 4) == 0 ? 0 : mp_rng_below(&r->rng, UINT64_C(1) << mp_rng_below(&r->rng, 40));
             rnd_schedule(r, now + d);
         }
         /* Cancel or reschedule a random pending one. */

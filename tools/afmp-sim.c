@@ -111,11 +111,13 @@ static int cmd_run(int argc, char **argv, const char *cmdline)
     GOptionContext *ctx = g_option_context_new("FILE - run a scenario");
     g_option_context_add_main_entries(ctx, run_entries, NULL);
     struct mp_run_opts o;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !common_opts(&o, &err)) {
+    bool parsed = g_option_context_parse(ctx, &argc, &argv, &err) && common_opts(&o, &err);
+    g_option_context_free(ctx);
+    if (!parsed) {
         g_printerr("afmp-sim run: %s\n", err->message);
+        g_error_free(err);
         return 2;
     }
-    g_option_context_free(ctx);
     if (argc != 2) {
         g_printerr("afmp-sim run: expected one scenario file\n");
         return 2;
@@ -164,11 +166,13 @@ static int cmd_check(int argc, char **argv, const char *cmdline)
     GOptionContext *ctx = g_option_context_new("FILE... - run scenarios and check [expect] (TAP output)");
     g_option_context_add_main_entries(ctx, check_entries, NULL);
     struct mp_run_opts base;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !common_opts(&base, &err)) {
+    bool parsed = g_option_context_parse(ctx, &argc, &argv, &err) && common_opts(&base, &err);
+    g_option_context_free(ctx);
+    if (!parsed) {
         g_printerr("afmp-sim check: %s\n", err->message);
+        g_error_free(err);
         return 2;
     }
-    g_option_context_free(ctx);
     if (argc < 2) {
         g_printerr("afmp-sim check: expected scenario files\n");
         return 2;
