@@ -392,6 +392,63 @@ static void test_policy_routing(void)
     mp_world_free(w);
 }
 
+/* ---- addresses come and go while the host runs ---- */
+
+struct events_seen {
+    int added, removed, down, up;
+};
+
+static void count_events(void *arg, struct mp_host *h, const struct mp_host_event *ev)
+{
+    struct events_seen *e = arg;
+    e->added += ev->kind == MP_HOST_ADDR_ADDED;
+    e->removed += ev->kind == MP_HOST_ADDR_REMOVED;
+    e->down += ev->kind == MP_HOST_CARRIER_DOWN;
+    e->up += ev->kind == MP_HOST_CARRIER_UP;
+}
+
+static void test_addr_dynamics(void)
+{
+    struct fx f;
+    struct events_seen seen = {0};
+    fx_init(&f);
+    struct mp_host *c = mp_node_host(f.client);
+    mp_host_listen(c, count_events, &seen);
+    struct mp_ip extra, dst;
+    mp_ip_parse("10.0.1.99", &extra);
+    mp_ip_parse("10.0.2.2", &dst);
+    g_assert_cmpint(mp_host_addr_add(c, f.c_if, &extra, 24, 0), ==, 0);
+    g_assert_cmpint(mp_host_addr_add(c, f.c_if, &extra, 24, 0), ==, -EEXIST);
+    g_assert_cmpint(mp_host_addr_add(c, 99, &extra, 24, 0), ==, -ENODEV);
+    g_assert_cmpint(seen.added, ==, 1);
+    /* Usable as a source at once; a secondary address of the subnet is not
+     * chosen by default (Linux: the primary one is). */
+    struct mp_host_route r;
+    g_assert_cmpint(mp_host_route(c, &extra, &dst, 0, &r), ==, 0);
+    g_assert_cmpint(mp_host_route(c, NULL, &dst, 0, &r), ==, 0);
+    char b[MP_IP_STRLEN];
+    g_assert_cmpstr(mp_ip_str(&r.src, b), ==, "10.0.1.2");
+    g_assert_cmpuint(mp_host_addr_ifindex(c, &extra), ==, f.c_if);
+    g_assert_cmpint(mp_host_addr_del(c, f.c_if, &extra), ==, 0);
+    g_assert_cmpint(mp_host_addr_del(c, f.c_if, &extra), ==, -EADDRNOTAVAIL);
+    g_assert_cmpint(seen.removed, ==, 1);
+    g_assert_cmpint(mp_host_route(c, &extra, &dst, 0, &r), ==, -EADDRNOTAVAIL);
+    /* Removing the primary address takes its connected route with it. */
+    struct mp_ip prim;
+    mp_ip_parse("10.0.1.2", &prim);
+    g_assert_cmpint(mp_host_addr_del(c, f.c_if, &prim), ==, 0);
+    struct mp_ip gw;
+    mp_ip_parse("10.0.1.1", &gw);
+    g_assert_cmpint(mp_host_route(c, NULL, &gw, 0, &r), <, 0);
+    /* Carrier changes reach the listeners once per change. */
+    mp_link_set_up(mp_world_link(f.w, "l1"), false);
+    mp_link_set_up(mp_world_link(f.w, "l1"), false);
+    mp_link_set_up(mp_world_link(f.w, "l1"), true);
+    g_assert_cmpint(seen.down, ==, 1);
+    g_assert_cmpint(seen.up, ==, 1);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -403,5 +460,6 @@ int main(int argc, char **argv)
     g_test_add_func("/host/ip/malformed-counted", test_malformed_counted);
     g_test_add_func("/host/ip/ttl-exceeded", test_ttl_exceeded);
     g_test_add_func("/host/route/policy-by-source", test_policy_routing);
+    g_test_add_func("/host/addr/dynamics", test_addr_dynamics);
     return g_test_run();
 }
