@@ -29,6 +29,11 @@ enum {
 /* Capacity of a pooled buffer (headroom included). Larger packets are
  * allocated individually. */
 #define MP_PKT_POOL_BYTES 2048u
+/* Capacity of a small pooled buffer (headroom included): ACKs, pings, small
+ * datagrams. A packet's bytes are a few cache lines wherever it lives, but
+ * small buffers pack four times denser, so the packets in flight in a big
+ * simulation take fewer pages (TLB entries) and cache sets. */
+#define MP_PKT_POOL_SMALL_BYTES 448u
 
 struct mp_pkt {
     struct mp_pkt *next; /* queue link; owned by whoever holds the packet */
@@ -40,11 +45,17 @@ struct mp_pkt {
     uint64_t id;         /* unique per simulation, for traces */
     mp_time_t ts;        /* time it entered the current queue (for sojourn) */
     struct mp_pkt_pool *pool;
-    uint8_t buf[];       /* headroom, then data */
+    uint64_t reserved_;  /* pads the header to 64 bytes (see buf) */
+    /* Headroom, then data. Pooled buffers are 64-byte aligned and the header
+     * is 64 bytes, so a packet's IP and transport headers start a cache
+     * line: forwarding a packet touches two lines, this header's and its
+     * first data line. */
+    uint8_t buf[];
 };
 
 struct mp_pkt_pool {
-    struct mp_pkt *free;
+    struct mp_pkt *free;       /* buffers of MP_PKT_POOL_BYTES */
+    struct mp_pkt *free_small; /* buffers of MP_PKT_POOL_SMALL_BYTES */
     uint64_t next_id;
     uint64_t live;   /* packets allocated and not yet freed */
     uint64_t allocs; /* total allocations, for statistics */
@@ -55,8 +66,10 @@ void mp_pkt_pool_init(struct mp_pkt_pool *pool);
 void mp_pkt_pool_clear(struct mp_pkt_pool *pool);
 
 /* A packet with room for |len| bytes after the headroom, len set to |len|,
- * contents uninitialised. Never returns NULL (allocation failure aborts, as
- * GLib does). */
+ * contents uninitialised. Its capacity is the smallest pooled size that fits
+ * (MP_PKT_POOL_SMALL_BYTES, MP_PKT_POOL_BYTES) or exactly what was asked:
+ * never write past data + len beyond what mp_pkt_push() gives. Never returns
+ * NULL (allocation failure aborts, as GLib does). */
 struct mp_pkt *mp_pkt_alloc(struct mp_pkt_pool *pool, uint32_t len);
 /* A copy of |p| (bytes, flags, ifindex) with a new id. */
 struct mp_pkt *mp_pkt_clone(const struct mp_pkt *p);

@@ -119,6 +119,7 @@ struct mp_link_dir {
     struct mp_link *link;
     int end; /* the sending end */
     uint64_t rate_bps;
+    uint64_t rate_inv; /* floor((2^64 - 1) / rate_bps); 0 for infinite */
     mp_time_t delay;
     struct mp_qdisc *qdisc;
     bool early;              /* early-decision path (admit) */
