@@ -47,6 +47,7 @@ struct bucket {
 
 #define LEVELS 8
 #define NBUCKETS (LEVELS * 256)
+#define SPARES 16
 
 struct mp_engine {
     mp_time_t now;
@@ -62,8 +63,11 @@ struct mp_engine {
     uint32_t *free_ids; /* stack of reusable ids */
     uint32_t nfree;
     uint32_t nids;    /* ids handed out so far (high-water mark) */
-    uint32_t cap_ids; /* capacity of free_ids, side and cancelled */
+    uint32_t cap_ids; /* capacity of free_ids and cancelled */
     uint64_t *cancelled;
+    struct entry *spare[SPARES]; /* arrays of redistributed buckets, for reuse */
+    uint32_t spare_cap[SPARES];
+    uint32_t nspare;
     struct bucket b[NBUCKETS];
 };
 
@@ -80,6 +84,8 @@ void mp_engine_free(struct mp_engine *eng)
         return;
     for (int i = 0; i < NBUCKETS; i++)
         g_free(eng->b[i].e);
+    for (uint32_t i = 0; i < eng->nspare; i++)
+        g_free(eng->spare[i]);
     g_free(eng->free_ids);
     g_free(eng->cancelled);
     g_free(eng);
@@ -133,8 +139,14 @@ static inline void bucket_append(struct mp_engine *eng, unsigned i, const struct
 {
     struct bucket *b = &eng->b[i];
     if (G_UNLIKELY(b->len == b->cap)) {
-        b->cap = b->cap ? b->cap * 2 : 16;
-        b->e = g_renew(struct entry, b->e, b->cap);
+        if (b->cap == 0 && eng->nspare) {
+            eng->nspare--;
+            b->e = eng->spare[eng->nspare];
+            b->cap = eng->spare_cap[eng->nspare];
+        } else {
+            b->cap = b->cap ? b->cap * 2 : 16;
+            b->e = g_renew(struct entry, b->e, b->cap);
+        }
     }
     b->e[b->len++] = *x;
     eng->used[i >> 8][(i >> 6) & 3] |= UINT64_C(1) << (i & 63);
@@ -241,6 +253,17 @@ static struct bucket *fill_current(struct mp_engine *eng)
         bucket_empty(eng, i);
         for (uint32_t j = 0; j < n; j++)
             bucket_append(eng, bucket_of(eng->last, e[j].when), &e[j]);
+        /* Hand the array to the next bucket that fills instead of keeping
+         * one per bucket ever used. */
+        if (eng->nspare < SPARES) {
+            eng->spare[eng->nspare] = b->e;
+            eng->spare_cap[eng->nspare] = b->cap;
+            eng->nspare++;
+        } else {
+            g_free(b->e);
+        }
+        b->e = NULL;
+        b->cap = 0;
     }
 }
 

@@ -61,6 +61,7 @@ void mp_host_free(struct mp_host *h)
     }
     g_ptr_array_free(h->ifaces, TRUE);
     mp_pkt_queue_purge(&h->loopback);
+    g_free(h->fwd);
     mp_rt_free(h->rt);
     g_array_free(h->listeners, TRUE);
     g_free(h->name);
@@ -79,13 +80,6 @@ struct mp_iface *mp_host_add_iface(struct mp_host *h, const char *name, uint32_t
     ifc->addrs = g_array_new(FALSE, FALSE, sizeof(struct mp_ifaddr));
     g_ptr_array_add(h->ifaces, ifc);
     return ifc;
-}
-
-struct mp_iface *mp_host_iface(const struct mp_host *h, uint32_t ifindex)
-{
-    if (ifindex == 0 || ifindex > h->ifaces->len)
-        return NULL;
-    return g_ptr_array_index(h->ifaces, ifindex - 1);
 }
 
 struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name)

@@ -32,6 +32,7 @@
 #include "model/wire/wire.h"
 
 struct mp_host;
+struct mp_fwd_cache;
 
 /* Flags of an interface address (subset of the MP_ADDR_* of srcsel.h). */
 struct mp_ifaddr {
@@ -132,6 +133,7 @@ struct mp_host {
     struct mp_deadline loopback_dl;
     struct mp_rng rng; /* ports, identifiers: stream "host/<name>/ports" */
     uint16_t ip_id;
+    struct mp_fwd_cache *fwd; /* routers: recent forwarding decisions (ip.c) */
     void *udp;  /* model/net/udp.c's state */
     void *icmp; /* model/net/icmp.c's state */
     void *user; /* for the layer that owns the host (the world, tests) */
@@ -150,8 +152,14 @@ void mp_host_free(struct mp_host *h);
 /* Adds an interface (administratively up, carrier down until the world says
  * otherwise) and returns it. */
 struct mp_iface *mp_host_add_iface(struct mp_host *h, const char *name, uint32_t mtu);
-/* The interface with |ifindex|, or NULL. */
-struct mp_iface *mp_host_iface(const struct mp_host *h, uint32_t ifindex);
+/* The interface with |ifindex|, or NULL. (Inline: several calls per
+ * forwarded packet.) */
+static inline struct mp_iface *mp_host_iface(const struct mp_host *h, uint32_t ifindex)
+{
+    if (ifindex == 0 || ifindex > h->ifaces->len)
+        return NULL;
+    return (struct mp_iface *)h->ifaces->pdata[ifindex - 1];
+}
 /* The interface named |name|, or NULL. */
 struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name);
 

@@ -70,6 +70,7 @@ struct crule {
 };
 
 struct mp_rt {
+    uint64_t gen; /* bumped by every change: caches of lookups compare it */
     GArray *tables;   /* struct table *, sorted by id */
     GArray *rules;    /* struct mp_rt_rule, evaluation order, both families */
     GArray *crules[2]; /* struct crule per family ([0] IPv4), same order */
@@ -408,6 +409,7 @@ static int route_check(uint32_t table, const struct mp_rt_route *r)
 
 int mp_rt_route_add(struct mp_rt *rt, uint32_t table, const struct mp_rt_route *r, uint32_t flags)
 {
+    rt->gen++;
     int rc = route_check(table, r);
     if (rc < 0)
         return rc;
@@ -466,6 +468,7 @@ static bool match_metric(const struct mp_rt_route *r, const void *arg)
 int mp_rt_route_del(struct mp_rt *rt, uint32_t table, const struct mp_prefix *dst,
                     const uint32_t *metric)
 {
+    rt->gen++;
     if (!prefix_valid(dst) || !mp_prefix_is_masked(dst))
         return -EINVAL;
     struct table *tab = table_find(rt, table);
@@ -494,6 +497,7 @@ static bool match_route(const struct mp_rt_route *r, const void *arg)
 
 size_t mp_rt_flush_ifindex(struct mp_rt *rt, uint32_t ifindex)
 {
+    rt->gen++;
     size_t removed = 0;
     GArray *victims = g_array_new(FALSE, FALSE, sizeof(struct mp_rt_route));
     for (guint i = 0; i < rt->tables->len; i++) {
@@ -604,6 +608,7 @@ static void rules_compile(struct mp_rt *rt)
 
 int mp_rt_rule_add(struct mp_rt *rt, const struct mp_rt_rule *rule)
 {
+    rt->gen++;
     struct mp_rt_rule r;
     int rc = rule_normalise(rule, &r);
     if (rc < 0)
@@ -638,6 +643,7 @@ int mp_rt_rule_add(struct mp_rt *rt, const struct mp_rt_rule *rule)
 
 int mp_rt_rule_del(struct mp_rt *rt, const struct mp_rt_rule *rule)
 {
+    rt->gen++;
     struct mp_rt_rule r;
     int rc = rule_normalise(rule, &r);
     if (rc < 0)
@@ -825,4 +831,9 @@ int mp_rt_route_format(uint32_t table, const struct mp_rt_route *r, char *buf, s
     }
     g_string_free(s, TRUE);
     return rc;
+}
+
+uint64_t mp_rt_generation(const struct mp_rt *rt)
+{
+    return rt->gen;
 }

@@ -211,6 +211,10 @@ int mp_rt_lookup_flow(const struct mp_rt *rt, const struct mp_rt_flow *fl, struc
 int mp_rt_lookup(const struct mp_rt *rt, const struct mp_ip *src, const struct mp_ip *dst,
                  uint32_t oif, struct mp_rt_result *out);
 
+/* A number that changes whenever a route or rule changes (never 0), so
+ * that callers can cache lookups. */
+uint64_t mp_rt_generation(const struct mp_rt *rt);
+
 /* Every route of every table, ordered by table id, then family (IPv4
  * first), then network address, then prefix length, then metric, then age.
  * Returns a GArray of struct mp_rt_entry; free with g_array_unref(). */
