@@ -50,7 +50,9 @@ const char *const *mp_scn_builtin_apps(void)
     return mp_apps_names();
 }
 
-enum gkind { G_SCENARIO, G_CAPTURE, G_HOST, G_ROUTER, G_LINK, G_APP, G_EVENTS, G_DNS, G_EXPECT };
+enum gkind {
+    G_SCENARIO, G_CAPTURE, G_HOST, G_ROUTER, G_LINK, G_APP, G_EVENTS, G_DNS, G_EXPECT, G_NAMESERVER
+};
 
 static const struct {
     const char *word;
@@ -60,7 +62,7 @@ static const struct {
     [G_HOST] = {"host", true},          [G_ROUTER] = {"router", true},
     [G_LINK] = {"link", true},          [G_APP] = {"app", true},
     [G_EVENTS] = {"events", false},     [G_DNS] = {"dns", false},
-    [G_EXPECT] = {"expect", false},
+    [G_EXPECT] = {"expect", false},     [G_NAMESERVER] = {"nameserver", false},
 };
 
 enum vtype { V_TIME, V_RATE, V_SIZE, V_QUEUE, V_PPM };
@@ -2125,6 +2127,97 @@ out:
     return ok;
 }
 
+/* ---- [nameserver] ------------------------------------------------------ */
+
+static const char *const ns_fail_modes[] = {"nxdomain", "timeout", "servfail", "a-only",
+                                            "aaaa-only", NULL};
+
+static bool known_ns_key(const char *k, void *arg)
+{
+    return !strcmp(k, "host") || !strcmp(k, "address") || !strcmp(k, "delay") ||
+           (g_str_has_prefix(k, "fail.") && k[5]);
+}
+
+static bool parse_nameserver(struct rctx *c, const struct dgroup *g)
+{
+    static const char *const keys[] = {"host", "address", "delay", "fail.*", NULL};
+    struct mp_scn_nameserver *ns = &c->scn->ns;
+    GPtrArray *cands = cands_of(keys);
+    bool ok = check_keys(c, g, known_ns_key, NULL, cands, NULL), bad, present, b;
+    g_ptr_array_unref(cands);
+    if (!ok)
+        return false;
+    ns->present = true;
+    ns->line = g->line;
+    char *v = get_value(c, g, "host", &bad);
+    if (!v) {
+        if (!bad)
+            fail(c, g, "host", MP_SCENARIO_ERROR_MISSING,
+                 "expected the node that runs the name server");
+        return false;
+    }
+    ok = resolve_node(c, g, "host", v, &ns->node);
+    g_free(v);
+    if (!ok)
+        return false;
+    const struct mp_scn_node *n = &g_array_index(c->nodes, struct mp_scn_node, ns->node);
+    if ((v = get_value(c, g, "address", &bad))) {
+        ok = parse_ip(v, &ns->addr);
+        bool mine = false;
+        for (size_t i = 0; ok && i < n->n_ifaces; i++)
+            for (size_t j = 0; j < n->ifaces[i].n_addrs; j++)
+                mine = mine || mp_ip_eq(&n->ifaces[i].addrs[j].ip, &ns->addr);
+        if (!ok || !mine)
+            fail(c, g, "address", MP_SCENARIO_ERROR_VALUE,
+                 "expected an address of %s, got '%s'", n->name, v);
+        g_free(v);
+        if (!ok || !mine)
+            return false;
+    } else if (bad) {
+        return false;
+    } else {
+        for (size_t i = 0; i < n->n_ifaces && !ns->addr.v; i++)
+            if (n->ifaces[i].n_addrs)
+                ns->addr = n->ifaces[i].addrs[0].ip;
+        if (!ns->addr.v)
+            return fail(c, g, "host", MP_SCENARIO_ERROR_VALUE, "%s has no address to serve on",
+                        n->name);
+    }
+    uint64_t d;
+    if (!read_vtype(c, g, "delay", V_TIME, &d, &b, &present))
+        return false;
+    ns->delay = present ? d : 0;
+    GArray *fails = g_array_new(FALSE, TRUE, sizeof(struct mp_scn_nsfail));
+    for (guint i = 0; i < g->keys->len; i++) {
+        const struct dkey *k = g->keys->pdata[i];
+        if (!g_str_has_prefix(k->key, "fail."))
+            continue;
+        char *name = g_ascii_strdown(k->key + 5, -1);
+        v = get_value(c, g, k->key, &bad);
+        bool known = false;
+        for (int m = 0; v && ns_fail_modes[m]; m++)
+            known = known || !strcmp(v, ns_fail_modes[m]);
+        if (!v || !known || !valid_dns_name(name)) {
+            if (v && !valid_dns_name(name))
+                fail(c, g, k->key, MP_SCENARIO_ERROR_SYNTAX,
+                     "expected fail.NAME with a DNS name like server.example");
+            else if (v)
+                fail(c, g, k->key, MP_SCENARIO_ERROR_VALUE,
+                     "expected nxdomain, timeout, servfail, a-only or aaaa-only, got '%s'", v);
+            g_free(v);
+            g_free(name);
+            ns->fails = (struct mp_scn_nsfail *)g_array_free(fails, FALSE);
+            ns->n_fails = 0;
+            return false;
+        }
+        struct mp_scn_nsfail f = {name, v};
+        g_array_append_val(fails, f);
+    }
+    ns->n_fails = fails->len;
+    ns->fails = (struct mp_scn_nsfail *)g_array_free(fails, FALSE);
+    return true;
+}
+
 /* ---- resolve ---------------------------------------------------------- */
 
 static bool check_label(struct rctx *c, const struct dgroup *g, const char *key)
@@ -2274,6 +2367,8 @@ static bool resolve_all(struct rctx *c)
                 goto out;
         }
     }
+    if ((g = doc_group(doc, "nameserver")) && !parse_nameserver(c, g))
+        goto out;
     if ((g = doc_group(doc, "expect"))) {
         for (guint i = 0; i < g->keys->len; i++) {
             const struct dkey *k = g->keys->pdata[i];
@@ -2506,6 +2601,11 @@ void mp_scenario_free(struct mp_scenario *scn)
         g_free(scn->events[i].text);
     }
     g_free(scn->events);
+    for (size_t i = 0; i < scn->ns.n_fails; i++) {
+        g_free(scn->ns.fails[i].name);
+        g_free(scn->ns.fails[i].mode);
+    }
+    g_free(scn->ns.fails);
     for (size_t i = 0; i < scn->n_dns; i++) {
         g_free(scn->dns[i].name);
         g_free(scn->dns[i].addrs);
@@ -2893,6 +2993,22 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+
+    if (scn->ns.present) {
+        char s[INET6_ADDRSTRLEN];
+        json_builder_set_member_name(b, "nameserver");
+        json_builder_begin_object(b);
+        j_str(b, "host", scn->nodes[scn->ns.node].name);
+        format_ip(&scn->ns.addr, s, sizeof(s));
+        j_str(b, "address", s);
+        j_u64(b, "delay_ns", scn->ns.delay);
+        json_builder_set_member_name(b, "fail");
+        json_builder_begin_object(b);
+        for (size_t i = 0; i < scn->ns.n_fails; i++)
+            j_str(b, scn->ns.fails[i].name, scn->ns.fails[i].mode);
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+    }
 
     json_builder_set_member_name(b, "expect");
     json_builder_begin_array(b);

@@ -310,6 +310,22 @@ struct mp_scn_expect {
 
 /* ---- the scenario ----------------------------------------------------- */
 
+/* [nameserver]: where a dns-server process answers for the [dns] zone, and
+ * the address every host's resolver asks. */
+struct mp_scn_nsfail {
+    char *name;                 /* lower case */
+    char *mode;                 /* nxdomain, timeout, servfail, a-only, aaaa-only */
+};
+struct mp_scn_nameserver {
+    bool present;
+    int node;                   /* a host or router */
+    struct mp_ip addr;          /* default: the node's first address */
+    mp_time_t delay;            /* answer delay, default 0 */
+    struct mp_scn_nsfail *fails;
+    size_t n_fails;
+    unsigned line;
+};
+
 struct mp_scenario {
     char *file;                 /* path as given (or the name passed to load_data) */
     char *name;                 /* [scenario] name, default: file name without .ini */
@@ -324,6 +340,7 @@ struct mp_scenario {
     struct mp_scn_app *apps;    size_t n_apps;
     struct mp_scn_event *events; size_t n_events;
     struct mp_scn_dns *dns;     size_t n_dns;
+    struct mp_scn_nameserver ns;
     struct mp_scn_expect *expects; size_t n_expects;
 };
 

@@ -197,6 +197,19 @@ struct ecase {
 };
 
 static const struct ecase error_cases[] = {
+    {"/scenario/error/nameserver-missing-host", NULL, BASE "\n[nameserver]\ndelay = 5ms\n", {NULL},
+     MP_SCENARIO_ERROR_MISSING, {"t.ini:14: [nameserver] host:", "the node that runs the name server"}},
+    {"/scenario/error/nameserver-unknown-host", NULL, BASE "\n[nameserver]\nhost = c\n", {NULL},
+     MP_SCENARIO_ERROR_REFERENCE, {"t.ini:15: [nameserver] host:", "unknown node 'c'"}},
+    {"/scenario/error/nameserver-foreign-address", NULL,
+     BASE "\n[nameserver]\nhost = a\naddress = 10.0.0.2\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:16: [nameserver] address:", "an address of a"}},
+    {"/scenario/error/nameserver-bad-mode", NULL,
+     BASE "\n[nameserver]\nhost = a\nfail.x.example = sometimes\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:16: [nameserver] fail.x.example:", "nxdomain, timeout"}},
+    {"/scenario/error/expect-result-key", NULL,
+     BASE "\n[app s]\nhost = b\nargv = udp-sink --port 9\n[expect]\nx = result s\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:18: [expect] x:", "result APP KEY OP VALUE"}},
     {"/scenario/error/duplicate-group", "bad-duplicate-group.ini", NULL, {NULL},
      MP_SCENARIO_ERROR_DUPLICATE, {"bad-duplicate-group.ini:8: [host a]:", "first at line 4"}},
     {"/scenario/error/duplicate-key", "bad-duplicate-key.ini", NULL, {NULL},
