@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/net/icmp.h"
+#include "model/trace.h"
 #include "model/net/srcsel.h"
 #include "model/net/udp.h"
 
@@ -92,8 +93,26 @@ struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name
     return NULL;
 }
 
+static void trace_event(struct mp_host *h, const struct mp_host_event *ev)
+{
+    static const char *const kinds[] = {
+        [MP_HOST_ADDR_ADDED] = "ip.addr-added", [MP_HOST_ADDR_REMOVED] = "ip.addr-removed",
+        [MP_HOST_CARRIER_UP] = "ip.carrier-up", [MP_HOST_CARRIER_DOWN] = "ip.carrier-down"};
+    struct mp_trace_rec r;
+    struct mp_iface *ifc = mp_host_iface(h, ev->ifindex);
+    mp_trace_begin(&r, mp_env_now(h->env), h->name, kinds[ev->kind]);
+    mp_trace_str(&r, "iface", ifc ? ifc->name : "");
+    if (ev->kind == MP_HOST_ADDR_ADDED || ev->kind == MP_HOST_ADDR_REMOVED) {
+        mp_trace_ip(&r, "addr", &ev->addr.ip);
+        mp_trace_u64(&r, "plen", ev->addr.plen);
+    }
+    mp_trace_end(&r, h->env);
+}
+
 static void notify(struct mp_host *h, const struct mp_host_event *ev)
 {
+    if (mp_env_tracing(h->env, MP_TRACE_IP))
+        trace_event(h, ev);
     /* Listeners may add listeners: index, don't iterate pointers. */
     for (guint i = 0; i < h->listeners->len; i++) {
         struct listener l = g_array_index(h->listeners, struct listener, i);
