@@ -25,6 +25,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "afmp/sockaddr_mp.h"
+
 struct mp_host;
 
 int afmp_socket(int domain, int type, int protocol);
