@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "afmp/resolver.h"
 #include "afmp/stack.h"
 #include "model/net/icmp.h"
 #include "model/net/udp.h"
@@ -48,6 +49,7 @@ struct pstate {
 
 struct afmp_stack {
     struct mp_host *h;
+    void *resolver; /* afmp/resolver.c's */
     GPtrArray *procs; /* struct pstate *, by pid order of first use */
 };
 
@@ -113,6 +115,7 @@ void afmp_stack_detach(struct mp_host *h)
         g_free(ps);
     }
     g_ptr_array_free(st->procs, TRUE);
+    afmp_resolver_host_free(st->resolver);
     g_free(st);
     h->sock = NULL;
 }
@@ -148,6 +151,12 @@ void afmp_stack_proc_exit(struct mp_proc *p, void *arg)
     struct pstate *ps = pstate_of(st, mp_proc_pid(p), false);
     if (ps)
         pstate_close_all(ps);
+}
+
+void **afmp_stack_resolver_slot(struct mp_host *h)
+{
+    struct afmp_stack *st = h ? h->sock : NULL;
+    return st ? &st->resolver : NULL;
 }
 
 const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid)

@@ -25,6 +25,11 @@ void afmp_stack_proc_exit(struct mp_proc *p, void *arg);
 /* What process |pid| of |h| reported with afmp_result(), in the order first
  * set (struct afmp_result), or NULL if it reported nothing. */
 const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid);
+/* The resolver's per-host state (afmp/resolver.c keeps the name server, its
+ * options and each process's h_errno there), or NULL when |h| has no socket
+ * layer. Freed with the socket layer. */
+void **afmp_stack_resolver_slot(struct mp_host *h);
+
 /* What it wrote with afmp_log(), or NULL. */
 const char *afmp_stack_log(struct mp_host *h, uint32_t pid);
 

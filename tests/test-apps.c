@@ -623,7 +623,7 @@ static void test_registry(void)
     size_t n;
     const struct mp_app_def *list = mp_apps_list(&n);
     const char *const *names = mp_apps_names();
-    g_assert_cmpuint(n, ==, 4);
+    g_assert_cmpuint(n, ==, 5);
     for (size_t i = 0; i < n; i++) {
         g_assert_nonnull(list[i].main);
         g_assert_nonnull(list[i].summary);

@@ -87,5 +87,6 @@ int mp_app_udp_cbr_main(int argc, char **argv);
 int mp_app_udp_sink_main(int argc, char **argv);
 int mp_app_udp_echo_main(int argc, char **argv);
 int mp_app_ping_main(int argc, char **argv);
+int mp_app_dns_server_main(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ G_DEFINE_QUARK(mp-apps-error-quark, mp_apps_error)
  * scenario loader accepts cannot drift from what exists. Keep it sorted by
  * name: that is the order of mp_apps_list(). */
 #define MP_APPS_TABLE(X)                                                                       \
+    X("dns-server", mp_app_dns_server_main, "answers A and AAAA queries over UDP from a zone")    \
     X("ping", mp_app_ping_main, "ICMP echo with ping sockets, like iputils' ping")            \
     X("udp-cbr", mp_app_udp_cbr_main, "constant bit rate UDP datagrams, sequenced and stamped") \
     X("udp-echo", mp_app_udp_echo_main, "sends every UDP datagram back to where it came from")  \
