@@ -1,9 +1,12 @@
 /* afmp: building a world from a resolved scenario (see build.h). */
 #include "sim/build.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
+#include "afmp/program.h"
+#include "afmp/resolver.h"
 #include "model/net/counters.h"
 #include "sim/apps/apps.h"
 #include "sim/net/fault.h"
@@ -291,6 +294,63 @@ static void app_stop(void *arg, mp_time_t now)
     mp_proc_kill(a->proc);
 }
 
+/* [nameserver]: a dns-server process answering for [dns], and its address
+ * as every host's name server. */
+static bool start_nameserver(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    const struct mp_scn_nameserver *ns = &scn->ns;
+    if (!ns->present)
+        return true;
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    char ip[MP_IP_STRLEN];
+    g_ptr_array_add(argv, g_strdup("dns-server"));
+    g_ptr_array_add(argv, g_strdup("--port=53"));
+    g_ptr_array_add(argv, g_strdup_printf("--bind=%s", mp_ip_str(&ns->addr, ip)));
+    if (ns->delay)
+        g_ptr_array_add(argv, g_strdup_printf("--delay=%" G_GUINT64_FORMAT "ns", ns->delay));
+    for (size_t i = 0; i < scn->n_dns; i++) {
+        GString *r = g_string_new(NULL);
+        g_string_printf(r, "--record=%s=", scn->dns[i].name);
+        for (size_t j = 0; j < scn->dns[i].n_addrs; j++)
+            g_string_append_printf(r, "%s%s", j ? "," : "", mp_ip_str(&scn->dns[i].addrs[j], ip));
+        g_ptr_array_add(argv, g_string_free(r, FALSE));
+    }
+    for (size_t i = 0; i < ns->n_fails; i++)
+        g_ptr_array_add(argv, g_strdup_printf("--fail=%s=%s", ns->fails[i].name, ns->fails[i].mode));
+    const struct mp_app_def *def = mp_apps_lookup("dns-server");
+    struct mp_node *n = b->nodes[ns->node];
+    b->ns_proc = def ? mp_proc_spawn(mp_node_procs(n), "nameserver", 0, def->main, (int)argv->len,
+                                     (char **)argv->pdata, 0)
+                     : NULL;
+    g_ptr_array_free(argv, TRUE);
+    b->ns_node = n;
+    if (!b->ns_proc)
+        return fail(err, scn, ns->line, "[nameserver]: cannot start the name server");
+
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof(ss));
+    if (ns->addr.v == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(53);
+        memcpy(&in->sin_addr, ns->addr.b, 4);
+        len = sizeof(*in);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(53);
+        memcpy(&in6->sin6_addr, ns->addr.b, 16);
+        len = sizeof(*in6);
+    }
+    for (size_t i = 0; i < scn->n_nodes; i++)
+        if (afmp_resolver_host_set_server(mp_node_host(b->nodes[i]), (struct sockaddr *)&ss, len) < 0)
+            return fail(err, scn, ns->line, "[nameserver]: cannot configure the resolver of %s: %s",
+                        scn->nodes[i].name, g_strerror(errno));
+    return true;
+}
+
 static bool spawn_apps(struct mp_build *b, GError **err)
 {
     const struct mp_scenario *scn = b->scn;
@@ -300,7 +360,8 @@ static bool spawn_apps(struct mp_build *b, GError **err)
         if (sa->plugin) {
             GError *e2 = NULL;
             mp_app_main_fn fn = NULL;
-            GModule *mod = mp_apps_plugin_open(sa->plugin, NULL, &fn, &e2);
+            /* A private copy per [app]: instances share no globals. */
+            GModule *mod = mp_program_open(sa->plugin, &fn, &e2);
             if (mod)
                 g_ptr_array_add(b->modules, mod);
             main_fn = fn;
@@ -371,7 +432,8 @@ struct mp_build *mp_build_new(const struct mp_scenario *scn, const struct mp_wor
     /* Routes: computed for nodes without route.* keys, written for the
      * others (connected prefixes come with the addresses either way). */
     mp_world_compute_routes(b->w);
-    if (!static_routes(b, err) || !schedule_events(b, b->ev_ctxs, err) || !spawn_apps(b, err)) {
+    if (!static_routes(b, err) || !schedule_events(b, b->ev_ctxs, err) ||
+        !start_nameserver(b, err) || !spawn_apps(b, err)) {
         mp_build_free(b);
         return NULL;
     }

@@ -27,6 +27,8 @@ struct mp_build {
     uint64_t events_applied;
     struct ev_ctx *ev_ctxs;
     GPtrArray *modules; /* plug-ins (GModule *), closed last */
+    struct mp_node *ns_node; /* [nameserver]: where dns-server runs */
+    struct mp_proc *ns_proc;
 };
 
 #define MP_BUILD_ERROR (mp_build_error_quark())

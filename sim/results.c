@@ -156,6 +156,18 @@ char *mp_results_json(struct mp_build *b, const GArray *verdicts)
     for (size_t i = 0; i < scn->n_apps; i++)
         app_json(jb, b, i);
     json_builder_end_array(jb);
+    if (b->ns_proc) {
+        /* The name server's own figures (queries, answers by type). */
+        json_builder_set_member_name(jb, "nameserver");
+        json_builder_begin_object(jb);
+        const GArray *r = afmp_stack_results(mp_node_host(b->ns_node), mp_proc_pid(b->ns_proc));
+        for (guint k = 0; r && k < r->len; k++) {
+            const struct afmp_result *e = &g_array_index(r, struct afmp_result, k);
+            json_builder_set_member_name(jb, e->key);
+            json_builder_add_int_value(jb, e->value);
+        }
+        json_builder_end_object(jb);
+    }
     json_builder_set_member_name(jb, "expectations");
     json_builder_begin_array(jb);
     for (guint i = 0; verdicts && i < verdicts->len; i++) {

@@ -1726,6 +1726,20 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
     if (bad)
         return false;
     if (plugin) {
+        /* "@build/..." is in the build folder of the running program
+         * (the folder above its own: build/tools/afmp-sim -> build/), for
+         * the example programs afmp builds itself. */
+        if (g_str_has_prefix(plugin, "@build/")) {
+            char *exe = g_file_read_link("/proc/self/exe", NULL);
+            char *bin = exe ? g_path_get_dirname(exe) : g_strdup(".");
+            char *root = g_path_get_dirname(bin);
+            char *full = g_build_filename(root, plugin + 7, NULL);
+            g_free(exe);
+            g_free(bin);
+            g_free(root);
+            g_free(plugin);
+            plugin = full;
+        }
         /* Relative paths are relative to the scenario file, so a scenario
          * and its plug-in move together. */
         if (!g_path_is_absolute(plugin)) {
