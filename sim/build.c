@@ -380,7 +380,7 @@ static bool spawn_apps(struct mp_build *b, GError **err)
         struct mp_node *n = b->nodes[sa->host];
         b->apps[i].node = n;
         b->apps[i].proc = mp_proc_spawn(mp_node_procs(n), sa->name, sa->start, main_fn, sa->argc,
-                                        sa->argv, 0);
+                                        sa->argv, sa->stack);
         if (!b->apps[i].proc)
             return fail(err, scn, sa->line, "[app %s]: cannot start: %s", sa->name,
                         g_strerror(errno));

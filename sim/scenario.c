@@ -1642,7 +1642,7 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
 
 static bool known_app_key(const char *k, void *arg)
 {
-    return !strcmp(k, "host") || !strcmp(k, "start") || !strcmp(k, "stop") ||
+    return !strcmp(k, "host") || !strcmp(k, "start") || !strcmp(k, "stop") || !strcmp(k, "stack") ||
            !strcmp(k, "argv") || !strcmp(k, "plugin");
 }
 
@@ -1675,7 +1675,7 @@ static bool resolve_host(struct rctx *c, const struct dgroup *g, const char *key
 
 static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app *a)
 {
-    static const char *const keys[] = {"host", "start", "stop", "argv", "plugin", NULL};
+    static const char *const keys[] = {"host", "start", "stop", "stack", "argv", "plugin", NULL};
     GPtrArray *cands = cands_of(keys);
     bool ok = check_keys(c, g, known_app_key, NULL, cands, NULL), bad, present, b;
     uint64_t v;
@@ -1705,6 +1705,16 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
             return fail(c, g, "stop", MP_SCENARIO_ERROR_VALUE,
                         "the stop time must come after the start time");
         a->stop = v;
+    }
+    /* The process's stack: 256 KiB suits the built-ins; ported programs
+     * may want more (a guard page catches an overflow either way). */
+    if (!read_vtype(c, g, "stack", V_SIZE, &v, &b, &present))
+        return false;
+    if (present) {
+        if (v < 16384 || v > 1073741824)
+            return fail(c, g, "stack", MP_SCENARIO_ERROR_VALUE,
+                        "expected a size from 16KiB to 1GiB, got %" G_GUINT64_FORMAT " bytes", v);
+        a->stack = (size_t)v;
     }
     char *argv = get_value(c, g, "argv", &bad);
     if (!argv) {
@@ -2959,6 +2969,8 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
             json_builder_add_string_value(b, a->argv[j]);
         json_builder_end_array(b);
         j_str(b, "plugin", a->plugin);
+        if (a->stack)
+            j_u64(b, "stack_bytes", a->stack);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

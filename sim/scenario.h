@@ -200,6 +200,7 @@ struct mp_scn_app {
     int host;                   /* node index (a host) */
     mp_time_t start;
     mp_time_t stop;             /* MP_TIME_NEVER: runs until it ends */
+    size_t stack;               /* process stack in bytes; 0: the default 256 KiB */
     int argc;
     char **argv;                /* NULL-terminated; argv[0] names the program */
     char *plugin;               /* shared object path, NULL for a built-in */
