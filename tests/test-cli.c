@@ -201,6 +201,43 @@ static void test_interrupted(void)
     g_free(tmp);
 }
 
+/* The AF_MULTIPATH lookup of the dual-stack-lookup scenario, as Wireshark
+ * sees it: the A and the AAAA query leave together, before any answer, and
+ * the answers carry both families. */
+static void test_lookup_capture(void)
+{
+    char *tshark = g_find_program_in_path("tshark");
+    if (!tshark) {
+        g_test_skip("tshark is not installed");
+        return;
+    }
+    char *tmp = g_dir_make_tmp("afmp-cli-XXXXXX", NULL);
+    char *file = src_path("scenarios/dual-stack-lookup.ini");
+    const char *args[] = {"run", file, "--out", tmp, NULL};
+    char *so, *se;
+    g_assert_cmpint(run_sim(args, &so, &se), ==, 0);
+    g_free(so);
+    g_free(se);
+    char *cap = g_build_filename(tmp, "client.pcapng", NULL);
+    char *argv[] = {tshark, "-r", cap, "-Y", "dns", "-T", "fields", "-e", "dns.flags.response",
+                    "-e", "dns.qry.type", "-e", "dns.a", "-e", "dns.aaaa", NULL};
+    char *out = NULL;
+    int status;
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                               &status, NULL));
+    g_assert_cmpstr(out, ==,
+                    "0\t1\t\t\n"
+                    "0\t28\t\t\n"
+                    "1\t1\t10.0.3.2,10.0.9.9\t\n"
+                    "1\t28\t\t2001:db8:3::2\n");
+    g_free(out);
+    g_free(cap);
+    g_free(tshark);
+    rm_rf(tmp);
+    g_free(file);
+    g_free(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -208,5 +245,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/deterministic", test_deterministic);
     g_test_add_func("/cli/check-tap", test_check_tap);
     g_test_add_func("/cli/interrupted", test_interrupted);
+    g_test_add_func("/cli/lookup-capture", test_lookup_capture);
     return g_test_run();
 }
