@@ -16,6 +16,7 @@
 #include "sim/apps/apps.h"
 #include "sim/apps/util.h"
 #include "sim/net/fault.h"
+#include "fixture.h"
 #include "sim/net/world.h"
 #include "sim/scenario.h"
 
@@ -29,23 +30,6 @@ struct fx {
     struct mp_node *client, *r1, *server;
     struct mp_link *l1, *l2; /* client-r1 (end 0: client), r1-server (end 0: r1) */
 };
-
-static void addr(struct mp_node *n, uint32_t ifindex, const char *pfx)
-{
-    struct mp_prefix p;
-    g_assert_cmpint(mp_prefix_parse(pfx, &p), ==, 0);
-    g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifindex, &p.ip, p.len, 0), ==, 0);
-}
-
-static void link_conf(struct mp_link_conf *c, const char *name)
-{
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    for (int e = 0; e < 2; e++) {
-        c->dir[e].rate_bps = RATE;
-        c->dir[e].delay = DELAY;
-    }
-}
 
 static void fx_init(struct fx *f)
 {
@@ -62,17 +46,17 @@ static void fx_init(struct fx *f)
     uint32_t r0 = mp_node_add_iface(f->r1, "eth0", 1500);
     uint32_t r1 = mp_node_add_iface(f->r1, "eth1", 1500);
     uint32_t s0 = mp_node_add_iface(f->server, "eth0", 1500);
-    addr(f->client, c0, "10.0.1.2/24");
-    addr(f->client, c0, "2001:db8:1::2/64");
-    addr(f->r1, r0, "10.0.1.1/24");
-    addr(f->r1, r0, "2001:db8:1::1/64");
-    addr(f->r1, r1, "10.0.2.1/24");
-    addr(f->r1, r1, "2001:db8:2::1/64");
-    addr(f->server, s0, "10.0.2.2/24");
-    addr(f->server, s0, "2001:db8:2::2/64");
-    link_conf(&lc, "l1");
+    fx_addr(f->client, c0, "10.0.1.2/24");
+    fx_addr(f->client, c0, "2001:db8:1::2/64");
+    fx_addr(f->r1, r0, "10.0.1.1/24");
+    fx_addr(f->r1, r0, "2001:db8:1::1/64");
+    fx_addr(f->r1, r1, "10.0.2.1/24");
+    fx_addr(f->r1, r1, "2001:db8:2::1/64");
+    fx_addr(f->server, s0, "10.0.2.2/24");
+    fx_addr(f->server, s0, "2001:db8:2::2/64");
+    fx_link_conf(&lc, "l1", RATE, DELAY);
     f->l1 = mp_world_connect(f->w, f->client, c0, f->r1, r0, &lc, NULL);
-    link_conf(&lc, "l2");
+    fx_link_conf(&lc, "l2", RATE, DELAY);
     f->l2 = mp_world_connect(f->w, f->r1, r1, f->server, s0, &lc, NULL);
     g_assert_nonnull(f->l1);
     g_assert_nonnull(f->l2);
@@ -99,36 +83,9 @@ static struct mp_proc *spawn(struct mp_node *n, mp_time_t start, const char *cmd
     return p;
 }
 
-static bool result_get(struct mp_node *n, struct mp_proc *p, const char *key, int64_t *out)
-{
-    const GArray *a = afmp_stack_results(mp_node_host(n), mp_proc_pid(p));
-    for (guint i = 0; a && i < a->len; i++) {
-        const struct afmp_result *r = &g_array_index(a, struct afmp_result, i);
-        if (!strcmp(r->key, key)) {
-            *out = r->value;
-            return true;
-        }
-    }
-    return false;
-}
-
-static int64_t result(struct mp_node *n, struct mp_proc *p, const char *key)
-{
-    int64_t v = 0;
-    if (!result_get(n, p, key, &v))
-        g_error("%s did not report '%s'", mp_proc_name(p), key);
-    return v;
-}
-
-static const char *log_of(struct mp_node *n, struct mp_proc *p)
-{
-    const char *l = afmp_stack_log(mp_node_host(n), mp_proc_pid(p));
-    return l ? l : "";
-}
-
 #define assert_log_has(n, p, s)                                                                \
     do {                                                                                       \
-        const char *l_ = log_of(n, p);                                                         \
+        const char *l_ = fx_log(n, p);                                                         \
         if (!strstr(l_, s))                                                                    \
             g_error("log of %s lacks '%s':\n%s", mp_proc_name(p), s, l_);                     \
     } while (0)
@@ -156,30 +113,30 @@ static void test_cbr_sink_lossless(void)
     g_assert_true(mp_proc_ended(sink));
     g_assert_cmpint(mp_proc_exit_status(cbr), ==, 0);
     g_assert_cmpint(mp_proc_exit_status(sink), ==, 0);
-    g_assert_cmpint(result(f.client, cbr, "sent_packets"), ==, 1000);
-    g_assert_cmpint(result(f.client, cbr, "sent_bytes"), ==, 1000000);
-    g_assert_cmpint(result(f.client, cbr, "send_errors"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, cbr, "sent_packets"), ==, 1000);
+    g_assert_cmpint(fx_result(f.client, cbr, "sent_bytes"), ==, 1000000);
+    g_assert_cmpint(fx_result(f.client, cbr, "send_errors"), ==, 0);
 
     /* 1000 B every 8 ms exactly; each datagram crosses two links. */
     const uint64_t d = 2 * hop(1000 + 8 + 20);
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 1000);
-    g_assert_cmpint(result(f.server, sink, "bytes"), ==, 1000000);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 1000);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "duplicates"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "reordered"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "bad"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 1);
-    g_assert_cmpint(result(f.server, sink, "delay_min_ns"), ==, (int64_t)d);
-    g_assert_cmpint(result(f.server, sink, "delay_avg_ns"), ==, (int64_t)d);
-    g_assert_cmpint(result(f.server, sink, "delay_max_ns"), ==, (int64_t)d);
-    g_assert_cmpint(result(f.server, sink, "jitter_ns"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "stall_ns"), ==, (int64_t)MP_MS(8));
-    g_assert_cmpint(result(f.server, sink, "first_arrival_ns"), ==, (int64_t)(MP_MS(1) + d));
-    g_assert_cmpint(result(f.server, sink, "last_arrival_ns"), ==,
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 1000);
+    g_assert_cmpint(fx_result(f.server, sink, "bytes"), ==, 1000000);
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 1000);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "duplicates"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "reordered"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "bad"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_min_ns"), ==, (int64_t)d);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_avg_ns"), ==, (int64_t)d);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_max_ns"), ==, (int64_t)d);
+    g_assert_cmpint(fx_result(f.server, sink, "jitter_ns"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "stall_ns"), ==, (int64_t)MP_MS(8));
+    g_assert_cmpint(fx_result(f.server, sink, "first_arrival_ns"), ==, (int64_t)(MP_MS(1) + d));
+    g_assert_cmpint(fx_result(f.server, sink, "last_arrival_ns"), ==,
                     (int64_t)(MP_MS(1) + 999 * MP_MS(8) + d));
     /* 1000 datagrams over 999 intervals: 1000/999 of the rate. */
-    int64_t gp = result(f.server, sink, "goodput_bps");
+    int64_t gp = fx_result(f.server, sink, "goodput_bps");
     g_assert_cmpint(gp, ==, 1000000 * 8 * (int64_t)1000000000 / (999 * (int64_t)MP_MS(8)));
     g_assert_cmpint(gp, >=, 990000);
     g_assert_cmpint(gp, <=, 1010000);
@@ -203,14 +160,14 @@ static void test_cbr_no_drift(void)
                                 "udp-cbr --dst 2001:db8:2::2 --port 9000 --rate 3Mbit --size 1000B --count 301");
     mp_world_run(f.w, MP_S(5));
     g_assert_cmpint(mp_proc_exit_status(sink), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 301);
-    int64_t first = result(f.server, sink, "first_arrival_ns");
-    int64_t last = result(f.server, sink, "last_arrival_ns");
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 301);
+    int64_t first = fx_result(f.server, sink, "first_arrival_ns");
+    int64_t last = fx_result(f.server, sink, "last_arrival_ns");
     g_assert_cmpint(last - first, ==, (int64_t)MP_MS(800));
     g_assert_cmpint(first, ==, (int64_t)(2 * hop(1000 + 8 + 40)));
     /* Spacing is 2666666 or 2666667 ns: the longest gap is the larger. */
-    g_assert_cmpint(result(f.server, sink, "stall_ns"), ==, 2666667);
-    g_assert_cmpint(result(f.server, sink, "delay_max_ns"), ==, (int64_t)(2 * hop(1048)));
+    g_assert_cmpint(fx_result(f.server, sink, "stall_ns"), ==, 2666667);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_max_ns"), ==, (int64_t)(2 * hop(1048)));
     g_assert_cmpuint(mp_proc_end_time(cbr), ==, MP_MS(800));
     mp_world_free(f.w);
 }
@@ -225,12 +182,12 @@ static void test_cbr_duration(void)
         spawn(f.client, 0, "udp-cbr --to 10.0.2.2:9000 --rate 800kbit --size 100B --duration 1s");
     mp_world_run(f.w, MP_S(5));
     /* 100 B at 800 kbit/s: one per ms, k = 0..999. */
-    g_assert_cmpint(result(f.client, cbr, "sent_packets"), ==, 1000);
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 1000);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, cbr, "sent_packets"), ==, 1000);
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 1000);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 0);
     /* Without --expect the sink cannot tell a flow that stopped early: the
      * silence after the last arrival is no stall. */
-    g_assert_cmpint(result(f.server, sink, "stall_ns"), ==, (int64_t)MP_MS(1));
+    g_assert_cmpint(fx_result(f.server, sink, "stall_ns"), ==, (int64_t)MP_MS(1));
     assert_ends_near(sink, MP_S(2));
     g_assert_cmpint(mp_proc_exit_status(sink), ==, 0);
     assert_log_has(f.server, sink, "duration over");
@@ -249,17 +206,17 @@ static void test_cbr_sink_lossy(void)
     uint64_t dropped = mp_link_stats(f.l1, 0)->dropped[MP_LINK_DROP_LOSS];
     g_assert_cmpuint(dropped, >, 50);
     g_assert_cmpuint(dropped, <, 150);
-    g_assert_cmpint(result(f.client, cbr, "sent_packets"), ==, 1000);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, (int64_t)dropped);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 1000 - (int64_t)dropped);
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 1);
-    g_assert_cmpint(result(f.server, sink, "reordered"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, cbr, "sent_packets"), ==, 1000);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, (int64_t)dropped);
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 1000 - (int64_t)dropped);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "reordered"), ==, 0);
     /* The flow ended short of --expect: the sink ran to its duration, and
      * the silence after the last arrival counts as a stall. */
     assert_ends_near(sink, MP_S(10));
     g_assert_cmpint(mp_proc_exit_status(sink), ==, 1);
-    int64_t last = result(f.server, sink, "last_arrival_ns");
-    g_assert_cmpint(result(f.server, sink, "stall_ns"), ==, (int64_t)MP_S(10) - last);
+    int64_t last = fx_result(f.server, sink, "last_arrival_ns");
+    g_assert_cmpint(fx_result(f.server, sink, "stall_ns"), ==, (int64_t)MP_S(10) - last);
     mp_world_free(f.w);
 }
 
@@ -271,11 +228,11 @@ static void test_cbr_sink_duplicated(void)
     struct mp_proc *sink = spawn(f.server, 0, "udp-sink --port 9000 --duration 3s");
     spawn(f.client, 0, "udp-cbr --dst 10.0.2.2 --port 9000 --rate 1Mbit --count 100");
     mp_world_run(f.w, MP_S(5));
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 200);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 100);
-    g_assert_cmpint(result(f.server, sink, "duplicates"), ==, 100);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 200);
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 100);
+    g_assert_cmpint(fx_result(f.server, sink, "duplicates"), ==, 100);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 1);
     mp_world_free(f.w);
 }
 
@@ -339,18 +296,18 @@ static void test_sink_sequence(void)
     struct fx f;
     fx_init(&f);
     struct mp_proc *sink = run_script(&f, items, G_N_ELEMENTS(items), "udp-sink --port 9000 --duration 2s");
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 5);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 4);
-    g_assert_cmpint(result(f.server, sink, "reordered"), ==, 1);
-    g_assert_cmpint(result(f.server, sink, "duplicates"), ==, 1);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 2); /* 3 and 4 */
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 5);
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 4);
+    g_assert_cmpint(fx_result(f.server, sink, "reordered"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "duplicates"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 2); /* 3 and 4 */
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 1);
     mp_world_free(f.w);
 
     /* With --expect 8, 6 and 7 are missing too. */
     fx_init(&f);
     sink = run_script(&f, items, G_N_ELEMENTS(items), "udp-sink --port 9000 --duration 2s --expect 8");
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 4);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 4);
     mp_world_free(f.w);
 }
 
@@ -362,10 +319,10 @@ static void test_sink_jitter(void)
     fx_init(&f);
     struct mp_proc *sink = run_script(&f, items, G_N_ELEMENTS(items), "udp-sink --port 9000 --expect 2");
     const int64_t d = (int64_t)(2 * hop(128));
-    g_assert_cmpint(result(f.server, sink, "jitter_ns"), ==, 100);
-    g_assert_cmpint(result(f.server, sink, "delay_min_ns"), ==, d);
-    g_assert_cmpint(result(f.server, sink, "delay_max_ns"), ==, d + 1600);
-    g_assert_cmpint(result(f.server, sink, "delay_avg_ns"), ==, d + 800);
+    g_assert_cmpint(fx_result(f.server, sink, "jitter_ns"), ==, 100);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_min_ns"), ==, d);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_max_ns"), ==, d + 1600);
+    g_assert_cmpint(fx_result(f.server, sink, "delay_avg_ns"), ==, d + 800);
     mp_world_free(f.w);
 }
 
@@ -378,23 +335,23 @@ static void test_sink_damaged(void)
 
     fx_init(&f);
     struct mp_proc *sink = run_script(&f, pattern, G_N_ELEMENTS(pattern), "udp-sink --port 9000 --duration 1s");
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "bad"), ==, 1);
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 3);
-    g_assert_cmpint(result(f.server, sink, "unique"), ==, 2);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 1); /* the damaged one is not counted */
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "bad"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, sink, "unique"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 1); /* the damaged one is not counted */
     assert_log_has(f.server, sink, "NOT intact");
     mp_world_free(f.w);
 
     fx_init(&f);
     sink = run_script(&f, magic, 1, "udp-sink --port 9000 --duration 1s");
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 0);
     mp_world_free(f.w);
 
     fx_init(&f);
     sink = run_script(&f, shortd, 1, "udp-sink --port 9000 --duration 1s");
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "bytes"), ==, 5);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "bytes"), ==, 5);
     mp_world_free(f.w);
 }
 
@@ -409,9 +366,9 @@ static void test_sink_killed(void)
     g_assert_false(mp_proc_ended(sink));
     g_assert_cmpint(mp_proc_kill(sink), ==, 0);
     g_assert_cmpint(mp_proc_exit_status(sink), ==, MP_PROC_KILLED_STATUS);
-    g_assert_cmpint(result(f.server, sink, "packets"), ==, 10);
-    g_assert_cmpint(result(f.server, sink, "lost"), ==, 0);
-    g_assert_cmpint(result(f.server, sink, "intact"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, sink, "packets"), ==, 10);
+    g_assert_cmpint(fx_result(f.server, sink, "lost"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, sink, "intact"), ==, 1);
     mp_world_free(f.w);
 }
 
@@ -428,14 +385,14 @@ static void run_ping(const char *dst, uint32_t ip_hdr)
     const uint64_t rtt = 4 * hop(ip_hdr + 8 + 56);
     g_assert_true(mp_proc_ended(p));
     g_assert_cmpint(mp_proc_exit_status(p), ==, 0);
-    g_assert_cmpint(result(f.client, p, "transmitted"), ==, 3);
-    g_assert_cmpint(result(f.client, p, "received"), ==, 3);
-    g_assert_cmpint(result(f.client, p, "duplicates"), ==, 0);
-    g_assert_cmpint(result(f.client, p, "loss_ppm"), ==, 0);
-    g_assert_cmpint(result(f.client, p, "rtt_min_ns"), ==, (int64_t)rtt);
-    g_assert_cmpint(result(f.client, p, "rtt_avg_ns"), ==, (int64_t)rtt);
-    g_assert_cmpint(result(f.client, p, "rtt_max_ns"), ==, (int64_t)rtt);
-    g_assert_cmpint(result(f.client, p, "rtt_mdev_ns"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, p, "transmitted"), ==, 3);
+    g_assert_cmpint(fx_result(f.client, p, "received"), ==, 3);
+    g_assert_cmpint(fx_result(f.client, p, "duplicates"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, p, "loss_ppm"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, p, "rtt_min_ns"), ==, (int64_t)rtt);
+    g_assert_cmpint(fx_result(f.client, p, "rtt_avg_ns"), ==, (int64_t)rtt);
+    g_assert_cmpint(fx_result(f.client, p, "rtt_max_ns"), ==, (int64_t)rtt);
+    g_assert_cmpint(fx_result(f.client, p, "rtt_mdev_ns"), ==, 0);
     /* Requests at 0, 0.5 s and 1 s; it ends with the last reply. */
     g_assert_cmpuint(mp_proc_end_time(p), ==, MP_MS(1000) + rtt);
     char line[128];
@@ -467,9 +424,9 @@ static void test_ping_no_answer(void)
     struct mp_proc *p = spawn(f.client, 0, "ping -c 2 -W 1s 10.0.2.99");
     mp_world_run(f.w, MP_S(20));
     g_assert_cmpint(mp_proc_exit_status(p), ==, 1);
-    g_assert_cmpint(result(f.client, p, "transmitted"), ==, 2);
-    g_assert_cmpint(result(f.client, p, "received"), ==, 0);
-    g_assert_cmpint(result(f.client, p, "loss_ppm"), ==, 1000000);
+    g_assert_cmpint(fx_result(f.client, p, "transmitted"), ==, 2);
+    g_assert_cmpint(fx_result(f.client, p, "received"), ==, 0);
+    g_assert_cmpint(fx_result(f.client, p, "loss_ppm"), ==, 1000000);
     /* Last request at 1 s, then TIMEOUT. */
     g_assert_cmpuint(mp_proc_end_time(p), ==, MP_S(2));
     assert_log_has(f.client, p, "2 packets transmitted, 0 received, 100% packet loss");
@@ -490,9 +447,9 @@ static void test_ping_loss(void)
     mp_world_run(f.w, MP_MS(1500));
     mp_fault_set_prob(loss, 0, MP_MS(1500));
     mp_world_run(f.w, MP_S(20));
-    g_assert_cmpint(result(f.client, p, "transmitted"), ==, 3);
-    g_assert_cmpint(result(f.client, p, "received"), ==, 2);
-    g_assert_cmpint(result(f.client, p, "loss_ppm"), ==, 333333);
+    g_assert_cmpint(fx_result(f.client, p, "transmitted"), ==, 3);
+    g_assert_cmpint(fx_result(f.client, p, "received"), ==, 2);
+    g_assert_cmpint(fx_result(f.client, p, "loss_ppm"), ==, 333333);
     assert_log_has(f.client, p, "3 packets transmitted, 2 received, 33.3333% packet loss");
     g_assert_cmpint(mp_proc_exit_status(p), ==, 0);
     mp_world_free(f.w);
@@ -544,11 +501,11 @@ static void test_echo(void)
     }
     /* It runs until stopped; its counts are current. */
     g_assert_false(mp_proc_ended(echo));
-    g_assert_cmpint(result(f.server, echo, "echoed_packets"), ==, 3);
-    g_assert_cmpint(result(f.server, echo, "echoed_bytes"), ==, 600);
+    g_assert_cmpint(fx_result(f.server, echo, "echoed_packets"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, echo, "echoed_bytes"), ==, 600);
     mp_proc_kill(echo);
-    g_assert_cmpint(result(f.server, echo, "echoed_packets"), ==, 3);
-    g_assert_cmpint(result(f.server, echo, "echo_errors"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, echo, "echoed_packets"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, echo, "echo_errors"), ==, 0);
     mp_world_free(f.w);
 }
 
@@ -562,7 +519,7 @@ static void test_echo_count(void)
     mp_world_run(f.w, MP_S(2));
     g_assert_true(mp_proc_ended(echo));
     g_assert_cmpint(mp_proc_exit_status(echo), ==, 0);
-    g_assert_cmpint(result(f.server, echo, "echoed_packets"), ==, 5);
+    g_assert_cmpint(fx_result(f.server, echo, "echoed_packets"), ==, 5);
     assert_log_has(f.server, echo, "echoed 5 datagrams, 5000 bytes");
     mp_world_free(f.w);
 }

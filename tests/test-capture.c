@@ -18,6 +18,7 @@
 
 #include "afmp/afmp.h"
 #include "sim/engine.h"
+#include "fixture.h"
 #include "sim/net/world.h"
 
 #define ECHO_PORT 7
@@ -157,23 +158,6 @@ static void link_event(void *arg, mp_time_t now)
     mp_link_set_up(mp_world_link(e->w, "l1"), e->up);
 }
 
-static void addr(struct mp_node *n, uint32_t ifindex, const char *pfx)
-{
-    struct mp_prefix p;
-    g_assert_cmpint(mp_prefix_parse(pfx, &p), ==, 0);
-    g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifindex, &p.ip, p.len, 0), ==, 0);
-}
-
-static void link_conf(struct mp_link_conf *c, const char *name)
-{
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    for (int e = 0; e < 2; e++) {
-        c->dir[e].rate_bps = 10000000;
-        c->dir[e].delay = MP_MS(5);
-    }
-}
-
 static void spawn(struct mp_node *n, const char *name, mp_time_t start, int (*fn)(int, char **),
                   const char *ptr, const char *arg)
 {
@@ -208,17 +192,17 @@ static void run_scenario(const char *dir, bool router_capture, struct outcome *o
     uint32_t r0 = mp_node_add_iface(r1, "eth0", 1500);
     uint32_t r1i = mp_node_add_iface(r1, "eth1", 1500);
     uint32_t s0 = mp_node_add_iface(server, "eth0", 1500);
-    addr(client, c0, "10.0.1.2/24");
-    addr(client, c0, "2001:db8:1::2/64");
-    addr(r1, r0, "10.0.1.1/24");
-    addr(r1, r0, "2001:db8:1::1/64");
-    addr(r1, r1i, "10.0.2.1/24");
-    addr(r1, r1i, "2001:db8:2::1/64");
-    addr(server, s0, "10.0.2.2/24");
-    addr(server, s0, "2001:db8:2::2/64");
-    link_conf(&lc, "l1");
+    fx_addr(client, c0, "10.0.1.2/24");
+    fx_addr(client, c0, "2001:db8:1::2/64");
+    fx_addr(r1, r0, "10.0.1.1/24");
+    fx_addr(r1, r0, "2001:db8:1::1/64");
+    fx_addr(r1, r1i, "10.0.2.1/24");
+    fx_addr(r1, r1i, "2001:db8:2::1/64");
+    fx_addr(server, s0, "10.0.2.2/24");
+    fx_addr(server, s0, "2001:db8:2::2/64");
+    fx_link_conf(&lc, "l1", 10000000, MP_MS(5));
     g_assert_nonnull(mp_world_connect(w, client, c0, r1, r0, &lc, &err));
-    link_conf(&lc, "l2");
+    fx_link_conf(&lc, "l2", 10000000, MP_MS(5));
     g_assert_nonnull(mp_world_connect(w, r1, r1i, server, s0, &lc, &err));
     g_assert_no_error(err);
     mp_world_compute_routes(w);

@@ -18,6 +18,7 @@
 #include "model/net/addr.h"
 #include "model/wire/dns.h"
 #include "sim/apps/apps.h"
+#include "fixture.h"
 #include "sim/net/world.h"
 
 /* ======================================================================== */
@@ -491,23 +492,6 @@ struct fx {
     struct mp_node *client, *r1, *server;
 };
 
-static void addr(struct mp_node *n, uint32_t ifindex, const char *pfx)
-{
-    struct mp_prefix p;
-    g_assert_cmpint(mp_prefix_parse(pfx, &p), ==, 0);
-    g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifindex, &p.ip, p.len, 0), ==, 0);
-}
-
-static void link_conf(struct mp_link_conf *c, const char *lname)
-{
-    memset(c, 0, sizeof(*c));
-    c->name = lname;
-    for (int e = 0; e < 2; e++) {
-        c->dir[e].rate_bps = RATE;
-        c->dir[e].delay = DELAY;
-    }
-}
-
 /* client -- r1 -- server; the client has IPv6 only if |client_v6|. */
 static void fx_init(struct fx *f, bool client_v6)
 {
@@ -524,18 +508,18 @@ static void fx_init(struct fx *f, bool client_v6)
     uint32_t r0 = mp_node_add_iface(f->r1, "eth0", 1500);
     uint32_t r1 = mp_node_add_iface(f->r1, "eth1", 1500);
     uint32_t s0 = mp_node_add_iface(f->server, "eth0", 1500);
-    addr(f->client, c0, "10.0.1.2/24");
+    fx_addr(f->client, c0, "10.0.1.2/24");
     if (client_v6)
-        addr(f->client, c0, "2001:db8:1::2/64");
-    addr(f->r1, r0, "10.0.1.1/24");
-    addr(f->r1, r0, "2001:db8:1::1/64");
-    addr(f->r1, r1, "10.0.2.1/24");
-    addr(f->r1, r1, "2001:db8:2::1/64");
-    addr(f->server, s0, "10.0.2.2/24");
-    addr(f->server, s0, "2001:db8:2::2/64");
-    link_conf(&lc, "l1");
+        fx_addr(f->client, c0, "2001:db8:1::2/64");
+    fx_addr(f->r1, r0, "10.0.1.1/24");
+    fx_addr(f->r1, r0, "2001:db8:1::1/64");
+    fx_addr(f->r1, r1, "10.0.2.1/24");
+    fx_addr(f->r1, r1, "2001:db8:2::1/64");
+    fx_addr(f->server, s0, "10.0.2.2/24");
+    fx_addr(f->server, s0, "2001:db8:2::2/64");
+    fx_link_conf(&lc, "l1", RATE, DELAY);
     g_assert_nonnull(mp_world_connect(f->w, f->client, c0, f->r1, r0, &lc, NULL));
-    link_conf(&lc, "l2");
+    fx_link_conf(&lc, "l2", RATE, DELAY);
     g_assert_nonnull(mp_world_connect(f->w, f->r1, r1, f->server, s0, &lc, NULL));
     mp_world_compute_routes(f->w);
 }
@@ -566,23 +550,6 @@ static struct mp_proc *spawn_server(struct mp_node *n, const char *cmd)
     g_assert_nonnull(p);
     g_strfreev(argv);
     return p;
-}
-
-static int64_t result(struct mp_node *n, struct mp_proc *p, const char *key)
-{
-    const GArray *a = afmp_stack_results(mp_node_host(n), mp_proc_pid(p));
-    for (guint i = 0; a && i < a->len; i++) {
-        const struct afmp_result *r = &g_array_index(a, struct afmp_result, i);
-        if (!strcmp(r->key, key))
-            return r->value;
-    }
-    g_error("%s did not report '%s'", mp_proc_name(p), key);
-}
-
-static const char *log_of(struct mp_node *n, struct mp_proc *p)
-{
-    const char *l = afmp_stack_log(mp_node_host(n), mp_proc_pid(p));
-    return l ? l : "";
 }
 
 /* ---- a lookup run in a process ---- */
@@ -764,11 +731,11 @@ static void test_inet(void)
     assert_addrs(&j, want, 2);
     /* Query: 12 + 13 ("www.example") + 4 = 29 bytes; answer: 29 + 2 * 16. */
     g_assert_cmpuint(j.t1 - j.t0, ==, rtt4(29, 29 + 2 * 16));
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "queries_a"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "queries_aaaa"), ==, 0);
-    g_assert_cmpint(result(f.server, srv, "answers_a"), ==, 2);
-    g_assert_cmpint(result(f.server, srv, "responses_noerror"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries_a"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries_aaaa"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, srv, "answers_a"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, srv, "responses_noerror"), ==, 1);
     fx_free(&f);
 }
 
@@ -792,9 +759,9 @@ static void test_inet6(void)
     g_assert_cmpuint(j.ports[0], ==, 8080);
     g_assert_cmpstr(j.hname, ==, "WWW.Example");
     g_assert_cmpuint(j.t1 - j.t0, ==, rtt4(29, 29 + 28));
-    g_assert_cmpint(result(f.server, srv, "queries_aaaa"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "answers_aaaa"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries_aaaa"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "answers_aaaa"), ==, 1);
     fx_free(&f);
 }
 
@@ -811,7 +778,7 @@ static void test_unspec(void)
                     .service = "http",
                     .server = "2001:db8:2::2"};
     struct mp_proc *srv = run_one(&f, ZONE, &j);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 2);
     g_assert_cmpint(j.rc, ==, 0);
     g_assert_cmpuint(j.n_ai, ==, 6); /* 3 addresses x (stream, dgram) */
     g_assert_cmpint(j.family, ==, AF_INET6);
@@ -843,13 +810,13 @@ static void test_multipath_dual(void)
     assert_addrs(&j, want, 3);
     for (size_t i = 0; i < 3; i++)
         g_assert_cmpuint(j.ports[i], ==, 443);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 2);
-    g_assert_cmpint(result(f.server, srv, "queries_a"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "queries_aaaa"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, srv, "queries_a"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries_aaaa"), ==, 1);
     /* The second query reached the server before the first answer even
      * left it: parallel, not one after the other. */
-    int64_t q1 = result(f.server, srv, "first_query_ns"),
-            q2 = result(f.server, srv, "last_query_ns");
+    int64_t q1 = fx_result(f.server, srv, "first_query_ns"),
+            q2 = fx_result(f.server, srv, "last_query_ns");
     g_assert_cmpint(q2, >, q1);
     g_assert_cmpint(q2 - q1, <, (int64_t)MP_MS(100));
     /* The lookup ends when the AAAA answer arrives. It left right behind
@@ -880,7 +847,7 @@ static void test_multipath_v4only(void)
     g_assert_cmpint(j.h_length, ==, 4 + 8 + 8 + 20);
     assert_addrs(&j, want, 3);
     g_assert_cmpuint(j.ports[0], ==, 0);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 2);
     fx_free(&f);
 }
 
@@ -927,7 +894,7 @@ static void test_numeric(void)
         if (cases[i].want)
             assert_addrs(&jobs[i], &cases[i].want, 1);
     }
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 0);
     fx_free(&f);
 }
 
@@ -981,9 +948,9 @@ static void test_fail(gconstpointer data)
     if (c->api == API_GHBN || c->af == AF_MULTIPATH)
         assert_addrs(&j, c->want, c->n);
     /* Every answer came at once: no retries, no timeouts. */
-    int64_t q = result(f.server, srv, "queries");
+    int64_t q = fx_result(f.server, srv, "queries");
     g_assert_cmpint(q, ==, c->af == AF_MULTIPATH || c->af == AF_UNSPEC ? 2 : 1);
-    g_assert_cmpint(result(f.server, srv, "responses"), ==, q);
+    g_assert_cmpint(fx_result(f.server, srv, "responses"), ==, q);
     g_assert_cmpuint(j.t1 - j.t0, <, MP_MS(30));
     fx_free(&f);
 }
@@ -1003,9 +970,9 @@ static void test_timeout(void)
     struct mp_proc *srv = run_one(&f, ZONE " --fail www.example=timeout", &j);
     g_assert_cmpint(j.rc, ==, TRY_AGAIN);
     g_assert_cmpuint(j.t1 - j.t0, ==, 3 * MP_MS(1500));
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 3);
-    g_assert_cmpint(result(f.server, srv, "dropped"), ==, 3);
-    g_assert_cmpint(result(f.server, srv, "responses"), ==, 0);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, srv, "dropped"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, srv, "responses"), ==, 0);
 
     /* The defaults: 2 attempts of 5 s, as glibc. */
     fx_free(&f);
@@ -1014,7 +981,7 @@ static void test_timeout(void)
     srv = run_one(&f, ZONE " --fail www.example=timeout", &d);
     g_assert_cmpint(d.rc, ==, EAI_AGAIN);
     g_assert_cmpuint(d.t1 - d.t0, ==, 2 * AFMP_RES_TIMEOUT);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 4);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 4);
     fx_free(&f);
 }
 
@@ -1073,8 +1040,8 @@ static void test_partial_timeout(void)
     g_assert_cmpint(j.rc, ==, 0);
     assert_addrs(&j, want, 1);
     g_assert_cmpuint(j.t1 - j.t0, ==, MP_S(2));
-    g_assert_cmpint(result(f.server, srv, "a"), ==, 2);
-    g_assert_cmpint(result(f.server, srv, "aaaa"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "a"), ==, 2);
+    g_assert_cmpint(fx_result(f.server, srv, "aaaa"), ==, 1);
     /* The process is still blocked in recvfrom: world teardown frees it. */
     fx_free(&f);
 }
@@ -1192,8 +1159,8 @@ static void test_zone_file(void)
     assert_addrs(&jb, wb, 2);
     assert_addrs(&jc, wc, 1);
     g_assert_cmpint(jd.rc, ==, HOST_NOT_FOUND);
-    g_assert_cmpint(result(f.server, srv, "responses_nxdomain"), ==, 1);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 5);
+    g_assert_cmpint(fx_result(f.server, srv, "responses_nxdomain"), ==, 1);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 5);
     fx_free(&f);
     g_unlink(path);
     g_rmdir(dir);
@@ -1229,8 +1196,8 @@ static void test_server_options(gconstpointer data)
     mp_world_run(f.w, MP_S(1));
     g_assert_true(mp_proc_ended(p));
     g_assert_cmpint(mp_proc_exit_status(p), ==, c->status);
-    if (!strstr(log_of(f.server, p), c->log))
-        g_error("log of '%s' lacks '%s':\n%s", c->cmd, c->log, log_of(f.server, p));
+    if (!strstr(fx_log(f.server, p), c->log))
+        g_error("log of '%s' lacks '%s':\n%s", c->cmd, c->log, fx_log(f.server, p));
     fx_free(&f);
 }
 
@@ -1294,9 +1261,9 @@ static void test_server_odd_queries(void)
     mp_world_run(f.w, MP_S(5));
     g_assert_true(mp_proc_ended(c));
     g_assert_cmpint(mp_proc_exit_status(c), ==, 0);
-    g_assert_cmpint(result(f.server, srv, "malformed"), ==, 2); /* FORMERR and the runt */
-    g_assert_cmpint(result(f.server, srv, "responses_other"), ==, 3);
-    g_assert_cmpint(result(f.server, srv, "queries"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, srv, "malformed"), ==, 2); /* FORMERR and the runt */
+    g_assert_cmpint(fx_result(f.server, srv, "responses_other"), ==, 3);
+    g_assert_cmpint(fx_result(f.server, srv, "queries"), ==, 3);
     fx_free(&f);
 }
 

@@ -11,6 +11,7 @@
 
 #include "afmp/afmp.h"
 #include "model/net/icmp.h"
+#include "fixture.h"
 #include "sim/net/world.h"
 
 struct fx {
@@ -18,23 +19,6 @@ struct fx {
     struct mp_node *client, *r1, *server;
     uint32_t c_if, r_if0, r_if1, s_if;
 };
-
-static void addr(struct mp_node *n, uint32_t ifindex, const char *pfx)
-{
-    struct mp_prefix p;
-    g_assert_cmpint(mp_prefix_parse(pfx, &p), ==, 0);
-    g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifindex, &p.ip, p.len, 0), ==, 0);
-}
-
-static void link_conf(struct mp_link_conf *c, const char *name, uint64_t rate, mp_time_t delay)
-{
-    memset(c, 0, sizeof(*c));
-    c->name = name;
-    for (int e = 0; e < 2; e++) {
-        c->dir[e].rate_bps = rate;
-        c->dir[e].delay = delay;
-    }
-}
 
 static void fx_init(struct fx *f)
 {
@@ -51,17 +35,17 @@ static void fx_init(struct fx *f)
     f->r_if0 = mp_node_add_iface(f->r1, "eth0", 1500);
     f->r_if1 = mp_node_add_iface(f->r1, "eth1", 1500);
     f->s_if = mp_node_add_iface(f->server, "eth0", 1500);
-    addr(f->client, f->c_if, "10.0.1.2/24");
-    addr(f->client, f->c_if, "2001:db8:1::2/64");
-    addr(f->r1, f->r_if0, "10.0.1.1/24");
-    addr(f->r1, f->r_if0, "2001:db8:1::1/64");
-    addr(f->r1, f->r_if1, "10.0.2.1/24");
-    addr(f->r1, f->r_if1, "2001:db8:2::1/64");
-    addr(f->server, f->s_if, "10.0.2.2/24");
-    addr(f->server, f->s_if, "2001:db8:2::2/64");
-    link_conf(&lc, "l1", 10000000, MP_MS(5));
+    fx_addr(f->client, f->c_if, "10.0.1.2/24");
+    fx_addr(f->client, f->c_if, "2001:db8:1::2/64");
+    fx_addr(f->r1, f->r_if0, "10.0.1.1/24");
+    fx_addr(f->r1, f->r_if0, "2001:db8:1::1/64");
+    fx_addr(f->r1, f->r_if1, "10.0.2.1/24");
+    fx_addr(f->r1, f->r_if1, "2001:db8:2::1/64");
+    fx_addr(f->server, f->s_if, "10.0.2.2/24");
+    fx_addr(f->server, f->s_if, "2001:db8:2::2/64");
+    fx_link_conf(&lc, "l1", 10000000, MP_MS(5));
     g_assert_nonnull(mp_world_connect(f->w, f->client, f->c_if, f->r1, f->r_if0, &lc, NULL));
-    link_conf(&lc, "l2", 10000000, MP_MS(5));
+    fx_link_conf(&lc, "l2", 10000000, MP_MS(5));
     g_assert_nonnull(mp_world_connect(f->w, f->r1, f->r_if1, f->server, f->s_if, &lc, NULL));
     mp_world_compute_routes(f->w);
 }
@@ -354,15 +338,15 @@ static void test_policy_routing(void)
     uint32_t a0 = mp_node_add_iface(ra, "eth0", 1500), a1 = mp_node_add_iface(ra, "eth1", 1500);
     uint32_t b0 = mp_node_add_iface(rb, "eth0", 1500), b1 = mp_node_add_iface(rb, "eth1", 1500);
     uint32_t s0 = mp_node_add_iface(s, "eth0", 1500), s1 = mp_node_add_iface(s, "eth1", 1500);
-    addr(c, c0, "10.1.0.2/24");
-    addr(c, c1, "10.2.0.2/24");
-    addr(ra, a0, "10.1.0.1/24");
-    addr(ra, a1, "10.3.0.1/24");
-    addr(rb, b0, "10.2.0.1/24");
-    addr(rb, b1, "10.4.0.1/24");
-    addr(s, s0, "10.3.0.2/24");
-    addr(s, s1, "10.4.0.2/24");
-    link_conf(&lc, "a", 0, 0);
+    fx_addr(c, c0, "10.1.0.2/24");
+    fx_addr(c, c1, "10.2.0.2/24");
+    fx_addr(ra, a0, "10.1.0.1/24");
+    fx_addr(ra, a1, "10.3.0.1/24");
+    fx_addr(rb, b0, "10.2.0.1/24");
+    fx_addr(rb, b1, "10.4.0.1/24");
+    fx_addr(s, s0, "10.3.0.2/24");
+    fx_addr(s, s1, "10.4.0.2/24");
+    fx_link_conf(&lc, "a", 0, 0);
     mp_world_connect(w, c, c0, ra, a0, &lc, NULL);
     lc.name = "b";
     mp_world_connect(w, c, c1, rb, b0, &lc, NULL);

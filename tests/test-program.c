@@ -21,6 +21,7 @@
 #include "afmp/program.h"
 #include "afmp/stack.h"
 #include "sim/apps/apps.h"
+#include "fixture.h"
 #include "sim/net/world.h"
 
 /* The private temporary folder every copy goes to (set in main). */
@@ -56,13 +57,6 @@ struct fx {
     GPtrArray *mods; /* GModule *, closed after the world */
 };
 
-static void addr(struct mp_node *n, uint32_t ifindex, const char *pfx)
-{
-    struct mp_prefix p;
-    g_assert_cmpint(mp_prefix_parse(pfx, &p), ==, 0);
-    g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifindex, &p.ip, p.len, 0), ==, 0);
-}
-
 static void close_module(gpointer m)
 {
     g_module_close(m);
@@ -81,12 +75,12 @@ static void fx_init(struct fx *f)
     uint32_t a1 = mp_node_add_iface(f->a, "eth1", 1500);
     uint32_t b0 = mp_node_add_iface(f->b, "eth0", 1500);
     uint32_t c0 = mp_node_add_iface(f->c, "eth0", 1500);
-    addr(f->a, a0, "10.0.1.1/24");
-    addr(f->a, a0, "2001:db8:1::1/64");
-    addr(f->b, b0, "10.0.1.2/24");
-    addr(f->b, b0, "2001:db8:1::2/64");
-    addr(f->a, a1, "10.0.2.1/24");
-    addr(f->c, c0, "10.0.2.2/24");
+    fx_addr(f->a, a0, "10.0.1.1/24");
+    fx_addr(f->a, a0, "2001:db8:1::1/64");
+    fx_addr(f->b, b0, "10.0.1.2/24");
+    fx_addr(f->b, b0, "2001:db8:1::2/64");
+    fx_addr(f->a, a1, "10.0.2.1/24");
+    fx_addr(f->c, c0, "10.0.2.2/24");
     memset(&lc, 0, sizeof(lc));
     for (int e = 0; e < 2; e++) {
         lc.dir[e].rate_bps = RATE;
@@ -138,37 +132,10 @@ static struct mp_proc *spawn_builtin(struct mp_node *n, const char *cmd)
     return p;
 }
 
-static bool result_get(struct mp_node *n, struct mp_proc *p, const char *key, int64_t *out)
-{
-    const GArray *a = afmp_stack_results(mp_node_host(n), mp_proc_pid(p));
-    for (guint i = 0; a && i < a->len; i++) {
-        const struct afmp_result *r = &g_array_index(a, struct afmp_result, i);
-        if (!strcmp(r->key, key)) {
-            *out = r->value;
-            return true;
-        }
-    }
-    return false;
-}
-
-static int64_t result(struct mp_node *n, struct mp_proc *p, const char *key)
-{
-    int64_t v = 0;
-    if (!result_get(n, p, key, &v))
-        g_error("%s did not report '%s'", mp_proc_name(p), key);
-    return v;
-}
-
-static const char *log_of(struct mp_node *n, struct mp_proc *p)
-{
-    const char *l = afmp_stack_log(mp_node_host(n), mp_proc_pid(p));
-    return l ? l : "";
-}
-
 /* The log's lines without their time stamps. */
 static gchar **log_lines(struct mp_node *n, struct mp_proc *p)
 {
-    gchar **v = g_strsplit(log_of(n, p), "\n", -1);
+    gchar **v = g_strsplit(fx_log(n, p), "\n", -1);
     for (gchar **l = v; *l; l++) {
         char *sp = strchr(*l, ' ');
         if (sp)
@@ -190,14 +157,14 @@ static int line_index(gchar **lines, const char *line)
     do {                                                                                           \
         gchar **l_ = log_lines(n, p);                                                              \
         if (line_index(l_, s) < 0)                                                                 \
-            g_error("log of %s lacks the line '%s':\n%s", mp_proc_name(p), s, log_of(n, p));       \
+            g_error("log of %s lacks the line '%s':\n%s", mp_proc_name(p), s, fx_log(n, p));       \
         g_strfreev(l_);                                                                            \
     } while (0)
 
 #define assert_no_text(n, p, s)                                                                    \
     do {                                                                                           \
-        if (strstr(log_of(n, p), s))                                                               \
-            g_error("log of %s has '%s':\n%s", mp_proc_name(p), s, log_of(n, p));                  \
+        if (strstr(fx_log(n, p), s))                                                               \
+            g_error("log of %s has '%s':\n%s", mp_proc_name(p), s, fx_log(n, p));                  \
     } while (0)
 
 static int first_rand(void)
@@ -224,26 +191,26 @@ static void test_isolation(void)
     g_assert_cmpint(mp_proc_exit_status(pa), ==, 0);
     g_assert_cmpint(mp_proc_exit_status(pb), ==, 0);
     /* Each bumped its own counter. */
-    g_assert_cmpint(result(f.a, pa, "counter"), ==, 3);
-    g_assert_cmpint(result(f.a, pb, "counter"), ==, 5);
+    g_assert_cmpint(fx_result(f.a, pa, "counter"), ==, 3);
+    g_assert_cmpint(fx_result(f.a, pb, "counter"), ==, 5);
     /* Each parsed its own argv with its own optind. */
-    g_assert_cmpint(result(f.a, pa, "optind"), ==, 5);
-    g_assert_cmpint(result(f.a, pa, "args"), ==, 2);
-    g_assert_cmpint(result(f.a, pb, "optind"), ==, 7);
-    g_assert_cmpint(result(f.a, pb, "args"), ==, 1);
+    g_assert_cmpint(fx_result(f.a, pa, "optind"), ==, 5);
+    g_assert_cmpint(fx_result(f.a, pa, "args"), ==, 2);
+    g_assert_cmpint(fx_result(f.a, pb, "optind"), ==, 7);
+    g_assert_cmpint(fx_result(f.a, pb, "args"), ==, 1);
     g_assert_cmpstr(mp_proc_argv(pb)[7], ==, "z");
     /* strtok's place survived the other's strtok calls. */
-    g_assert_cmpint(result(f.a, pa, "tokens"), ==, 3);
-    g_assert_cmpint(result(f.a, pb, "tokens"), ==, 3);
+    g_assert_cmpint(fx_result(f.a, pa, "tokens"), ==, 3);
+    g_assert_cmpint(fx_result(f.a, pb, "tokens"), ==, 3);
     /* getpid() and clock() are the process's: its number on the host and
      * its simulated running time (1 + 3 ms of short sleeps, then the loop). */
-    g_assert_cmpint(result(f.a, pa, "pid"), ==, 1);
-    g_assert_cmpint(result(f.a, pb, "pid"), ==, 2);
-    g_assert_cmpint(result(f.a, pa, "clock"), ==, (4 + 3 * 10) * (CLOCKS_PER_SEC / 1000));
-    g_assert_cmpint(result(f.a, pb, "clock"), ==, (4 + 5 * 7) * (CLOCKS_PER_SEC / 1000));
+    g_assert_cmpint(fx_result(f.a, pa, "pid"), ==, 1);
+    g_assert_cmpint(fx_result(f.a, pb, "pid"), ==, 2);
+    g_assert_cmpint(fx_result(f.a, pa, "clock"), ==, (4 + 3 * 10) * (CLOCKS_PER_SEC / 1000));
+    g_assert_cmpint(fx_result(f.a, pb, "clock"), ==, (4 + 5 * 7) * (CLOCKS_PER_SEC / 1000));
     /* Both start from seed 1: neither consumed the other's sequence. */
-    g_assert_cmpint(result(f.a, pa, "rand"), ==, first_rand());
-    g_assert_cmpint(result(f.a, pb, "rand"), ==, first_rand());
+    g_assert_cmpint(fx_result(f.a, pa, "rand"), ==, first_rand());
+    g_assert_cmpint(fx_result(f.a, pb, "rand"), ==, first_rand());
 
     /* Static buffer (tag) and output: whole lines, each in its own log. */
     assert_line(f.a, pa, "hello from A");
@@ -280,7 +247,7 @@ static void test_exit_alone(void)
     g_assert_cmpint(mp_proc_state(pa), ==, MP_PROC_EXITED);
     g_assert_cmpint(mp_proc_exit_status(pa), ==, 7);
     g_assert_cmpint(mp_proc_exit_status(pb), ==, 0);
-    g_assert_cmpint(result(f.a, pb, "counter"), ==, 6);
+    g_assert_cmpint(fx_result(f.a, pb, "counter"), ==, 6);
     g_assert_cmpuint(mp_proc_end_time(pa), <, mp_proc_end_time(pb));
     /* exit() runs the handlers and flushes, as in C. */
     assert_line(f.a, pa, "unfinished Aatexit order: second registered runs first (A)");
@@ -336,11 +303,11 @@ static void test_abort(void)
     assert_line(f.a, pa, "Aborted");
     assert_no_text(f.a, pa, "bye");
     assert_line(f.a, pf, "Aborted");
-    g_assert_nonnull(strstr(log_of(f.a, pf), "Assertion `counter == -1' failed."));
-    g_assert_nonnull(strstr(log_of(f.a, pf), "prog-isolation.c:"));
+    g_assert_nonnull(strstr(fx_log(f.a, pf), "Assertion `counter == -1' failed."));
+    g_assert_nonnull(strstr(fx_log(f.a, pf), "prog-isolation.c:"));
     /* The simulator and the third instance went on. */
     g_assert_cmpint(mp_proc_exit_status(pb), ==, 0);
-    g_assert_cmpint(result(f.a, pb, "counter"), ==, 4);
+    g_assert_cmpint(fx_result(f.a, pb, "counter"), ==, 4);
     fx_free(&f);
     g_free(so);
 }
@@ -836,17 +803,17 @@ static void test_mp_probe(void)
     assert_line(f.a, none, "usage: mp-probe [-p PORT] [-t TIMEOUT_MS] [-n TRIES] NAME...");
     g_assert_true(mp_proc_ended(p));
     g_assert_cmpint(mp_proc_exit_status(p), ==, 0);
-    g_assert_cmpint(result(f.a, p, "probed"), ==, 3);
-    g_assert_cmpint(result(f.a, p, "answered"), ==, 2);
+    g_assert_cmpint(fx_result(f.a, p, "probed"), ==, 3);
+    g_assert_cmpint(fx_result(f.a, p, "answered"), ==, 2);
     /* The IPv6 probe is the longer: 40 + 8 + 12 bytes each way over one
      * 10 Mbit/s, 5 ms link. */
     int64_t hop6 = (60 * 8 * 1000000000ll + RATE - 1) / RATE + (int64_t)DELAY;
-    g_assert_cmpint(result(f.a, p, "rtt_max_ns"), ==, 2 * hop6);
+    g_assert_cmpint(fx_result(f.a, p, "rtt_max_ns"), ==, 2 * hop6);
     assert_line(f.a, p, "  10.0.1.2 port 7: answered in 10.064 ms");
     assert_line(f.a, p, "  [2001:db8:1::2] port 7: answered in 10.096 ms");
-    g_assert_nonnull(strstr(log_of(f.a, p), "  10.0.2.2 port 7: "));
+    g_assert_nonnull(strstr(fx_log(f.a, p), "  10.0.2.2 port 7: "));
     assert_line(f.a, p, "2 of 3 addresses answered");
-    g_test_message("mp-probe's log:\n%s", log_of(f.a, p));
+    g_test_message("mp-probe's log:\n%s", fx_log(f.a, p));
     fx_free(&f);
     g_free(so);
 }
