@@ -25,36 +25,7 @@ struct echo_conf {
 
 static int open_socket(const struct echo_conf *c, int family)
 {
-    struct sockaddr_storage any;
-    const struct sockaddr_storage *at = &c->bind;
-    socklen_t len = c->blen;
-    char abuf[INET6_ADDRSTRLEN];
-
-    if (!c->has_bind) {
-        memset(&any, 0, sizeof(any));
-        any.ss_family = (sa_family_t)family;
-        if (family == AF_INET) {
-            ((struct sockaddr_in *)&any)->sin_port = htons(c->port);
-            len = sizeof(struct sockaddr_in);
-        } else {
-            ((struct sockaddr_in6 *)&any)->sin6_port = htons(c->port);
-            len = sizeof(struct sockaddr_in6);
-        }
-        at = &any;
-    }
-    int fd = afmp_socket(family, SOCK_DGRAM, 0);
-    if (fd < 0) {
-        afmp_log("%s: socket: %s", PROG, g_strerror(errno));
-        return -1;
-    }
-    if (afmp_bind(fd, (const struct sockaddr *)at, len) < 0) {
-        afmp_log("%s: bind %s port %u: %s", PROG,
-                 mp_app_addr_str((const struct sockaddr *)at, abuf, sizeof(abuf)), c->port,
-                 g_strerror(errno));
-        afmp_close(fd);
-        return -1;
-    }
-    return fd;
+    return mp_app_udp_open(PROG, family, c->has_bind ? &c->bind : NULL, c->blen, c->port);
 }
 
 static int run(const struct echo_conf *c)

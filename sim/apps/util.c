@@ -4,6 +4,7 @@
 #include "sim/apps/util.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -304,4 +305,37 @@ uint64_t mp_app_stat_mdev(const struct mp_app_stat *s)
     u128 sumsq = (u128)s->sumsq_hi << 64 | s->sumsq_lo;
     u128 num = sumsq * s->n - (u128)s->sum * s->sum;
     return isqrt128(num) / s->n;
+}
+
+int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage *bind,
+                    socklen_t blen, uint16_t port)
+{
+    struct sockaddr_storage any;
+    char abuf[INET6_ADDRSTRLEN];
+
+    if (!bind) {
+        memset(&any, 0, sizeof(any));
+        any.ss_family = (sa_family_t)family;
+        if (family == AF_INET) {
+            ((struct sockaddr_in *)&any)->sin_port = htons(port);
+            blen = sizeof(struct sockaddr_in);
+        } else {
+            ((struct sockaddr_in6 *)&any)->sin6_port = htons(port);
+            blen = sizeof(struct sockaddr_in6);
+        }
+        bind = &any;
+    }
+    int fd = afmp_socket(family, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        afmp_log("%s: socket: %s", prog, g_strerror(errno));
+        return -1;
+    }
+    if (afmp_bind(fd, (const struct sockaddr *)bind, blen) < 0) {
+        afmp_log("%s: bind %s port %u: %s", prog,
+                 mp_app_addr_str((const struct sockaddr *)bind, abuf, sizeof(abuf)), port,
+                 g_strerror(errno));
+        afmp_close(fd);
+        return -1;
+    }
+    return fd;
 }

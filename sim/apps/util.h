@@ -74,6 +74,12 @@ bool mp_app_split_hostport(const char *prog, const char *opt, const char *s, cha
  * INET6_ADDRSTRLEN bytes) and returns |buf|. */
 const char *mp_app_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
+/* A UDP socket of |family| bound to |bind| (|blen| bytes; NULL: the
+ * wildcard address of the family) and |port|; failures are logged as
+ * "PROG: socket/bind ...". Returns the descriptor or -1. */
+int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage *bind,
+                    socklen_t blen, uint16_t port);
+
 /* ---- the CBR datagram ----
  *
  * What udp-cbr sends and udp-sink checks (all big-endian):
