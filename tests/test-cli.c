@@ -172,7 +172,16 @@ static void test_interrupted(void)
     GError *err = NULL;
     g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
                                 NULL, NULL, &pid, &err));
-    g_usleep(700000);
+    /* Interrupt once the run is under way: its first capture file has
+     * packets in it (the writer flushes whole records every 64 KiB). */
+    char *first = g_build_filename(tmp, "a-eth0.pcap", NULL);
+    for (int i = 0; i < 200; i++) {
+        GStatBuf st;
+        if (g_stat(first, &st) == 0 && st.st_size > 65536)
+            break;
+        g_usleep(50000);
+    }
+    g_free(first);
     kill(pid, SIGINT);
     int status;
     waitpid(pid, &status, 0);
