@@ -58,7 +58,36 @@
     X(ICMP6_OUT_ECHOS, "Icmp6OutEchos")                                                           \
     X(ICMP6_OUT_ECHO_REPLIES, "Icmp6OutEchoReplies")                                              \
     X(ICMP6_OUT_DEST_UNREACHS, "Icmp6OutDestUnreachs")                                            \
-    X(ICMP6_OUT_TIME_EXCDS, "Icmp6OutTimeExcds")
+    X(ICMP6_OUT_TIME_EXCDS, "Icmp6OutTimeExcds") \
+    X(TCP_ACTIVE_OPENS, "TcpActiveOpens") \
+    X(TCP_PASSIVE_OPENS, "TcpPassiveOpens") \
+    X(TCP_ATTEMPT_FAILS, "TcpAttemptFails") \
+    X(TCP_ESTAB_RESETS, "TcpEstabResets") \
+    X(TCP_IN_SEGS, "TcpInSegs") \
+    X(TCP_OUT_SEGS, "TcpOutSegs") \
+    X(TCP_RETRANS_SEGS, "TcpRetransSegs") \
+    X(TCP_IN_ERRS, "TcpInErrs") \
+    X(TCP_IN_CSUM_ERRORS, "TcpInCsumErrors") \
+    X(TCP_OUT_RSTS, "TcpOutRsts") \
+    X(TCP_TIMEOUTS, "TcpExtTCPTimeouts") \
+    X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
+    X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
+    X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
+    X(TCP_LOSS_PROBES, "TcpExtTCPLossProbes") \
+    X(TCP_CHALLENGE_ACK, "TcpExtTCPChallengeACK") \
+    X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \
+    X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
+    X(TCP_DSACK_OLD_SENT, "TcpExtTCPDSACKOldSent") \
+    X(TCP_DELAYED_ACKS, "TcpExtDelayedACKs") \
+    X(TCP_PAWS_ESTAB, "TcpExtPAWSEstab") \
+    X(TCP_LISTEN_DROPS, "TcpExtListenDrops") \
+    X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows") \
+    X(TCP_ABORT_ON_TIMEOUT, "TcpExtTCPAbortOnTimeout") \
+    X(TCP_ABORT_ON_CLOSE, "TcpExtTCPAbortOnClose") \
+    X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \
+    X(TCP_KEEPALIVE, "TcpExtTCPKeepAlive") \
+    X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \
+    X(TCP_TW, "TcpExtTW")
 
 enum mp_ctr {
 #define MP_CTR_ENUM(id, name) MP_CTR_##id,

@@ -79,8 +79,7 @@ static inline bool mp_seq_in_closed(uint32_t s, uint32_t lo, uint32_t hi)
  * (zero window) or inside the window; a segment with data needs a zero
  * window to be refused outright, else its first or last octet must fall in
  * the window. */
-static inline bool mp_seq_acceptable(uint32_t seq, uint32_t len, uint32_t rcv_nxt,
-                                     uint32_t rcv_wnd)
+static inline bool mp_seq_acceptable(uint32_t seq, uint32_t len, uint32_t rcv_nxt, uint32_t rcv_wnd)
 {
     if (len == 0) {
         if (rcv_wnd == 0)

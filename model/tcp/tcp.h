@@ -1,0 +1,263 @@
+/*
+ * afmp: TCP, the public API (issue 6).
+ *
+ * Sans-IO: every entry point takes the current time |now| as its last
+ * argument and never reads a clock; segments leave through the host's IP
+ * layer (mp_host_ip_send) and arrive through the protocol-6 handler that
+ * mp_tcp_attach() registers; each connection keeps one deadline on the
+ * host's environment (RTO, delayed ACK, zero-window probe, keepalive,
+ * TIME_WAIT), moved only when it comes earlier.
+ *
+ * Ownership. A connection returned by mp_tcp_connect(), mp_tcp_listen() or
+ * mp_tcp_accept() belongs to its owner until mp_tcp_close() or
+ * mp_tcp_abort(); after that the stack keeps it as long as the protocol
+ * needs (FIN_WAIT, TIME_WAIT) and frees it itself, and no callback runs for
+ * it any more. The owner may call any entry point from inside a callback.
+ *
+ * Errors are negative errno values, as Linux reports them to sockets.
+ *
+ * The extension table (struct mp_tcp_ext) is how MPTCP rides on a
+ * connection without TCP knowing anything of it (DESIGN.md).
+ */
+#ifndef MP_TCP_TCP_H
+#define MP_TCP_TCP_H
+
+#include <sys/types.h>
+
+#include "model/tcp/rtxq.h"
+#include "model/types.h"
+
+struct mp_host;
+struct mp_tcp_stack;
+struct mp_tcp_conn;
+
+/* RFC 9293 3.3.2. */
+enum mp_tcp_state {
+    MP_TCP_CLOSED,
+    MP_TCP_LISTEN,
+    MP_TCP_SYN_SENT,
+    MP_TCP_SYN_RECEIVED,
+    MP_TCP_ESTABLISHED,
+    MP_TCP_FIN_WAIT_1,
+    MP_TCP_FIN_WAIT_2,
+    MP_TCP_CLOSE_WAIT,
+    MP_TCP_CLOSING,
+    MP_TCP_LAST_ACK,
+    MP_TCP_TIME_WAIT,
+};
+
+/* "ESTABLISHED", "SYN-SENT", ... as RFC 9293 spells them. */
+const char *mp_tcp_state_name(enum mp_tcp_state s);
+
+struct mp_tcp_opts {
+    size_t sndbuf;          /* send buffer limit, bytes (Linux tcp_wmem[1]-like) */
+    size_t rcvbuf;          /* receive buffer, bytes: bounds the advertised window */
+    uint32_t mss;           /* 0: from the route's MTU */
+    bool sack;              /* RFC 2018 (net.ipv4.tcp_sack = 1) */
+    bool timestamps;        /* RFC 7323 (tcp_timestamps = 1) */
+    bool wscale;            /* RFC 7323 window scaling (tcp_window_scaling = 1) */
+    bool nagle;             /* RFC 9293 3.7.4 (on unless TCP_NODELAY) */
+    const char *cc;         /* congestion control by name: "cubic" */
+    mp_time_t time_wait;    /* TIME_WAIT length: 60 s (Linux TCP_TIMEWAIT_LEN) */
+    mp_time_t delack_min;   /* delayed-ACK timeout: 40 ms (TCP_ATO_MIN) */
+    uint32_t syn_retries;   /* tcp_syn_retries: 6 */
+    uint32_t synack_retries; /* tcp_synack_retries: 5 */
+    uint32_t retries2;      /* tcp_retries2: 15 RTO expiries, then ETIMEDOUT */
+    bool keepalive;         /* SO_KEEPALIVE */
+    mp_time_t keepalive_time;  /* idle before the first probe: 7200 s */
+    mp_time_t keepalive_intvl; /* between probes: 75 s */
+    uint32_t keepalive_probes; /* unanswered probes before ETIMEDOUT: 9 */
+    uint32_t sndlowat;      /* writable when this much space is free (0: sndbuf / 2) */
+};
+
+/* Linux's defaults (with 4 MiB buffers: autotuning is not modelled yet). */
+void mp_tcp_opts_default(struct mp_tcp_opts *o);
+
+/*
+ * The owner's callbacks (the socket layer). Each is optional. |closed|
+ * reports the end of the connection with 0 (orderly close) or the error
+ * Linux would report: -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT, -EPIPE.
+ */
+struct mp_tcp_cbs {
+    void (*connected)(void *arg, struct mp_tcp_conn *c, mp_time_t now);
+    void (*accept_ready)(void *arg, struct mp_tcp_conn *listener, mp_time_t now);
+    void (*readable)(void *arg, struct mp_tcp_conn *c, mp_time_t now); /* data or EOF */
+    void (*writable)(void *arg, struct mp_tcp_conn *c, mp_time_t now); /* space >= low-water */
+    void (*closed)(void *arg, struct mp_tcp_conn *c, int err, mp_time_t now);
+    void (*state_change)(void *arg, struct mp_tcp_conn *c, enum mp_tcp_state from,
+                         enum mp_tcp_state to, mp_time_t now);
+    void *arg;
+};
+
+/* Flags for mp_tcp_ext.opt_space / write_opts: what the segment is. */
+enum mp_tcp_seg_flags {
+    MP_TCP_SEG_SYN = 1u << 0,
+    MP_TCP_SEG_SYNACK = 1u << 1,
+    MP_TCP_SEG_DATA = 1u << 2,
+    MP_TCP_SEG_FIN = 1u << 3,
+    MP_TCP_SEG_RST = 1u << 4,
+    MP_TCP_SEG_RETRANS = 1u << 5,
+};
+
+/* A segment under construction, for the extension's write_opts. */
+struct mp_tcp_seg_info {
+    uint32_t flags;                  /* enum mp_tcp_seg_flags */
+    uint32_t seq, len;               /* data sequence range (len 0: none) */
+    const union mp_rtx_meta *meta;   /* the data's metadata, or NULL */
+};
+
+/*
+ * The extension table: callbacks and an opaque pointer set on a connection
+ * with mp_tcp_set_ext(). Every callback is optional.
+ *
+ * opt_space   bytes of option space the extension claims on a segment of
+ *             kind |flags|, before SACK and timestamps are added (RFC 8684's
+ *             options come first: "40 bytes go fast"); rounded up to 4.
+ * write_opts  writes the claimed options (at most |len| bytes) at |buf|;
+ *             returns the bytes written (the rest is padded with NOPs).
+ * pull        transmission is pulled: when the window opens TCP asks for
+ *             the next chunk, at most |max| bytes written to |buf|, and its
+ *             per-segment metadata |meta| (kept in the retransmission
+ *             queue, handed back on retransmission). Returns the bytes, 0
+ *             when there is nothing to send. Without pull TCP sends from its
+ *             own send buffer (mp_tcp_send).
+ * rcv_wnd     the receive window to advertise, bytes (the connection-level
+ *             window); without it TCP's own buffer decides.
+ * deliver     in-order bytes at |seq| with the options area of the segment
+ *             that carried them (|opts|, |olen|, raw); with deliver set TCP
+ *             does not buffer received data.
+ * input_opts  every accepted segment's raw options area (MPTCP signalling
+ *             on pure ACKs too).
+ * state_change, loss (a segment of |len| bytes at |seq| declared lost).
+ */
+struct mp_tcp_ext {
+    uint32_t (*opt_space)(void *arg, struct mp_tcp_conn *c, uint32_t flags);
+    size_t (*write_opts)(void *arg, struct mp_tcp_conn *c, const struct mp_tcp_seg_info *seg,
+                         uint8_t *buf, size_t len);
+    size_t (*pull)(void *arg, struct mp_tcp_conn *c, uint8_t *buf, size_t max,
+                   union mp_rtx_meta *meta, mp_time_t now);
+    uint32_t (*rcv_wnd)(void *arg, struct mp_tcp_conn *c);
+    void (*deliver)(void *arg, struct mp_tcp_conn *c, uint32_t seq, const uint8_t *data, size_t len,
+                    const uint8_t *opts, size_t olen, mp_time_t now);
+    void (*input_opts)(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags, const uint8_t *opts,
+                       size_t olen, mp_time_t now);
+    void (*state_change)(void *arg, struct mp_tcp_conn *c, enum mp_tcp_state from,
+                         enum mp_tcp_state to, mp_time_t now);
+    void (*loss)(void *arg, struct mp_tcp_conn *c, uint32_t seq, uint32_t len,
+                 const union mp_rtx_meta *meta, mp_time_t now);
+};
+
+/* A snapshot for results and tests. */
+struct mp_tcp_info {
+    enum mp_tcp_state state;
+    uint32_t mss;            /* send MSS (payload of a full segment, options excluded) */
+    uint32_t cwnd, ssthresh; /* segments */
+    mp_time_t srtt, rttvar, rto;
+    uint32_t in_flight;      /* bytes */
+    uint32_t snd_wnd, rcv_wnd;
+    uint32_t snd_una, snd_nxt, rcv_nxt;
+    uint32_t iss, irs;
+    uint8_t snd_wscale, rcv_wscale;
+    bool sack_ok, ts_ok;
+    uint64_t bytes_acked, bytes_received;
+    uint64_t retrans_segs;
+    uint32_t backoff;
+};
+
+/*
+ * mp_tcp_attach registers TCP (protocol 6) on host |h| with |defaults| (NULL:
+ * mp_tcp_opts_default()) for new connections, and returns the host's TCP.
+ * ISNs and timestamp offsets come from stream "host/<name>/tcp/isn".
+ */
+struct mp_tcp_stack *mp_tcp_attach(struct mp_host *h, const struct mp_tcp_opts *defaults);
+/* The TCP attached to |h|, or NULL. */
+struct mp_tcp_stack *mp_tcp_stack_of(struct mp_host *h);
+/* Unregisters and frees every connection silently (end of simulation). */
+void mp_tcp_detach(struct mp_tcp_stack *st);
+
+/*
+ * mp_tcp_connect opens a connection to |remote| from |local| (NULL, or an
+ * unspecified address: the route's source; port 0: an ephemeral port) with
+ * options |o| (NULL: the stack's defaults) and callbacks |cbs| (copied; may
+ * be NULL). Sends the SYN now. Stores the connection in |*out|.
+ * Returns 0, or -EINVAL (bad family), -EADDRINUSE (the 4-tuple exists or
+ * no ephemeral port is free), the routing errors of mp_host_route()
+ * (-ENETUNREACH, -EHOSTUNREACH, -EADDRNOTAVAIL), -ENOENT (unknown cc).
+ */
+int mp_tcp_connect(struct mp_tcp_stack *st, const struct mp_endpoint *local,
+                   const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
+                   const struct mp_tcp_cbs *cbs, struct mp_tcp_conn **out, mp_time_t now);
+
+/*
+ * mp_tcp_listen makes a listening connection on |local| (an unspecified
+ * address of family 4 or 6 listens on all addresses of that family; v 0:
+ * both) with at most |backlog| connections being set up or waiting in the
+ * accept queue (SYNs beyond are dropped, as Linux does without cookies).
+ * Children inherit |o| and |cbs|. Returns 0, -EADDRINUSE, -EINVAL.
+ */
+int mp_tcp_listen(struct mp_tcp_stack *st, const struct mp_endpoint *local, int backlog,
+                  const struct mp_tcp_opts *o, const struct mp_tcp_cbs *cbs,
+                  struct mp_tcp_conn **out);
+
+/* Takes the oldest established connection from |listener|'s accept queue
+ * (its owner is now the caller), or NULL when the queue is empty. */
+struct mp_tcp_conn *mp_tcp_accept(struct mp_tcp_conn *listener);
+
+/* Replaces the callbacks. */
+void mp_tcp_set_cbs(struct mp_tcp_conn *c, const struct mp_tcp_cbs *cbs);
+
+/*
+ * mp_tcp_send appends up to |len| bytes to the send buffer and sends what
+ * the windows allow. Returns the bytes taken (0: the buffer is full; wait
+ * for writable), or -ENOTCONN (not yet or no longer connected: LISTEN,
+ * CLOSED before connecting), -EPIPE (shut down for writing, or reset).
+ * In SYN_SENT the bytes wait for the handshake, as Linux queues them.
+ */
+ssize_t mp_tcp_send(struct mp_tcp_conn *c, const void *data, size_t len, mp_time_t now);
+
+/*
+ * mp_tcp_recv takes up to |len| in-order bytes. Returns the bytes, 0 at the
+ * end of the stream (FIN received and everything read), -EAGAIN (nothing
+ * yet), -ENOTCONN (listener), or the connection's error (-ECONNRESET, ...).
+ */
+ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now);
+
+/* Bytes waiting to be read. */
+size_t mp_tcp_readable(const struct mp_tcp_conn *c);
+/* Bytes that mp_tcp_send would take now. */
+size_t mp_tcp_writable(const struct mp_tcp_conn *c);
+
+/* Shuts down the sending direction: a FIN follows the queued data.
+ * Returns 0 or -ENOTCONN. */
+int mp_tcp_shutdown_wr(struct mp_tcp_conn *c, mp_time_t now);
+
+/* Releases the connection: a FIN after the queued data (or a RST when
+ * unread data is discarded, RFC 9293 3.10.4 / Linux), and the stack frees it
+ * when done. A listener's queued children are reset. */
+void mp_tcp_close(struct mp_tcp_conn *c, mp_time_t now);
+
+/* Resets the connection (RST when synchronized) and releases it. */
+void mp_tcp_abort(struct mp_tcp_conn *c, mp_time_t now);
+
+enum mp_tcp_state mp_tcp_conn_state(const struct mp_tcp_conn *c);
+void mp_tcp_get_info(const struct mp_tcp_conn *c, struct mp_tcp_info *out);
+void mp_tcp_endpoints(const struct mp_tcp_conn *c, struct mp_endpoint *local,
+                      struct mp_endpoint *remote);
+/* A stable number of the connection within its host, for traces. */
+uint64_t mp_tcp_conn_id(const struct mp_tcp_conn *c);
+/* The pending error (0 if none), as SO_ERROR reports it; cleared. */
+int mp_tcp_take_error(struct mp_tcp_conn *c);
+
+/* Sets (or, with |ext| NULL, clears) the extension table; |ext| must
+ * outlive the connection. Set it before connecting for SYN options. */
+void mp_tcp_set_ext(struct mp_tcp_conn *c, const struct mp_tcp_ext *ext, void *arg);
+/* The extension's opaque pointer. */
+void *mp_tcp_ext_arg(const struct mp_tcp_conn *c);
+/* Switches to plain TCP in place (MPTCP fallback): the table is dropped;
+ * data already in the send buffer stays and new data comes from mp_tcp_send. */
+void mp_tcp_fallback(struct mp_tcp_conn *c);
+
+/* Direct access to the retransmission queue (tests, the extension). */
+struct mp_rtxq *mp_tcp_rtxq(struct mp_tcp_conn *c);
+
+#endif

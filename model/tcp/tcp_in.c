@@ -1,0 +1,657 @@
+/*
+ * afmp: TCP segment input (RFC 9293 3.10.7): demux, LISTEN and SYN-SENT
+ * processing, then for synchronized states the sequence check with PAWS
+ * (RFC 7323 5), RST and SYN with RFC 5961 challenge ACKs, ACK processing
+ * (SACK scoreboard, RTT, congestion control, SACK/PRR and NewReno
+ * recovery), data (in order, or into reassembly with SACK), and FIN.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model/tcp/tcp_int.h"
+#include "model/wire/wire.h"
+
+struct seg {
+    const struct mp_wire_tcp *th;
+    struct mp_tcp_optvals ov;
+    uint32_t seq, ack, len; /* len: data + SYN + FIN */
+    uint16_t flags;
+    const uint8_t *data;
+    uint32_t dlen;
+};
+
+static void challenge_ack(struct mp_tcp_conn *c, mp_time_t now)
+{
+    /* RFC 5961 3.2, 4.2 (Linux rate-limits these; afmp does not yet). */
+    MP_TCP_CTR(c, TCP_CHALLENGE_ACK);
+    mp_tcp_send_ack(c, now);
+}
+
+/* Options the peer's SYN offered, and what both sides agree on. */
+static void syn_options(struct mp_tcp_conn *c, const struct seg *s)
+{
+    c->mss_peer = s->ov.has_mss ? s->ov.mss : MP_TCP_DEFAULT_MSS;
+    c->sack_ok = c->o.sack && s->ov.sack_perm;
+    c->ts_ok = c->o.timestamps && s->ov.has_ts;
+    c->ws_ok = c->o.wscale && s->ov.has_ws;
+    c->snd_ws = c->ws_ok ? s->ov.ws : 0;
+    if (!c->ws_ok)
+        c->rcv_ws = 0;
+    if (c->ts_ok)
+        c->ts_recent = s->ov.tsval;
+}
+
+static void update_wnd(struct mp_tcp_conn *c, const struct seg *s, bool syn)
+{
+    /* RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+     * SND.WL2 =< SEG.ACK). */
+    if (syn || mp_seq_lt(c->snd_wl1, s->seq) ||
+        (c->snd_wl1 == s->seq && mp_seq_leq(c->snd_wl2, s->ack))) {
+        c->snd_wnd = syn ? s->th->window : (uint32_t)s->th->window << c->snd_ws;
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = s->ack;
+        if (c->snd_wnd > c->max_snd_wnd)
+            c->max_snd_wnd = c->snd_wnd;
+    }
+}
+
+static void established(struct mp_tcp_conn *c, mp_time_t now)
+{
+    mp_tcp_set_state(c, MP_TCP_ESTABLISHED, now);
+    c->retries = 0;
+    c->quickack = MP_TCP_MAX_QUICKACKS;
+    if (c->o.keepalive)
+        c->ka_at = now + c->o.keepalive_time;
+    if (c->passive && c->listener) {
+        mp_tcp_child_established(c, now);
+    } else if (c->owned && c->cbs.connected) {
+        c->cbs.connected(c->cbs.arg, c, now);
+    }
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
+
+static void listen_input(struct mp_tcp_conn *l, const struct seg *s, const struct mp_ip_meta *m,
+                         mp_time_t now)
+{
+    struct mp_tcp_stack *st = l->st;
+    if (s->flags & MP_TCP_RST)
+        return;
+    if (s->flags & MP_TCP_ACK) {
+        mp_tcp_send_rst_reply(st, m, s->th, s->len);
+        return;
+    }
+    if (!(s->flags & MP_TCP_SYN))
+        return;
+    if (l->nchildren >= l->backlog) {
+        mp_ctr_inc(&st->h->ctr, MP_CTR_TCP_LISTEN_OVERFLOWS);
+        mp_ctr_inc(&st->h->ctr, MP_CTR_TCP_LISTEN_DROPS);
+        return;
+    }
+    struct mp_tcp_conn *c = mp_tcp_conn_new(st, &l->o);
+    c->local.ip = m->dst;
+    c->local.port = s->th->dport;
+    c->remote.ip = m->src;
+    c->remote.port = s->th->sport;
+    c->cbs = l->cbs;
+    if (mp_tcp_hash(c) < 0) {
+        mp_tcp_done(c, 0, now);
+        return;
+    }
+    c->passive = true;
+    c->listener = l;
+    l->nchildren++;
+    struct mp_host_route rt;
+    uint32_t hdr = m->src.v == 4 ? 40 : 60;
+    if (mp_host_route(st->h, &c->local.ip, &c->remote.ip, 0, &rt) == 0 && rt.mtu > hdr)
+        c->mss_clamp = rt.mtu - hdr;
+    else
+        c->mss_clamp = MP_TCP_DEFAULT_MSS;
+    if (c->o.mss)
+        c->mss_clamp = c->o.mss;
+    c->irs = s->seq;
+    c->rcv_nxt = s->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+    c->iss = mp_rng_u32(&st->isn_rng);
+    c->ts_offset = mp_rng_u32(&st->isn_rng);
+    c->snd_una = c->snd_nxt = c->iss;
+    mp_rtxq_init(&c->q, c->iss);
+    mp_sndbuf_init(&c->sb, c->iss + 1, c->o.sndbuf);
+    if (c->o.wscale) {
+        uint8_t ws = 0;
+        while (ws < MP_TCP_MAX_WSCALE && ((size_t)65535 << ws) < c->o.rcvbuf)
+            ws++;
+        c->rcv_ws = ws;
+    }
+    syn_options(c, s);
+    update_wnd(c, s, true);
+    mp_tcp_init_transfer(c, now);
+    MP_TCP_CTR(c, TCP_PASSIVE_OPENS);
+    mp_tcp_set_state(c, MP_TCP_SYN_RECEIVED, now);
+    if (c->ext && c->ext->input_opts)
+        c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+    mp_tcp_enter(c);
+    /* The window scale was chosen above; send_syn keeps it. */
+    mp_rtxq_add(&c->q, c->iss, c->iss + 1, MP_RTX_SYN, NULL, now);
+    c->snd_nxt = c->iss + 1;
+    mp_tcp_send_syn(c, true, now);
+    mp_tcp_leave(c);
+}
+
+/* ---- ACK processing ---- */
+
+static uint32_t segs_of(const struct mp_tcp_conn *c, uint32_t bytes)
+{
+    return (bytes + c->mss - 1) / c->mss;
+}
+
+static void enter_recovery(struct mp_tcp_conn *c, mp_time_t now)
+{
+    uint32_t segs = segs_of(c, mp_rtxq_out(&c->q));
+    mp_cc_enter_recovery(&c->cc, MP_CC_RECOVERY, segs, now);
+    mp_cc_set_state(&c->cc, MP_CC_RECOVERY, now);
+    mp_prr_init(&c->prr, c->cc.prior_cwnd, c->cc.ssthresh, 1, MP_PRR_SAFE_ACK);
+    c->high_seq = c->snd_nxt;
+    MP_TCP_CTR(c, TCP_FAST_RETRANS);
+    if (c->sack_ok)
+        MP_TCP_CTR(c, TCP_SACK_RECOVERY);
+    else
+        MP_TCP_CTR(c, TCP_RENO_RECOVERY);
+    if (c->ext && c->ext->loss) {
+        struct mp_rtx_seg *s = mp_rtxq_first_lost(&c->q);
+        if (s)
+            c->ext->loss(c->ext_arg, c, s->start, mp_rtx_seg_len(s), &s->meta, now);
+    }
+}
+
+/* Returns false when the segment must be dropped. */
+static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
+{
+    uint32_t prior_una = c->snd_una;
+    uint32_t prior_inflight = mp_rtxq_in_flight(&c->q);
+    uint32_t prior_wnd = c->snd_wnd;
+    /* RFC 5961 5.2: an ACK older than what the peer could have seen. */
+    if (mp_seq_lt(s->ack, c->snd_una - c->max_snd_wnd) ||
+        mp_seq_gt(s->ack, c->snd_nxt)) {
+        /* RFC 9293 3.10.7.4: SEG.ACK > SND.NXT: send an ACK, drop. */
+        mp_tcp_send_ack(c, now);
+        return false;
+    }
+    bool dup = mp_seq_leq(s->ack, c->snd_una);
+    struct mp_rtx_ack ra;
+    memset(&ra, 0, sizeof(ra));
+    if (!mp_rtxq_empty(&c->q)) {
+        if (mp_rtxq_ack(&c->q, s->ack, c->sack_ok ? s->ov.sacks : NULL,
+                        c->sack_ok ? s->ov.nsacks : 0, mp_rtt_min(&c->rtt), now, &ra) < 0) {
+            mp_tcp_send_ack(c, now);
+            return false;
+        }
+    }
+    if (ra.dsack)
+        MP_TCP_CTR(c, TCP_DSACK_RECV);
+    if (mp_seq_gt(s->ack, c->snd_una)) {
+        uint32_t acked = s->ack - c->snd_una;
+        c->snd_una = s->ack;
+        mp_sndbuf_ack(&c->sb, s->ack);
+        c->bytes_acked += acked;
+        c->retries = 0;
+        c->dupacks = 0;
+        c->rto_at = MP_TIME_NEVER; /* restarted below when data remains */
+    }
+    update_wnd(c, s, false);
+
+    if (!c->cc_ok)
+        return true;
+    /* RTT: the cumulative sample (Karn) first, then the echoed timestamp
+     * of a segment that advanced snd_una (RFC 7323 4.1). */
+    mp_time_t sample = ra.rtt_first;
+    if (sample == MP_TIME_NEVER && c->ts_ok && s->ov.has_ts && s->ov.tsecr && !dup)
+        sample = mp_rtt_ts_sample(now, s->ov.tsecr, MP_TCP_TS_UNIT, c->ts_offset);
+    if (!mp_rtxq_empty(&c->q) || !dup) {
+        if (sample != MP_TIME_NEVER && (ra.acked || ra.sacked))
+            mp_rtt_sample(&c->rtt, sample, c->snd_una, c->snd_nxt, now);
+    }
+
+    /* Loss detection. */
+    bool in_recovery = c->cc.ca_state == MP_CC_RECOVERY;
+    bool in_loss = c->cc.ca_state == MP_CC_LOSS;
+    if (dup && s->dlen == 0 && !(s->flags & (MP_TCP_SYN | MP_TCP_FIN)) && prior_wnd == c->snd_wnd &&
+        !mp_rtxq_empty(&c->q))
+        c->dupacks++;
+    if (c->sack_ok) {
+        if (c->q.sacked_out)
+            mp_rtxq_mark_lost_6675(&c->q, c->mss, 3);
+    } else if (c->dupacks >= 3 && !in_recovery && !in_loss) {
+        struct mp_rtx_seg *h = mp_rtxq_head(&c->q);
+        if (h)
+            mp_rtxq_mark_lost(&c->q, h);
+    } else if (in_recovery && !dup && mp_seq_lt(c->snd_una, c->high_seq)) {
+        /* RFC 6582 3.2 step 5: a partial ACK: the next hole is lost. */
+        struct mp_rtx_seg *h = mp_rtxq_head(&c->q);
+        if (h)
+            mp_rtxq_mark_lost(&c->q, h);
+    }
+    if (!in_recovery && !in_loss && c->q.lost_out) {
+        enter_recovery(c, now);
+        in_recovery = true;
+    } else if (!in_recovery && !in_loss && (c->dupacks || c->q.sacked_out)) {
+        if (c->cc.ca_state == MP_CC_OPEN)
+            mp_cc_set_state(&c->cc, MP_CC_DISORDER, now);
+    }
+
+    uint32_t delivered_segs = segs_of(c, ra.delivered);
+    if (in_recovery) {
+        if (mp_seq_geq(c->snd_una, c->high_seq)) {
+            mp_cc_exit_recovery(&c->cc, now);
+        } else {
+            uint32_t pipe = segs_of(c, mp_rtxq_in_flight(&c->q));
+            bool safe = mp_seq_gt(c->snd_una, prior_una) && !c->q.lost_out;
+            uint64_t sndcnt = mp_prr_on_ack(&c->prr, delivered_segs, pipe, safe);
+            uint64_t cw = mp_prr_cwnd(pipe, sndcnt);
+            c->cc.cwnd = (uint32_t)MAX(cw, 1u);
+        }
+    } else if (in_loss && mp_seq_geq(c->snd_una, c->high_seq)) {
+        mp_cc_set_state(&c->cc, MP_CC_OPEN, now);
+    } else if (c->cc.ca_state == MP_CC_DISORDER && !c->dupacks && !c->q.sacked_out) {
+        mp_cc_set_state(&c->cc, MP_CC_OPEN, now);
+    }
+    if (ra.acked || ra.sacked) {
+        struct mp_cc_ack ca = {0};
+        ca.acked = ra.acked_segs ? ra.acked_segs : delivered_segs;
+        ca.in_flight = segs_of(c, prior_inflight);
+        ca.snd_una = c->snd_una;
+        ca.snd_nxt = c->snd_nxt;
+        ca.rtt = sample == MP_TIME_NEVER ? -1 : (int64_t)sample;
+        ca.cwnd_limited = c->cwnd_limited ||
+                          (mp_cc_in_slow_start(&c->cc) && ca.in_flight * 2 >= c->cc.cwnd);
+        mp_cc_on_ack(&c->cc, &ca, now);
+    }
+    if (!mp_rtxq_empty(&c->q) && c->rto_at == MP_TIME_NEVER)
+        c->rto_at = now + mp_rtt_rto(&c->rtt);
+    if (mp_rtxq_empty(&c->q))
+        c->rto_at = MP_TIME_NEVER;
+    if (mp_env_tracing(c->st->env, MP_TRACE_TCP))
+        mp_tcp_trace_ack(c, now);
+    /* Writers wake at the low-water mark, not on every ACK. */
+    if (c->writable_armed && c->owned && c->cbs.writable) {
+        size_t lowat = c->o.sndlowat ? c->o.sndlowat : c->o.sndbuf / 2;
+        if (mp_sndbuf_space(&c->sb) >= lowat) {
+            c->writable_armed = false;
+            c->cbs.writable(c->cbs.arg, c, now);
+        }
+    }
+    return true;
+}
+
+/* ---- data ---- */
+
+static void deliver_fn(void *arg, const uint8_t *p, size_t len)
+{
+    struct mp_tcp_conn *c = arg;
+    g_byte_array_append(c->rcvq, p, (guint)len);
+}
+
+struct ext_deliver {
+    struct mp_tcp_conn *c;
+    const struct seg *s;
+    uint32_t seq;
+    mp_time_t now;
+};
+
+static void deliver_ext_fn(void *arg, const uint8_t *p, size_t len)
+{
+    struct ext_deliver *d = arg;
+    d->c->ext->deliver(d->c->ext_arg, d->c, d->seq, p, len, NULL, 0, d->now);
+    d->seq += (uint32_t)len;
+}
+
+static void fin_input(struct mp_tcp_conn *c, mp_time_t now);
+
+static void data_input(struct mp_tcp_conn *c, const struct seg *s, uint32_t seq,
+                       const uint8_t *data, uint32_t dlen, mp_time_t now)
+{
+    bool use_ext = c->ext && c->ext->deliver;
+    if (seq == c->rcv_nxt && mp_reass_empty(&c->rq)) {
+        if (use_ext)
+            c->ext->deliver(c->ext_arg, c, seq, data, dlen, s->th->opts, s->th->opts_len, now);
+        else
+            g_byte_array_append(c->rcvq, data, dlen);
+        c->rcv_nxt += dlen;
+        c->bytes_received += dlen;
+        c->rcv_unacked += dlen;
+        if (c->rcv_unacked >= 2 * c->mss || c->quickack) {
+            c->ack_now = true;
+            if (c->quickack)
+                c->quickack--;
+        } else if (c->delack_at == MP_TIME_NEVER) {
+            c->delack_at = now + c->o.delack_min;
+        }
+    } else {
+        struct mp_reass_result rr;
+        if (mp_seq_gt(seq, c->rcv_nxt))
+            MP_TCP_CTR(c, TCP_OFO_QUEUE);
+        mp_reass_set_limit(&c->rq, mp_tcp_rcv_space(c));
+        if (mp_reass_insert(&c->rq, c->rcv_nxt, seq, data, dlen, &rr) < 0)
+            MP_TCP_CTR(c, TCP_OFO_DROP);
+        size_t n;
+        if (use_ext) {
+            struct ext_deliver d = {c, s, c->rcv_nxt, now};
+            n = mp_reass_pull(&c->rq, c->rcv_nxt, deliver_ext_fn, &d);
+        } else {
+            n = mp_reass_pull(&c->rq, c->rcv_nxt, deliver_fn, c);
+        }
+        c->rcv_nxt += (uint32_t)n;
+        c->bytes_received += n;
+        /* Out of order or filling a hole: ACK at once (RFC 5681 4.2) and
+         * stay in quick-ack mode for a while as Linux does. */
+        c->ack_now = true;
+        c->quickack = MP_TCP_MAX_QUICKACKS;
+    }
+    if (c->fin_pending && c->rcv_nxt == c->fin_pending_seq)
+        fin_input(c, now);
+}
+
+static void fin_input(struct mp_tcp_conn *c, mp_time_t now)
+{
+    c->fin_pending = false;
+    c->rcv_nxt++;
+    c->fin_rcvd = true;
+    c->ack_now = true;
+    switch (c->state) {
+    case MP_TCP_SYN_RECEIVED:
+    case MP_TCP_ESTABLISHED:
+        mp_tcp_set_state(c, MP_TCP_CLOSE_WAIT, now);
+        break;
+    case MP_TCP_FIN_WAIT_1:
+        /* Our FIN acknowledged by this segment is handled before: here it
+         * is still outstanding, so both sides close at once. */
+        mp_tcp_set_state(c, MP_TCP_CLOSING, now);
+        break;
+    case MP_TCP_FIN_WAIT_2:
+        mp_tcp_set_state(c, MP_TCP_TIME_WAIT, now);
+        c->tw_at = now + c->o.time_wait;
+        c->rto_at = c->delack_at = c->persist_at = c->ka_at = MP_TIME_NEVER;
+        break;
+    default:
+        break;
+    }
+    mp_tcp_notify_readable(c, now);
+}
+
+/* ---- synchronized states (RFC 9293 3.10.7.4) ---- */
+
+static void reset_received(struct mp_tcp_conn *c, mp_time_t now)
+{
+    switch (c->state) {
+    case MP_TCP_SYN_RECEIVED:
+        /* Passive: back to LISTEN, i.e. the child just goes away. Active
+         * (simultaneous open): connection refused. */
+        mp_tcp_done(c, c->passive ? 0 : -ECONNREFUSED, now);
+        break;
+    case MP_TCP_ESTABLISHED:
+    case MP_TCP_FIN_WAIT_1:
+    case MP_TCP_FIN_WAIT_2:
+    case MP_TCP_CLOSE_WAIT:
+        MP_TCP_CTR(c, TCP_ESTAB_RESETS);
+        mp_tcp_done(c, c->state == MP_TCP_CLOSE_WAIT ? -EPIPE : -ECONNRESET, now);
+        break;
+    default:
+        mp_tcp_done(c, 0, now);
+        break;
+    }
+}
+
+static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
+{
+    uint32_t rcv_wnd = c->rcv_adv - c->rcv_nxt;
+    if (mp_seq_lt(c->rcv_adv, c->rcv_nxt))
+        rcv_wnd = 0;
+    /* RFC 7323 5.3: PAWS. */
+    if (c->ts_ok && s->ov.has_ts && !(s->flags & MP_TCP_RST) &&
+        mp_seq_lt(s->ov.tsval, c->ts_recent)) {
+        MP_TCP_CTR(c, TCP_PAWS_ESTAB);
+        mp_tcp_send_ack(c, now);
+        return;
+    }
+    /* First: sequence number acceptable? */
+    if (!mp_seq_acceptable(s->seq, s->len, c->rcv_nxt, rcv_wnd)) {
+        if (!(s->flags & MP_TCP_RST)) {
+            if (s->dlen && mp_seq_lt(s->seq, c->rcv_nxt))
+                mp_reass_set_dsack(&c->rq, s->seq, mp_seq_min(s->seq + s->dlen, c->rcv_nxt));
+            mp_tcp_send_ack(c, now);
+        }
+        return;
+    }
+    /* Second: RST (RFC 5961 3.2). */
+    if (s->flags & MP_TCP_RST) {
+        if (s->seq == c->rcv_nxt)
+            reset_received(c, now);
+        else
+            challenge_ack(c, now);
+        return;
+    }
+    /* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
+    if (s->flags & MP_TCP_SYN) {
+        if (c->state == MP_TCP_SYN_RECEIVED && s->seq == c->irs) {
+            /* A retransmitted SYN: our SYN-ACK was lost. */
+            mp_tcp_retransmit_head(c, now);
+            return;
+        }
+        challenge_ack(c, now);
+        return;
+    }
+    /* Fifth: ACK. */
+    if (!(s->flags & MP_TCP_ACK))
+        return;
+    if (c->state == MP_TCP_SYN_RECEIVED) {
+        if (!mp_seq_in_closed(s->ack, c->snd_una + 1, c->snd_nxt)) {
+            struct mp_ip_meta m = {.src = c->remote.ip, .dst = c->local.ip};
+            mp_tcp_send_rst_reply(c->st, &m, s->th, s->len);
+            return;
+        }
+        if (c->ts_ok && s->ov.has_ts)
+            c->ts_recent = s->ov.tsval;
+        /* Linux: the window of the third ACK is scaled. */
+        c->snd_wl1 = s->seq - 1;
+        established(c, now);
+        if (c->dead)
+            return;
+        if (c->wr_shut && !c->fin_sent)
+            mp_tcp_set_state(c, MP_TCP_FIN_WAIT_1, now);
+    }
+    if (!ack_input(c, s, now))
+        return;
+    /* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
+    if (c->ts_ok && s->ov.has_ts && mp_seq_leq(s->seq, c->last_ack_sent) &&
+        mp_seq_geq(s->ov.tsval, c->ts_recent))
+        c->ts_recent = s->ov.tsval;
+    bool fin_acked = c->fin_sent && mp_seq_gt(c->snd_una, c->fin_seq);
+    switch (c->state) {
+    case MP_TCP_FIN_WAIT_1:
+        if (fin_acked)
+            mp_tcp_set_state(c, MP_TCP_FIN_WAIT_2, now);
+        break;
+    case MP_TCP_CLOSING:
+        if (fin_acked) {
+            mp_tcp_set_state(c, MP_TCP_TIME_WAIT, now);
+            c->tw_at = now + c->o.time_wait;
+            c->rto_at = MP_TIME_NEVER;
+        }
+        break;
+    case MP_TCP_LAST_ACK:
+        if (fin_acked) {
+            mp_tcp_done(c, 0, now);
+            return;
+        }
+        break;
+    case MP_TCP_TIME_WAIT:
+        if (s->flags & MP_TCP_FIN) {
+            /* RFC 9293: the FIN again: acknowledge and restart 2 MSL. */
+            c->tw_at = now + c->o.time_wait;
+            mp_tcp_send_ack(c, now);
+        }
+        return;
+    default:
+        break;
+    }
+    if (c->dead)
+        return;
+    if (c->ext && c->ext->input_opts && s->th->opts_len)
+        c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+    /* Seventh: text. Trim what lies before rcv_nxt or beyond the window. */
+    uint32_t seq = s->seq;
+    const uint8_t *data = s->data;
+    uint32_t dlen = s->dlen;
+    bool fin = (s->flags & MP_TCP_FIN) != 0;
+    if (dlen && mp_seq_lt(seq, c->rcv_nxt)) {
+        uint32_t cut = MIN(c->rcv_nxt - seq, dlen);
+        mp_reass_set_dsack(&c->rq, seq, seq + cut);
+        seq += cut;
+        data += cut;
+        dlen -= cut;
+        c->ack_now = true;
+    }
+    if (dlen && mp_seq_gt(seq + dlen, c->rcv_nxt + rcv_wnd)) {
+        dlen = c->rcv_nxt + rcv_wnd - seq;
+        fin = false;
+    }
+    bool recv_ok = c->state == MP_TCP_ESTABLISHED || c->state == MP_TCP_FIN_WAIT_1 ||
+                   c->state == MP_TCP_FIN_WAIT_2;
+    size_t before = mp_tcp_readable(c);
+    if (dlen && recv_ok && !c->fin_rcvd) {
+        data_input(c, s, seq, data, dlen, now);
+        c->last_rcv = now;
+    }
+    if (c->dead)
+        return;
+    /* Eighth: FIN. */
+    if (fin && !c->fin_rcvd && recv_ok) {
+        uint32_t fseq = seq + dlen;
+        if (fseq == c->rcv_nxt) {
+            fin_input(c, now);
+        } else if (mp_seq_gt(fseq, c->rcv_nxt)) {
+            c->fin_pending = true;
+            c->fin_pending_seq = fseq;
+            c->ack_now = true;
+        }
+    }
+    if (c->dead)
+        return;
+    if (mp_tcp_readable(c) > before)
+        mp_tcp_notify_readable(c, now);
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
+
+static void syn_sent_input(struct mp_tcp_conn *c, struct seg *s, const struct mp_ip_meta *m,
+                           mp_time_t now)
+{
+    bool ack_ok = false;
+    if (s->flags & MP_TCP_ACK) {
+        if (mp_seq_leq(s->ack, c->iss) || mp_seq_gt(s->ack, c->snd_nxt)) {
+            if (!(s->flags & MP_TCP_RST))
+                mp_tcp_send_rst_reply(c->st, m, s->th, s->len);
+            return;
+        }
+        ack_ok = true;
+    }
+    if (s->flags & MP_TCP_RST) {
+        if (ack_ok)
+            mp_tcp_done(c, -ECONNREFUSED, now);
+        return;
+    }
+    if (!(s->flags & MP_TCP_SYN))
+        return;
+    c->irs = s->seq;
+    c->rcv_nxt = s->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+    syn_options(c, s);
+    update_wnd(c, s, true);
+    mp_tcp_init_transfer(c, now);
+    if (c->ext && c->ext->input_opts)
+        c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+    if (ack_ok) {
+        struct mp_rtx_ack ra;
+        mp_rtxq_ack(&c->q, s->ack, NULL, 0, 0, now, &ra);
+        if (ra.rtt_first != MP_TIME_NEVER)
+            mp_rtt_sample(&c->rtt, ra.rtt_first, s->ack, c->snd_nxt, now);
+        c->snd_una = s->ack;
+        c->rto_at = MP_TIME_NEVER;
+        established(c, now);
+        if (c->dead)
+            return;
+        if (c->wr_shut)
+            mp_tcp_set_state(c, MP_TCP_FIN_WAIT_1, now);
+        /* Linux acknowledges the SYN-ACK at once (quick-ack). */
+        c->ack_now = true;
+    } else {
+        /* Simultaneous open: SYN-ACK with our ISN. */
+        mp_tcp_set_state(c, MP_TCP_SYN_RECEIVED, now);
+        c->rto_at = MP_TIME_NEVER;
+        mp_tcp_send_syn(c, true, now);
+    }
+}
+
+/* ---- entry ---- */
+
+void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct mp_ip_meta *m)
+{
+    struct mp_tcp_stack *st = arg;
+    mp_time_t now = mp_env_now(st->env);
+    const uint8_t *l4 = pkt->data + m->l4_off;
+    struct mp_wire_tcp th;
+    struct seg s;
+    mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_SEGS);
+    if (mp_wire_tcp_parse(l4, m->l4_len, &th) < 0)
+        goto bad;
+    if ((pkt->flags & MP_PKT_CSUM_UNTRUSTED) &&
+        mp_wire_csum_l4(&m->src, &m->dst, MP_IPPROTO_TCP, l4, m->l4_len) != 0) {
+        mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_CSUM_ERRORS);
+        goto bad;
+    }
+    memset(&s, 0, sizeof(s));
+    s.th = &th;
+    s.flags = th.flags;
+    if (mp_tcp_opt_parse(th.opts, th.opts_len, (th.flags & MP_TCP_SYN) != 0, &s.ov) < 0)
+        goto bad;
+    s.seq = th.seq;
+    s.ack = th.ack;
+    s.data = th.payload;
+    s.dlen = (uint32_t)th.payload_len;
+    s.len = s.dlen + ((th.flags & MP_TCP_SYN) ? 1 : 0) + ((th.flags & MP_TCP_FIN) ? 1 : 0);
+    if (s.flags & MP_TCP_SYN) {
+        /* SYN data is not kept (no TFO): the peer resends it. */
+        s.seq = th.seq;
+    }
+    struct mp_tcp_conn *c = mp_tcp_lookup(st, &m->dst, th.dport, &m->src, th.sport);
+    if (!c) {
+        /* RFC 9293 3.10.7.1: CLOSED. */
+        if (!(th.flags & MP_TCP_RST))
+            mp_tcp_send_rst_reply(st, m, &th, s.len);
+        goto out;
+    }
+    mp_tcp_enter(c);
+    if (c->state == MP_TCP_LISTEN) {
+        listen_input(c, &s, m, now);
+    } else if (c->state == MP_TCP_SYN_SENT) {
+        syn_sent_input(c, &s, m, now);
+    } else {
+        if (s.flags & MP_TCP_SYN) {
+            /* Past the SYN: its sequence number counts, its data does not. */
+            s.seq = th.seq;
+        }
+        sync_input(c, &s, now);
+        if (!c->dead && c->o.keepalive && c->state == MP_TCP_ESTABLISHED) {
+            c->ka_at = now + c->o.keepalive_time;
+            c->ka_probes = 0;
+        }
+    }
+    if (!c->dead && c->state != MP_TCP_LISTEN)
+        mp_tcp_output(c, now);
+    mp_tcp_leave(c);
+    goto out;
+bad:
+    mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_ERRS);
+out:
+    mp_pkt_free(pkt);
+}
