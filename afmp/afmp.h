@@ -12,8 +12,21 @@
  * Every call must come from a simulated process (sim/proc); outside one
  * they fail with EPERM. File descriptors are per process, from 3 up.
  *
- * Supported now: SOCK_DGRAM sockets for UDP (AF_INET, AF_INET6) and ping
- * sockets (SOCK_DGRAM with IPPROTO_ICMP / IPPROTO_ICMPV6, as Linux's).
+ * Supported now: SOCK_DGRAM sockets for UDP (AF_INET, AF_INET6), ping
+ * sockets (SOCK_DGRAM with IPPROTO_ICMP / IPPROTO_ICMPV6, as Linux's) and
+ * SOCK_STREAM sockets for TCP (AF_INET, AF_INET6; model/tcp).
+ *
+ * Stream sockets behave as Linux's: connect() blocks until the handshake
+ * ends (ECONNREFUSED, ETIMEDOUT after the SYN retries, ENETUNREACH, ...;
+ * non-blocking: EINPROGRESS, then poll for POLLOUT and read SO_ERROR;
+ * EALREADY, EISCONN); a blocking send() returns once every byte is queued,
+ * and writers wake when half the send buffer is free (the low-water mark),
+ * not on every ACK; recv() returns 0 at the end of the stream; a send to a
+ * closed connection fails with EPIPE (no SIGPIPE: simulated processes get
+ * no signals); close() and the end of the process send a FIN after the
+ * queued data, or a RST when unread data is discarded. No MSG_PEEK,
+ * MSG_OOB or SO_LINGER yet; SO_RCVBUF / SO_SNDBUF apply to the connection
+ * made next.
  */
 #ifndef AFMP_H
 #define AFMP_H
@@ -32,16 +45,31 @@ struct mp_host;
 int afmp_socket(int domain, int type, int protocol);
 int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/* Stream sockets: listen (a socket that is not bound gets an ephemeral
+ * port; the backlog is clamped to 4096 as net.core.somaxconn), accept and
+ * accept4 (SOCK_NONBLOCK; the new socket inherits the listener's options
+ * but not O_NONBLOCK), shutdown (SHUT_RD, SHUT_WR, SHUT_RDWR; ENOTCONN on a
+ * datagram socket). */
+int afmp_listen(int fd, int backlog);
+int afmp_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int afmp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int afmp_shutdown(int fd, int how);
 ssize_t afmp_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
                     socklen_t tolen);
 ssize_t afmp_send(int fd, const void *buf, size_t len, int flags);
 ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
                       socklen_t *fromlen);
 ssize_t afmp_recv(int fd, void *buf, size_t len, int flags);
+/* On sockets, recv and send without flags. */
+ssize_t afmp_read(int fd, void *buf, size_t len);
+ssize_t afmp_write(int fd, const void *buf, size_t len);
 int afmp_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
-/* SOL_SOCKET: SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_ERROR (get), SO_TYPE
- * (get), SO_DOMAIN (get). */
+/* SOL_SOCKET: SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR,
+ * SO_KEEPALIVE, SO_ERROR (get), SO_TYPE (get), SO_DOMAIN (get), SO_PROTOCOL
+ * (get), SO_ACCEPTCONN (get). IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG,
+ * TCP_INFO (get; state, rto, rtt, rttvar, cwnd, ssthresh, mss, options,
+ * total_retrans). */
 int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL / F_SETFL with O_NONBLOCK. */

@@ -8,8 +8,8 @@
  * that calls, function pointers and redeclarations all follow:
  *
  *   main                          -> afmp_main (the entry the loader looks for)
- *   socket bind connect sendto recvfrom send recv getsockname getpeername
- *   setsockopt getsockopt poll ppoll close
+ *   socket bind connect listen accept accept4 shutdown sendto recvfrom send
+ *   recv getsockname getpeername setsockopt getsockopt poll ppoll close
  *                                 -> afmp_socket, ... (afmp.h)
  *   fcntl                         -> afmp_prog_fcntl (variadic, as fcntl)
  *   sleep usleep nanosleep clock_gettime
@@ -51,8 +51,9 @@
  *    close, ...) is renamed too, consistently within the program; it only
  *    matters for a system struct declared before this header with such a
  *    member (none of the headers included here has one).
- *  - read(), write(), select() and signals are not mapped (yet): use
- *    recv/send and poll on sockets. stdin is the simulator's: do not read it.
+ *  - read(), write(), select() and signals are not mapped (read and write
+ *    would take files away from the program): use recv/send and poll on
+ *    sockets. stdin is the simulator's: do not read it.
  *  - afmp_main must be visible: do not build with -fvisibility=hidden, or
  *    mark main with __attribute__((visibility("default"))).
  *  - Other libc state (inet_ntoa's, gmtime's, localtime's buffers, getenv)
@@ -325,6 +326,10 @@ int *afmp_c_h_errno_location(void)
 #define socket afmp_socket
 #define bind afmp_bind
 #define connect afmp_connect
+#define listen afmp_listen
+#define accept afmp_accept
+#define accept4 afmp_accept4
+#define shutdown afmp_shutdown
 #define sendto afmp_sendto
 #define recvfrom afmp_recvfrom
 #define send afmp_send

@@ -1,21 +1,46 @@
 /*
  * afmp: the socket layer (see afmp.h): file descriptors per process,
  * sockaddr conversion, blocking by parking the calling process, poll.
+ *
+ * Stream sockets keep Linux's split between the socket (struct socket: not
+ * connected, connecting, connected) and the protocol state (the TCP
+ * connection's RFC 9293 state): connect() and shutdown() decide on both, as
+ * inet_stream_connect() and inet_shutdown() do.
  */
 #include "afmp/afmp.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "afmp/resolver.h"
 #include "afmp/stack.h"
 #include "model/net/icmp.h"
+#include "model/net/addr.h"
 #include "model/net/udp.h"
+#include "model/tcp/tcp.h"
+#include "model/tcp/tcp_int.h"
 #include "sim/proc/proc.h"
 
-enum kind { K_UDP, K_PING };
+enum kind { K_UDP, K_PING, K_TCP };
+
+/* A stream socket. */
+struct tsock {
+    struct mp_host *h;
+    struct mp_tcp_stack *stack;
+    struct mp_tcp_conn *conn; /* NULL until connect() or listen() */
+    struct mp_tcp_opts o;     /* for the connection(s) it will make */
+    struct mp_endpoint bound; /* valid when is_bound */
+    bool is_bound;
+    bool user_bound;          /* by bind(), not picked at connect() */
+    bool listening;
+    bool connecting;          /* Linux SS_CONNECTING */
+    bool connected;           /* Linux SS_CONNECTED */
+    bool rd_shut, wr_shut;
+    bool reuseaddr;
+};
 
 struct poller {
     struct mp_waitq wq;
@@ -27,6 +52,7 @@ struct file {
     union {
         struct mp_udp_sock *udp;
         struct mp_ping_sock *ping;
+        struct tsock *tcp;
     };
     struct mp_waitq wq;
     GPtrArray *pollers; /* struct poller *, processes in afmp_poll on us */
@@ -51,6 +77,8 @@ struct afmp_stack {
     struct mp_host *h;
     void *resolver; /* afmp/resolver.c's */
     GPtrArray *procs; /* struct pstate *, by pid order of first use */
+    GPtrArray *tcp;   /* struct file *: the host's stream sockets (ports) */
+    bool teardown;    /* afmp_stack_detach: the world is going away */
 };
 
 void afmp_stack_attach(struct mp_host *h)
@@ -58,15 +86,20 @@ void afmp_stack_attach(struct mp_host *h)
     struct afmp_stack *st = g_new0(struct afmp_stack, 1);
     st->h = h;
     st->procs = g_ptr_array_new();
+    st->tcp = g_ptr_array_new();
     h->sock = st;
 }
+
+static void tcp_file_free(struct file *f);
 
 static void file_free(struct file *f)
 {
     if (f->kind == K_UDP)
         mp_udp_sock_free(f->udp);
-    else
+    else if (f->kind == K_PING)
         mp_ping_sock_free(f->ping);
+    else
+        tcp_file_free(f);
     /* Processes blocked on a closed file (another process's, shared) wake
      * and find it gone. */
     mp_waitq_wake_all(&f->wq);
@@ -103,6 +136,9 @@ void afmp_stack_detach(struct mp_host *h)
     struct afmp_stack *st = h->sock;
     if (!st)
         return;
+    /* Connections are left to mp_tcp_detach(): closing them now would send
+     * FINs into a world being freed. */
+    st->teardown = true;
     for (guint i = 0; i < st->procs->len; i++) {
         struct pstate *ps = g_ptr_array_index(st->procs, i);
         pstate_close_all(ps);
@@ -115,6 +151,7 @@ void afmp_stack_detach(struct mp_host *h)
         g_free(ps);
     }
     g_ptr_array_free(st->procs, TRUE);
+    g_ptr_array_free(st->tcp, TRUE);
     afmp_resolver_host_free(st->resolver);
     g_free(st);
     h->sock = NULL;
@@ -216,6 +253,27 @@ static void file_wake(void *arg)
         mp_waitq_wake_all(&((struct poller *)g_ptr_array_index(f->pollers, i))->wq);
 }
 
+static int fd_alloc(struct pstate *ps, struct file *f)
+{
+    for (guint i = 3; i < ps->fds->len; i++) {
+        if (!g_ptr_array_index(ps->fds, i)) {
+            g_ptr_array_index(ps->fds, i) = f;
+            return (int)i;
+        }
+    }
+    g_ptr_array_add(ps->fds, f);
+    return (int)ps->fds->len - 1;
+}
+
+static struct tsock *tsock_new(struct afmp_stack *st, struct mp_tcp_stack *ts)
+{
+    struct tsock *t = g_new0(struct tsock, 1);
+    t->h = st->h;
+    t->stack = ts;
+    t->o = ts->defaults;
+    return t;
+}
+
 int afmp_socket(int domain, int type, int protocol)
 {
     struct ctx c;
@@ -226,6 +284,7 @@ int afmp_socket(int domain, int type, int protocol)
     if (domain != AF_INET && domain != AF_INET6)
         return fail(-EAFNOSUPPORT);
     uint8_t v = domain == AF_INET ? 4 : 6;
+    struct mp_tcp_stack *ts = NULL;
     struct file *f = g_new0(struct file, 1);
     f->domain = domain;
     f->type = type;
@@ -241,6 +300,12 @@ int afmp_socket(int domain, int type, int protocol)
         f->kind = K_PING;
         f->protocol = protocol;
         f->ping = mp_ping_sock_new(c.h, v, file_wake, f);
+    } else if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP) &&
+               (ts = mp_tcp_stack_of(c.h))) {
+        f->kind = K_TCP;
+        f->protocol = IPPROTO_TCP;
+        f->tcp = tsock_new(c.st, ts);
+        g_ptr_array_add(c.st->tcp, f);
     } else {
         g_ptr_array_free(f->pollers, TRUE);
         g_free(f);
@@ -249,14 +314,7 @@ int afmp_socket(int domain, int type, int protocol)
         return fail(type == SOCK_DGRAM || type == SOCK_STREAM || type == SOCK_RAW ? -EPROTONOSUPPORT
                                                                                : -EINVAL);
     }
-    for (guint i = 3; i < c.ps->fds->len; i++) {
-        if (!g_ptr_array_index(c.ps->fds, i)) {
-            g_ptr_array_index(c.ps->fds, i) = f;
-            return (int)i;
-        }
-    }
-    g_ptr_array_add(c.ps->fds, f);
-    return (int)c.ps->fds->len - 1;
+    return fd_alloc(c.ps, f);
 }
 
 /* sockaddr <-> endpoint, checking the length and family like Linux. */
@@ -315,6 +373,496 @@ static void to_sockaddr(const struct mp_endpoint *ep, struct sockaddr *sa, sockl
         *len = n;
 }
 
+/* ---- stream sockets ---- */
+
+/*
+ * What model/tcp/tcp.h does not offer yet, read through tcp_int.h: whether
+ * the accept queue holds a connection, whether the FIN came, the pending
+ * error without clearing it, asking for the writable callback without
+ * sending, Nagle on a live connection, and the ports connections hold.
+ */
+static size_t tcp_accept_pending(const struct mp_tcp_conn *l)
+{
+    return l->acceptq.length;
+}
+
+static bool tcp_fin_rcvd(const struct mp_tcp_conn *c)
+{
+    return c->fin_rcvd;
+}
+
+static int tcp_peek_error(const struct mp_tcp_conn *c)
+{
+    return c->err;
+}
+
+static void tcp_want_writable(struct mp_tcp_conn *c)
+{
+    c->writable_armed = true;
+}
+
+static void tcp_set_nagle(struct mp_tcp_conn *c, bool on)
+{
+    c->o.nagle = on;
+}
+
+/* A connection of the stack holds |port| (|orphans|: only those no socket
+ * owns any more: FIN_WAIT, TIME_WAIT). */
+static bool tcp_stack_port(const struct mp_tcp_stack *ts, uint16_t port, bool orphans)
+{
+    for (guint i = 0; i < ts->all->len; i++) {
+        const struct mp_tcp_conn *c = ts->all->pdata[i];
+        if (c->local.port == port && (!orphans || !c->owned))
+            return true;
+    }
+    return false;
+}
+
+static void tcp_cb_wake(void *arg, struct mp_tcp_conn *c, mp_time_t now)
+{
+    file_wake(arg);
+}
+
+static void tcp_cb_closed(void *arg, struct mp_tcp_conn *c, int err, mp_time_t now)
+{
+    file_wake(arg);
+}
+
+static void tcp_cbs(struct file *f, struct mp_tcp_cbs *cbs)
+{
+    memset(cbs, 0, sizeof(*cbs));
+    cbs->connected = tcp_cb_wake;
+    cbs->accept_ready = tcp_cb_wake;
+    cbs->readable = tcp_cb_wake;
+    cbs->writable = tcp_cb_wake;
+    cbs->closed = tcp_cb_closed;
+    cbs->arg = f;
+}
+
+static mp_time_t host_now(const struct tsock *t)
+{
+    return mp_env_now(t->h->env);
+}
+
+static void tcp_file_free(struct file *f)
+{
+    struct tsock *t = f->tcp;
+    struct afmp_stack *st = t->h->sock;
+    /* Linux on close() and on process exit: a FIN after the queued data,
+     * a RST when unread data is thrown away (mp_tcp_close decides). */
+    if (t->conn && !st->teardown)
+        mp_tcp_close(t->conn, host_now(t));
+    g_ptr_array_remove(st->tcp, f);
+    g_free(t);
+}
+
+static void tcp_local(const struct file *f, struct mp_endpoint *ep)
+{
+    const struct tsock *t = f->tcp;
+    if (t->conn && !t->listening) {
+        mp_tcp_endpoints(t->conn, ep, NULL);
+    } else if (t->is_bound) {
+        *ep = t->bound;
+    } else {
+        memset(ep, 0, sizeof(*ep));
+        ep->ip = mp_ip_any(f->domain == AF_INET ? 4 : 6);
+    }
+}
+
+static bool addr_overlap(const struct mp_ip *a, const struct mp_ip *b)
+{
+    if (a->v != b->v)
+        return false;
+    return mp_ip_is_unspecified(a) || mp_ip_is_unspecified(b) || mp_ip_eq(a, b);
+}
+
+/* Linux's bind conflict (inet_csk_bind_conflict, without SO_REUSEPORT):
+ * another socket on the port with an overlapping address, unless both
+ * sides set SO_REUSEADDR and the other is not listening. Connections no
+ * socket owns (TIME_WAIT) block the port unless |f| sets SO_REUSEADDR. */
+static bool tcp_conflict(struct afmp_stack *st, const struct file *f, const struct mp_endpoint *ep)
+{
+    const struct tsock *t = f->tcp;
+    for (guint i = 0; i < st->tcp->len; i++) {
+        const struct file *o = g_ptr_array_index(st->tcp, i);
+        if (o == f || (!o->tcp->is_bound && !o->tcp->conn))
+            continue;
+        struct mp_endpoint oe;
+        tcp_local(o, &oe);
+        if (oe.port != ep->port || !addr_overlap(&oe.ip, &ep->ip))
+            continue;
+        if (t->reuseaddr && o->tcp->reuseaddr && !o->tcp->listening)
+            continue;
+        return true;
+    }
+    return !t->reuseaddr && tcp_stack_port(t->stack, ep->port, true);
+}
+
+struct port_probe {
+    struct afmp_stack *st;
+    struct tsock *t;
+};
+
+static bool tcp_port_in_use(void *arg, uint16_t port)
+{
+    struct port_probe *pp = arg;
+    for (guint i = 0; i < pp->st->tcp->len; i++) {
+        const struct file *o = g_ptr_array_index(pp->st->tcp, i);
+        struct mp_endpoint oe;
+        if (o->tcp == pp->t || (!o->tcp->is_bound && !o->tcp->conn))
+            continue;
+        tcp_local(o, &oe);
+        if (oe.port == port)
+            return true;
+    }
+    return tcp_stack_port(pp->t->stack, port, false);
+}
+
+/* bind(): Linux's checks in their order (inet_bind). */
+static int tcp_bind(struct ctx *c, struct file *f, const struct mp_endpoint *in, bool user)
+{
+    struct tsock *t = f->tcp;
+    struct mp_endpoint ep = *in;
+    if (t->is_bound || t->conn)
+        return -EINVAL;
+    if (!mp_ip_is_unspecified(&ep.ip) && !mp_host_addr_ifindex(c->h, &ep.ip))
+        return -EADDRNOTAVAIL;
+    if (ep.port == 0) {
+        struct port_probe pp = {c->st, t};
+        ep.port = mp_host_pick_port(c->h, tcp_port_in_use, &pp);
+        if (!ep.port)
+            return -EADDRINUSE;
+    } else if (tcp_conflict(c->st, f, &ep)) {
+        return -EADDRINUSE;
+    }
+    t->bound = ep;
+    t->is_bound = true;
+    t->user_bound = user;
+    return 0;
+}
+
+/* Parks the caller on |f| until a wake-up or |deadline|; the file is held
+ * meanwhile (a killed process releases it from its exit hook). Returns 0,
+ * -EAGAIN at the deadline, -EBADF when the file went away. */
+static int tcp_block(struct ctx *c, struct file *f, mp_time_t deadline)
+{
+    f->refs++;
+    g_ptr_array_add(c->ps->held, f);
+    int w = mp_proc_wait(&f->wq, deadline);
+    g_ptr_array_remove(c->ps->held, f);
+    if (--f->refs == 0) {
+        file_free(f);
+        return -EBADF;
+    }
+    return w == -ETIMEDOUT ? -EAGAIN : 0;
+}
+
+static mp_time_t deadline_of(mp_time_t tmo)
+{
+    return tmo ? mp_proc_now() + tmo : MP_TIME_NEVER;
+}
+
+/* Ends a failed connection attempt: Linux's sock_error path of
+ * inet_stream_connect (the socket is unconnected again and may connect
+ * anew; a port picked for the attempt is given back). */
+static int tcp_connect_failed(struct tsock *t)
+{
+    int err = mp_tcp_take_error(t->conn);
+    mp_tcp_close(t->conn, mp_proc_now());
+    t->conn = NULL;
+    t->connecting = false;
+    if (!t->user_bound)
+        t->is_bound = false;
+    return err ? err : -ECONNABORTED;
+}
+
+static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *remote)
+{
+    struct tsock *t = f->tcp;
+    if (t->listening || t->connected)
+        return -EISCONN;
+    if (t->connecting) {
+        if (mp_tcp_conn_state(t->conn) == MP_TCP_SYN_SENT && f->nonblock)
+            return -EALREADY;
+    } else {
+        /* A new attempt. */
+        if (!t->is_bound) {
+            struct mp_endpoint any = {.ip = mp_ip_any(remote->ip.v)};
+            int rc = tcp_bind(c, f, &any, false);
+            if (rc < 0)
+                return rc;
+        }
+        struct mp_tcp_cbs cbs;
+        tcp_cbs(f, &cbs);
+        int rc = mp_tcp_connect(t->stack, &t->bound, remote, &t->o, &cbs, &t->conn, mp_proc_now());
+        if (rc < 0) {
+            t->conn = NULL;
+            if (!t->user_bound)
+                t->is_bound = false;
+            return rc;
+        }
+        t->connecting = true;
+        if (f->nonblock)
+            return -EINPROGRESS;
+    }
+    /* Linux waits for the handshake up to SO_SNDTIMEO, then EINPROGRESS. */
+    mp_time_t deadline = deadline_of(f->sndtimeo);
+    while (mp_tcp_conn_state(t->conn) == MP_TCP_SYN_SENT) {
+        int w = tcp_block(c, f, deadline);
+        if (w == -EBADF)
+            return w;
+        if (w == -EAGAIN)
+            return -EINPROGRESS;
+    }
+    if (mp_tcp_conn_state(t->conn) == MP_TCP_CLOSED)
+        return tcp_connect_failed(t);
+    t->connecting = false;
+    t->connected = true;
+    return 0;
+}
+
+static int tcp_listen(struct ctx *c, struct file *f, int backlog)
+{
+    struct tsock *t = f->tcp;
+    if (t->listening)
+        return 0;
+    if (t->conn)
+        return -EINVAL;
+    if (!t->is_bound) {
+        /* Linux binds an ephemeral port (inet_autobind). */
+        struct mp_endpoint any = {.ip = mp_ip_any(f->domain == AF_INET ? 4 : 6)};
+        int rc = tcp_bind(c, f, &any, false);
+        if (rc < 0)
+            return rc;
+    }
+    /* Linux clamps to net.core.somaxconn (4096; a negative backlog too)
+     * and holds up to backlog + 1 connections ("full" is > backlog); TCP
+     * counts connections being set up with them. */
+    if (backlog < 0 || backlog > 4096)
+        backlog = 4096;
+    struct mp_tcp_cbs cbs;
+    tcp_cbs(f, &cbs);
+    int rc = mp_tcp_listen(t->stack, &t->bound, backlog + 1, &t->o, &cbs, &t->conn);
+    if (rc < 0) {
+        t->conn = NULL;
+        return rc;
+    }
+    t->listening = true;
+    return 0;
+}
+
+static int tcp_accept(struct ctx *c, struct file *f, struct sockaddr *addr, socklen_t *len,
+                      int flags)
+{
+    struct tsock *t = f->tcp;
+    mp_time_t deadline = deadline_of(f->rcvtimeo);
+    for (;;) {
+        if (!t->listening)
+            return -EINVAL;
+        struct mp_tcp_conn *ch = mp_tcp_accept(t->conn);
+        if (ch) {
+            struct file *nf = g_new0(struct file, 1);
+            nf->kind = K_TCP;
+            nf->domain = f->domain;
+            nf->type = f->type;
+            nf->protocol = f->protocol;
+            nf->pollers = g_ptr_array_new();
+            nf->nonblock = (flags & SOCK_NONBLOCK) != 0;
+            /* Socket options are inherited (the connection already has the
+             * listener's TCP options); O_NONBLOCK is not, as in Linux. */
+            nf->rcvtimeo = f->rcvtimeo;
+            nf->sndtimeo = f->sndtimeo;
+            nf->refs = 1;
+            nf->tcp = tsock_new(c->st, t->stack);
+            nf->tcp->o = t->o;
+            nf->tcp->reuseaddr = t->reuseaddr;
+            nf->tcp->conn = ch;
+            nf->tcp->connected = true;
+            mp_tcp_endpoints(ch, &nf->tcp->bound, NULL);
+            nf->tcp->is_bound = true;
+            g_ptr_array_add(c->st->tcp, nf);
+            struct mp_tcp_cbs cbs;
+            tcp_cbs(nf, &cbs);
+            mp_tcp_set_cbs(ch, &cbs);
+            if (addr || len) {
+                struct mp_endpoint re;
+                mp_tcp_endpoints(ch, NULL, &re);
+                to_sockaddr(&re, addr, len);
+            }
+            /* Data or a FIN may have come before the accept. */
+            return fd_alloc(c->ps, nf);
+        }
+        if (f->nonblock)
+            return -EAGAIN;
+        int w = tcp_block(c, f, deadline);
+        if (w < 0)
+            return w;
+    }
+}
+
+/* send() on a stream: Linux's tcp_sendmsg. A blocking call returns once
+ * every byte is queued; an error after some bytes returns those. */
+static ssize_t tcp_send(struct ctx *c, struct file *f, const void *buf, size_t len, int flags)
+{
+    struct tsock *t = f->tcp;
+    bool nb = f->nonblock || (flags & MSG_DONTWAIT);
+    mp_time_t deadline = deadline_of(f->sndtimeo);
+    size_t done = 0;
+    for (;;) {
+        if (!t->conn || t->listening)
+            return -EPIPE;
+        enum mp_tcp_state s = mp_tcp_conn_state(t->conn);
+        ssize_t n = 0;
+        if (s == MP_TCP_CLOSED) {
+            /* sk_stream_error: the pending error first (reading it clears
+             * it), then EPIPE. No SIGPIPE in the simulation. */
+            int e = mp_tcp_take_error(t->conn);
+            n = e ? e : -EPIPE;
+        } else if (s == MP_TCP_SYN_SENT || s == MP_TCP_SYN_RECEIVED) {
+            n = 0; /* sk_stream_wait_connect: wait for the handshake */
+        } else if (t->wr_shut) {
+            n = -EPIPE;
+        } else {
+            n = mp_tcp_send(t->conn, (const uint8_t *)buf + done, len - done, mp_proc_now());
+            if (n == -ENOTCONN)
+                n = -EPIPE;
+        }
+        if (n < 0)
+            return done ? (ssize_t)done : n;
+        done += (size_t)n;
+        if (done == len)
+            return (ssize_t)done;
+        if (nb)
+            return done ? (ssize_t)done : -EAGAIN;
+        int w = tcp_block(c, f, deadline);
+        if (w < 0)
+            return done ? (ssize_t)done : w;
+    }
+}
+
+/* recv() on a stream: Linux's tcp_recvmsg (MSG_WAITALL included; no
+ * MSG_PEEK yet). */
+static ssize_t tcp_recv(struct ctx *c, struct file *f, void *buf, size_t len, int flags)
+{
+    struct tsock *t = f->tcp;
+    bool nb = f->nonblock || (flags & MSG_DONTWAIT);
+    mp_time_t deadline = deadline_of(f->rcvtimeo);
+    size_t done = 0;
+    if (!t->conn || t->listening)
+        return -ENOTCONN;
+    if (flags & MSG_PEEK)
+        return -EOPNOTSUPP;
+    for (;;) {
+        ssize_t n;
+        if (len == done)
+            return (ssize_t)done;
+        if (t->rd_shut && mp_tcp_readable(t->conn) == 0)
+            return (ssize_t)done;
+        n = mp_tcp_recv(t->conn, (uint8_t *)buf + done, len - done, mp_proc_now());
+        if (n == 0)
+            return (ssize_t)done; /* end of stream */
+        if (n > 0) {
+            done += (size_t)n;
+            if (!(flags & MSG_WAITALL) || done == len)
+                return (ssize_t)done;
+            continue;
+        }
+        if (n != -EAGAIN) {
+            if (done)
+                return (ssize_t)done;
+            /* Reported once (sock_error clears it); then end of stream. */
+            mp_tcp_take_error(t->conn);
+            return n;
+        }
+        if (done && !(flags & MSG_WAITALL))
+            return (ssize_t)done;
+        if (nb)
+            return done ? (ssize_t)done : -EAGAIN;
+        int w = tcp_block(c, f, deadline);
+        if (w < 0)
+            return done ? (ssize_t)done : w;
+    }
+}
+
+/* shutdown(): Linux's inet_shutdown. */
+static int tcp_shutdown(struct file *f, int how)
+{
+    struct tsock *t = f->tcp;
+    int err = 0;
+    /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2: Linux works with how + 1 as a mask. */
+    unsigned mask = (unsigned)how + 1;
+    if (!t->conn)
+        return -ENOTCONN;
+    enum mp_tcp_state s = mp_tcp_conn_state(t->conn);
+    mp_time_t now = mp_proc_now();
+    if (t->connecting && s != MP_TCP_SYN_SENT && s != MP_TCP_SYN_RECEIVED && s != MP_TCP_CLOSED) {
+        t->connecting = false;
+        t->connected = true;
+    }
+    switch (s) {
+    case MP_TCP_CLOSED:
+        err = -ENOTCONN;
+        break;
+    case MP_TCP_LISTEN:
+        if (!(mask & 1))
+            break;
+        /* Stops listening (a disconnect): blocked accept() calls fail. */
+        mp_tcp_close(t->conn, now);
+        t->conn = NULL;
+        t->listening = false;
+        break;
+    case MP_TCP_SYN_SENT:
+        mp_tcp_close(t->conn, now);
+        t->conn = NULL;
+        t->connecting = false;
+        if (!t->user_bound)
+            t->is_bound = false;
+        break;
+    default:
+        if (mask & 1)
+            t->rd_shut = true;
+        if ((mask & 2) && !t->wr_shut) {
+            t->wr_shut = true;
+            mp_tcp_shutdown_wr(t->conn, now);
+        }
+        break;
+    }
+    file_wake(f);
+    return err;
+}
+
+/* tcp_poll(): what a poller sees. With |arm|, asks TCP for the writable
+ * callback when POLLOUT is not there yet (the low-water mark). */
+static short tcp_poll_mask(struct file *f, bool arm)
+{
+    struct tsock *t = f->tcp;
+    if (t->listening)
+        return tcp_accept_pending(t->conn) ? POLLIN | POLLRDNORM : 0;
+    if (!t->conn)
+        return POLLOUT | POLLWRNORM | POLLHUP; /* Linux: TCP_CLOSE */
+    struct mp_tcp_conn *cn = t->conn;
+    enum mp_tcp_state s = mp_tcp_conn_state(cn);
+    short m = 0;
+    bool rd_end = t->rd_shut || tcp_fin_rcvd(cn) || s == MP_TCP_CLOSED;
+    bool wr_end = t->wr_shut || s == MP_TCP_CLOSED;
+    if (rd_end && wr_end)
+        m |= POLLHUP;
+    if (rd_end)
+        m |= POLLIN | POLLRDNORM | POLLRDHUP;
+    if (s != MP_TCP_SYN_SENT && s != MP_TCP_SYN_RECEIVED) {
+        if (mp_tcp_readable(cn))
+            m |= POLLIN | POLLRDNORM;
+        size_t lowat = t->o.sndlowat ? t->o.sndlowat : t->o.sndbuf / 2;
+        if (wr_end || mp_tcp_writable(cn) >= lowat)
+            m |= POLLOUT | POLLWRNORM;
+        else if (arm)
+            tcp_want_writable(cn);
+    }
+    if (tcp_peek_error(cn))
+        m |= POLLERR;
+    return m;
+}
+
 int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ctx c;
@@ -325,7 +873,10 @@ int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
     int rc = from_sockaddr(f, addr, len, &ep, false);
     if (rc < 0)
         return fail(rc);
-    rc = f->kind == K_UDP ? mp_udp_bind(f->udp, &ep) : mp_ping_bind(f->ping, &ep);
+    if (f->kind == K_TCP)
+        rc = tcp_bind(&c, f, &ep, true);
+    else
+        rc = f->kind == K_UDP ? mp_udp_bind(f->udp, &ep) : mp_ping_bind(f->ping, &ep);
     return rc < 0 ? fail(rc) : 0;
 }
 
@@ -336,12 +887,15 @@ int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
     struct mp_endpoint ep;
     if (!current(&c) || !(f = file_of(&c, fd)))
         return -1;
-    if (f->kind != K_UDP)
+    if (f->kind == K_PING)
         return fail(-EOPNOTSUPP);
-    int rc = from_sockaddr(f, addr, len, &ep, true);
+    int rc = from_sockaddr(f, addr, len, &ep, f->kind == K_UDP);
     if (rc < 0)
         return fail(rc);
-    rc = mp_udp_connect(f->udp, &ep);
+    if (f->kind == K_TCP)
+        rc = tcp_connect(&c, f, &ep);
+    else
+        rc = mp_udp_connect(f->udp, &ep);
     return rc < 0 ? fail(rc) : 0;
 }
 
@@ -354,6 +908,11 @@ ssize_t afmp_sendto(int fd, const void *buf, size_t len, int flags, const struct
     long rc;
     if (!current(&c) || !(f = file_of(&c, fd)))
         return -1;
+    if (f->kind == K_TCP) {
+        /* The address is ignored on a stream, as Linux does. */
+        rc = tcp_send(&c, f, buf, len, flags);
+        return rc < 0 ? fail((int)rc) : rc;
+    }
     if (to) {
         rc = from_sockaddr(f, to, tolen, &ep, false);
         if (rc < 0)
@@ -378,6 +937,16 @@ static bool readable(const struct file *f)
     return f->kind == K_UDP ? mp_udp_readable(f->udp) : mp_ping_readable(f->ping);
 }
 
+ssize_t afmp_read(int fd, void *buf, size_t len)
+{
+    return afmp_recvfrom(fd, buf, len, 0, NULL, NULL);
+}
+
+ssize_t afmp_write(int fd, const void *buf, size_t len)
+{
+    return afmp_sendto(fd, buf, len, 0, NULL, 0);
+}
+
 ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
                       socklen_t *fromlen)
 {
@@ -385,6 +954,15 @@ ssize_t afmp_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr 
     struct file *f;
     if (!current(&c) || !(f = file_of(&c, fd)))
         return -1;
+    if (f->kind == K_TCP) {
+        ssize_t n = tcp_recv(&c, f, buf, len, flags);
+        if (n < 0)
+            return fail((int)n);
+        /* A stream has no source address to report (Linux: length 0). */
+        if (fromlen)
+            *fromlen = 0;
+        return n;
+    }
     mp_time_t deadline = f->rcvtimeo ? mp_proc_now() + f->rcvtimeo : MP_TIME_NEVER;
     for (;;) {
         struct mp_endpoint ep;
@@ -432,7 +1010,9 @@ int afmp_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
         return -1;
     if (!len)
         return fail(-EFAULT);
-    if (f->kind == K_UDP)
+    if (f->kind == K_TCP)
+        tcp_local(f, &ep);
+    else if (f->kind == K_UDP)
         mp_udp_local(f->udp, &ep);
     else
         mp_ping_local(f->ping, &ep);
@@ -449,8 +1029,16 @@ int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
         return -1;
     if (!len)
         return fail(-EFAULT);
-    if (f->kind != K_UDP || mp_udp_peer(f->udp, &ep) < 0)
+    if (f->kind == K_TCP) {
+        /* Linux: ENOTCONN while SYN_SENT and once closed. */
+        struct tsock *t = f->tcp;
+        enum mp_tcp_state s = t->conn ? mp_tcp_conn_state(t->conn) : MP_TCP_CLOSED;
+        if (t->listening || s == MP_TCP_CLOSED || s == MP_TCP_SYN_SENT)
+            return fail(-ENOTCONN);
+        mp_tcp_endpoints(t->conn, NULL, &ep);
+    } else if (f->kind != K_UDP || mp_udp_peer(f->udp, &ep) < 0) {
         return fail(-ENOTCONN);
+    }
     to_sockaddr(&ep, addr, len);
     return 0;
 }
@@ -460,28 +1048,78 @@ static mp_time_t timeval_ns(const struct timeval *tv)
     return (mp_time_t)tv->tv_sec * 1000000000u + (mp_time_t)tv->tv_usec * 1000u;
 }
 
+/* IPPROTO_TCP options of a stream socket. */
+static int tcp_setsockopt(struct file *f, int name, int v)
+{
+    struct tsock *t = f->tcp;
+    switch (name) {
+    case TCP_NODELAY:
+        t->o.nagle = v == 0;
+        if (t->conn && !t->listening)
+            tcp_set_nagle(t->conn, t->o.nagle);
+        return 0;
+    case TCP_MAXSEG:
+        if (v != 0 && (v < 88 || v > 65535))
+            return -EINVAL;
+        t->o.mss = (uint32_t)v;
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
 int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     struct ctx c;
     struct file *f;
+    int v = 0;
     if (!current(&c) || !(f = file_of(&c, fd)))
         return -1;
     if (!val)
         return fail(-EFAULT);
+    if (len >= sizeof(int))
+        memcpy(&v, val, sizeof(v));
+    if (level == IPPROTO_TCP && f->kind == K_TCP) {
+        if (len < sizeof(int))
+            return fail(-EINVAL);
+        int rc = tcp_setsockopt(f, name, v);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (level != SOL_SOCKET)
         return fail(-ENOPROTOOPT);
     switch (name) {
-    case SO_RCVBUF: {
-        int v;
+    case SO_RCVBUF:
+    case SO_SNDBUF: {
         if (len < sizeof(int))
             return fail(-EINVAL);
-        memcpy(&v, val, sizeof(v));
-        /* Linux doubles the value for bookkeeping overhead, with a floor. */
-        uint32_t b = v < 1152 ? 2304u : (uint32_t)v * 2u;
-        if (f->kind == K_UDP)
+        /* Linux doubles the value for bookkeeping overhead, with a floor
+         * (SOCK_MIN_RCVBUF 2304, SOCK_MIN_SNDBUF 4608). */
+        uint32_t floor = name == SO_RCVBUF ? 2304u : 4608u;
+        uint32_t b = v < 0 || (uint32_t)v * 2u < floor ? floor : (uint32_t)v * 2u;
+        if (f->kind == K_TCP) {
+            /* Applies to the connection made next (connect, or the
+             * children of a listener), as set before connect() in Linux. */
+            if (name == SO_RCVBUF)
+                f->tcp->o.rcvbuf = b;
+            else
+                f->tcp->o.sndbuf = b;
+        } else if (f->kind == K_UDP && name == SO_RCVBUF) {
             mp_udp_set_rcvbuf(f->udp, b);
+        }
         return 0;
     }
+    case SO_REUSEADDR:
+        if (len < sizeof(int))
+            return fail(-EINVAL);
+        if (f->kind == K_TCP)
+            f->tcp->reuseaddr = v != 0;
+        return 0;
+    case SO_KEEPALIVE:
+        if (len < sizeof(int))
+            return fail(-EINVAL);
+        if (f->kind == K_TCP)
+            f->tcp->o.keepalive = v != 0;
+        return 0;
     case SO_RCVTIMEO:
     case SO_SNDTIMEO: {
         struct timeval tv;
@@ -501,6 +1139,38 @@ int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
     }
 }
 
+/* TCP_INFO: the fields afmp's TCP knows, in Linux's units (microseconds
+ * for times). */
+static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
+{
+    memset(ti, 0, sizeof(*ti));
+    if (!t->conn) {
+        ti->tcpi_state = 7; /* TCP_CLOSE */
+        return;
+    }
+    /* Linux numbers its states differently from RFC 9293's order. */
+    static const uint8_t linux_state[] = {
+        [MP_TCP_CLOSED] = 7,     [MP_TCP_LISTEN] = 10,     [MP_TCP_SYN_SENT] = 2,
+        [MP_TCP_SYN_RECEIVED] = 3, [MP_TCP_ESTABLISHED] = 1, [MP_TCP_FIN_WAIT_1] = 4,
+        [MP_TCP_FIN_WAIT_2] = 5, [MP_TCP_CLOSE_WAIT] = 8, [MP_TCP_CLOSING] = 11,
+        [MP_TCP_LAST_ACK] = 9,   [MP_TCP_TIME_WAIT] = 6,
+    };
+    struct mp_tcp_info in;
+    mp_tcp_get_info(t->conn, &in);
+    ti->tcpi_state = linux_state[in.state];
+    ti->tcpi_backoff = (uint8_t)MIN(in.backoff, 255u);
+    ti->tcpi_options = (in.sack_ok ? 2 : 0) | (in.ts_ok ? 1 : 0) | (in.snd_wscale || in.rcv_wscale ? 4 : 0);
+    ti->tcpi_snd_wscale = in.snd_wscale & 15;
+    ti->tcpi_rcv_wscale = in.rcv_wscale & 15;
+    ti->tcpi_rto = (uint32_t)(in.rto / 1000u);
+    ti->tcpi_snd_mss = in.mss;
+    ti->tcpi_rtt = (uint32_t)(in.srtt / 1000u);
+    ti->tcpi_rttvar = (uint32_t)(in.rttvar / 1000u);
+    ti->tcpi_snd_ssthresh = in.ssthresh;
+    ti->tcpi_snd_cwnd = in.cwnd;
+    ti->tcpi_total_retrans = (uint32_t)in.retrans_segs;
+}
+
 int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
     struct ctx c;
@@ -510,15 +1180,62 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         return -1;
     if (!val || !len)
         return fail(-EFAULT);
+    if (level == IPPROTO_TCP && f->kind == K_TCP) {
+        switch (name) {
+        case TCP_NODELAY:
+            v = !f->tcp->o.nagle;
+            break;
+        case TCP_MAXSEG: {
+            struct mp_tcp_info in;
+            if (f->tcp->conn && !f->tcp->listening) {
+                mp_tcp_get_info(f->tcp->conn, &in);
+                v = (int)in.mss;
+            } else {
+                v = f->tcp->o.mss ? (int)f->tcp->o.mss : 536;
+            }
+            break;
+        }
+        case TCP_INFO: {
+            struct tcp_info ti;
+            fill_tcp_info(f->tcp, &ti);
+            memcpy(val, &ti, MIN(*len, (socklen_t)sizeof(ti)));
+            *len = MIN(*len, (socklen_t)sizeof(ti));
+            return 0;
+        }
+        default:
+            return fail(-ENOPROTOOPT);
+        }
+        memcpy(val, &v, MIN(*len, (socklen_t)sizeof(v)));
+        *len = sizeof(v);
+        return 0;
+    }
     if (level != SOL_SOCKET)
         return fail(-ENOPROTOOPT);
     switch (name) {
     case SO_RCVBUF:
-        v = f->kind == K_UDP ? (int)mp_udp_rcvbuf(f->udp) : 212992;
+        if (f->kind == K_TCP)
+            v = (int)f->tcp->o.rcvbuf;
+        else
+            v = f->kind == K_UDP ? (int)mp_udp_rcvbuf(f->udp) : 212992;
+        break;
+    case SO_SNDBUF:
+        v = f->kind == K_TCP ? (int)f->tcp->o.sndbuf : 212992;
         break;
     case SO_ERROR:
         /* Reading SO_ERROR clears it, as in Linux. */
-        v = f->kind == K_UDP ? mp_udp_take_error(f->udp) : 0;
+        if (f->kind == K_TCP)
+            v = f->tcp->conn ? -mp_tcp_take_error(f->tcp->conn) : 0;
+        else
+            v = f->kind == K_UDP ? mp_udp_take_error(f->udp) : 0;
+        break;
+    case SO_REUSEADDR:
+        v = f->kind == K_TCP && f->tcp->reuseaddr;
+        break;
+    case SO_KEEPALIVE:
+        v = f->kind == K_TCP && f->tcp->o.keepalive;
+        break;
+    case SO_ACCEPTCONN:
+        v = f->kind == K_TCP && f->tcp->listening;
         break;
     case SO_TYPE:
         v = f->type;
@@ -603,7 +1320,11 @@ static int poll_until(struct pollfd *fds, nfds_t n, mp_time_t deadline)
                                                                : NULL;
             if (!f)
                 fds[i].revents = POLLNVAL;
-            else {
+            else if (f->kind == K_TCP) {
+                /* POLLHUP and POLLERR are reported whether asked or not. */
+                short m = tcp_poll_mask(f, (fds[i].events & POLLOUT) && !last_look);
+                fds[i].revents = m & (fds[i].events | POLLHUP | POLLERR);
+            } else {
                 if ((fds[i].events & POLLIN) && readable(f))
                     fds[i].revents |= POLLIN;
                 /* Datagram sockets are always writable. */
@@ -633,6 +1354,51 @@ static int poll_until(struct pollfd *fds, nfds_t n, mp_time_t deadline)
         if (w == -ETIMEDOUT)
             last_look = true; /* one last look, then 0 */
     }
+}
+
+int afmp_listen(int fd, int backlog)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (f->kind != K_TCP)
+        return fail(-EOPNOTSUPP);
+    int rc = tcp_listen(&c, f, backlog);
+    return rc < 0 ? fail(rc) : 0;
+}
+
+int afmp_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+        return fail(-EINVAL);
+    if (f->kind != K_TCP)
+        return fail(-EOPNOTSUPP);
+    int rc = tcp_accept(&c, f, addr, len, flags);
+    return rc < 0 ? fail(rc) : rc;
+}
+
+int afmp_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return afmp_accept4(fd, addr, len, 0);
+}
+
+int afmp_shutdown(int fd, int how)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (how < SHUT_RD || how > SHUT_RDWR)
+        return fail(-EINVAL);
+    if (f->kind != K_TCP)
+        return fail(-ENOTCONN);
+    int rc = tcp_shutdown(f, how);
+    return rc < 0 ? fail(rc) : 0;
 }
 
 int afmp_close(int fd)

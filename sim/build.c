@@ -8,6 +8,7 @@
 #include "afmp/program.h"
 #include "afmp/resolver.h"
 #include "model/net/counters.h"
+#include "model/tcp/tcp.h"
 #include "sim/apps/apps.h"
 #include "sim/net/fault.h"
 
@@ -34,6 +35,22 @@ static void host_opts(const struct mp_scn_node *sn, struct mp_host_opts *o)
     o->ttl = (uint8_t)mp_scn_node_opt_uint(sn, "ip.ttl");
 }
 
+/* The tcp.* options as the host's TCP defaults. */
+static void tcp_opts(const struct mp_scn_node *sn, struct mp_tcp_opts *o)
+{
+    mp_tcp_opts_default(o);
+    o->cc = mp_scn_node_opt_str(sn, "tcp.cc");
+    o->sack = mp_scn_node_opt_bool(sn, "tcp.sack");
+    o->timestamps = mp_scn_node_opt_bool(sn, "tcp.timestamps");
+    o->wscale = mp_scn_node_opt_bool(sn, "tcp.window-scaling");
+    o->time_wait = mp_scn_node_opt_uint(sn, "tcp.time-wait");
+    o->rcvbuf = (size_t)mp_scn_node_opt_uint(sn, "tcp.rmem");
+    o->sndbuf = (size_t)mp_scn_node_opt_uint(sn, "tcp.wmem");
+    o->nagle = !mp_scn_node_opt_bool(sn, "tcp.nodelay");
+    o->delack_min = mp_scn_node_opt_uint(sn, "tcp.delayed-ack");
+    o->syn_retries = (uint32_t)mp_scn_node_opt_uint(sn, "tcp.syn-retries");
+}
+
 static bool build_nodes(struct mp_build *b, GError **err)
 {
     const struct mp_scenario *scn = b->scn;
@@ -43,6 +60,11 @@ static bool build_nodes(struct mp_build *b, GError **err)
         host_opts(sn, &o);
         struct mp_node *n = mp_world_add_node(b->w, sn->name, &o, sn->capture);
         b->nodes[i] = n;
+        if (sn->kind == MP_SCN_HOST) {
+            struct mp_tcp_opts to;
+            tcp_opts(sn, &to);
+            mp_node_set_tcp_opts(n, &to);
+        }
         for (size_t j = 0; j < sn->n_ifaces; j++) {
             const struct mp_scn_iface *si = &sn->ifaces[j];
             uint32_t mtu = si->link >= 0 ? scn->links[si->link].mtu : 1500;

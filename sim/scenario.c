@@ -23,6 +23,7 @@ G_DEFINE_QUARK(mp-scenario-error-quark, mp_scenario_error)
 /* ---- tables ----------------------------------------------------------- */
 
 static const char *const stack_choices[] = {"afmp", "legacy", NULL};
+static const char *const tcp_cc_choices[] = {"cubic", "reno", NULL};
 
 /* The per-node option table. One row per option; later work adds tcp.* and
  * mptcp.* rows here and nothing else. */
@@ -35,6 +36,27 @@ static const struct mp_scn_opt_def options[] = {
      "forward packets not addressed to this node"},
     {"ip.ttl", MP_SCN_OPT_UINT, "64", "64", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 255, NULL,
      "TTL / hop limit of packets this node originates"},
+    /* TCP defaults of the host's connections: Linux's sysctls by default. */
+    {"tcp.cc", MP_SCN_OPT_ENUM, "cubic", NULL, MP_SCN_FOR_HOST, 0, tcp_cc_choices,
+     "TCP congestion control (net.ipv4.tcp_congestion_control)"},
+    {"tcp.sack", MP_SCN_OPT_BOOL, "on", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP selective acknowledgements, RFC 2018 (tcp_sack)"},
+    {"tcp.timestamps", MP_SCN_OPT_BOOL, "on", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP timestamps, RFC 7323 (tcp_timestamps)"},
+    {"tcp.window-scaling", MP_SCN_OPT_BOOL, "on", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP window scaling, RFC 7323 (tcp_window_scaling)"},
+    {"tcp.time-wait", MP_SCN_OPT_TIME, "60s", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP TIME_WAIT length (Linux TCP_TIMEWAIT_LEN)"},
+    {"tcp.rmem", MP_SCN_OPT_SIZE, "4MiB", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP receive buffer per connection, bounds the window (tcp_rmem)"},
+    {"tcp.wmem", MP_SCN_OPT_SIZE, "4MiB", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP send buffer per connection (tcp_wmem)"},
+    {"tcp.nodelay", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP_NODELAY on every connection (Nagle off)"},
+    {"tcp.delayed-ack", MP_SCN_OPT_TIME, "40ms", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP delayed-ACK timeout (Linux TCP_ATO_MIN)"},
+    {"tcp.syn-retries", MP_SCN_OPT_UINT, "6", NULL, MP_SCN_FOR_HOST, 255, NULL,
+     "SYN retransmissions before connect() fails with ETIMEDOUT (tcp_syn_retries)"},
 };
 
 const struct mp_scn_opt_def *mp_scn_options(size_t *n)

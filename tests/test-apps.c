@@ -580,7 +580,7 @@ static void test_registry(void)
     size_t n;
     const struct mp_app_def *list = mp_apps_list(&n);
     const char *const *names = mp_apps_names();
-    g_assert_cmpuint(n, ==, 5);
+    g_assert_cmpuint(n, ==, 9);
     for (size_t i = 0; i < n; i++) {
         g_assert_nonnull(list[i].main);
         g_assert_nonnull(list[i].summary);
@@ -591,7 +591,8 @@ static void test_registry(void)
     }
     g_assert_null(names[n]);
     g_assert_true(mp_apps_lookup("udp-cbr")->main == mp_app_udp_cbr_main);
-    g_assert_null(mp_apps_lookup("bulk-send"));
+    g_assert_true(mp_apps_lookup("bulk-send")->main == mp_app_bulk_send_main);
+    g_assert_null(mp_apps_lookup("bulk"));
     g_assert_null(mp_apps_lookup("UDP-CBR"));
     g_assert_null(mp_apps_lookup(NULL));
     /* The scenario loader takes exactly these names. */

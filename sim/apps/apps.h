@@ -88,5 +88,9 @@ int mp_app_udp_sink_main(int argc, char **argv);
 int mp_app_udp_echo_main(int argc, char **argv);
 int mp_app_ping_main(int argc, char **argv);
 int mp_app_dns_server_main(int argc, char **argv);
+int mp_app_bulk_send_main(int argc, char **argv);
+int mp_app_sink_main(int argc, char **argv);
+int mp_app_echo_main(int argc, char **argv);
+int mp_app_reqresp_main(int argc, char **argv);
 
 #endif

@@ -12,8 +12,12 @@ G_DEFINE_QUARK(mp-apps-error-quark, mp_apps_error)
  * scenario loader accepts cannot drift from what exists. Keep it sorted by
  * name: that is the order of mp_apps_list(). */
 #define MP_APPS_TABLE(X)                                                                       \
+    X("bulk-send", mp_app_bulk_send_main, "a TCP bulk transfer of a checked pattern, like iperf3 -c") \
     X("dns-server", mp_app_dns_server_main, "answers A and AAAA queries over UDP from a zone")    \
+    X("echo", mp_app_echo_main, "sends every TCP stream back as it comes")                      \
     X("ping", mp_app_ping_main, "ICMP echo with ping sockets, like iputils' ping")            \
+    X("reqresp", mp_app_reqresp_main, "request/response transactions over TCP, with latencies") \
+    X("sink", mp_app_sink_main, "receives TCP streams, checks every byte, goodput and stalls")  \
     X("udp-cbr", mp_app_udp_cbr_main, "constant bit rate UDP datagrams, sequenced and stamped") \
     X("udp-echo", mp_app_udp_echo_main, "sends every UDP datagram back to where it came from")  \
     X("udp-sink", mp_app_udp_sink_main, "receives udp-cbr datagrams: loss, delay, jitter, goodput")

@@ -339,3 +339,163 @@ int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage 
     }
     return fd;
 }
+
+/* ---- the stream pattern ---- */
+
+void mp_app_stream_fill(uint8_t *p, size_t len, uint64_t off)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint64_t key = mix((off + i) / 8);
+        /* The rest of this 8-byte block, from the byte at off + i. */
+        for (unsigned b = (unsigned)((off + i) % 8); b < 8 && i < len; b++, i++)
+            p[i] = (uint8_t)(key >> (8 * b));
+    }
+}
+
+size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint64_t key = mix((off + i) / 8);
+        for (unsigned b = (unsigned)((off + i) % 8); b < 8 && i < len; b++, i++)
+            if (p[i] != (uint8_t)(key >> (8 * b)))
+                return i;
+    }
+    return len;
+}
+
+/* ---- TCP ---- */
+
+int mp_app_tcp_listen(const char *prog, int family, const struct sockaddr_storage *bind,
+                      socklen_t blen, uint16_t port, int backlog)
+{
+    struct sockaddr_storage any;
+    char abuf[INET6_ADDRSTRLEN];
+
+    if (!bind) {
+        memset(&any, 0, sizeof(any));
+        any.ss_family = (sa_family_t)family;
+        if (family == AF_INET) {
+            ((struct sockaddr_in *)&any)->sin_port = htons(port);
+            blen = sizeof(struct sockaddr_in);
+        } else {
+            ((struct sockaddr_in6 *)&any)->sin6_port = htons(port);
+            blen = sizeof(struct sockaddr_in6);
+        }
+        bind = &any;
+    }
+    int fd = afmp_socket(family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        afmp_log("%s: socket: %s", prog, g_strerror(errno));
+        return -1;
+    }
+    if (afmp_bind(fd, (const struct sockaddr *)bind, blen) < 0) {
+        afmp_log("%s: bind %s port %u: %s", prog,
+                 mp_app_addr_str((const struct sockaddr *)bind, abuf, sizeof(abuf)), port,
+                 g_strerror(errno));
+        afmp_close(fd);
+        return -1;
+    }
+    if (afmp_listen(fd, backlog) < 0) {
+        afmp_log("%s: listen: %s", prog, g_strerror(errno));
+        afmp_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* |v| in units of |unit|, with three significant digits as iperf3's
+ * "%4.2f" / "%4.1f" / "%4.0f" choose them, rounded half up. */
+static void fmt3(char *buf, size_t len, uint64_t v, uint64_t unit, const char *name)
+{
+    uint64_t h = mp_app_muldiv(v, 100, unit) + (mp_app_muldiv(v, 1000, unit) % 10 >= 5);
+    if (h < 1000)
+        g_snprintf(buf, len, "%" G_GUINT64_FORMAT ".%02" G_GUINT64_FORMAT " %s", h / 100,
+                   h % 100, name);
+    else if (h < 10000)
+        g_snprintf(buf, len, "%" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT " %s", (h + 5) / 100,
+                   (h + 5) / 10 % 10, name);
+    else
+        g_snprintf(buf, len, "%4" G_GUINT64_FORMAT " %s", (h + 50) / 100, name);
+}
+
+const char *mp_app_fmt_interval(char *buf, size_t len, int id, uint64_t from, uint64_t to,
+                                uint64_t bytes)
+{
+    char amount[32], rate[32], t0[16], t1[16];
+    uint64_t bps = mp_app_muldiv(bytes * 8u, 1000000000u, to > from ? to - from : 0);
+
+    if (bytes >= (UINT64_C(1) << 30))
+        fmt3(amount, sizeof(amount), bytes, UINT64_C(1) << 30, "GBytes");
+    else if (bytes >= (UINT64_C(1) << 20))
+        fmt3(amount, sizeof(amount), bytes, UINT64_C(1) << 20, "MBytes");
+    else if (bytes >= 1024)
+        fmt3(amount, sizeof(amount), bytes, 1024, "KBytes");
+    else
+        g_snprintf(amount, sizeof(amount), "%4" G_GUINT64_FORMAT " Bytes", bytes);
+    if (bps >= 1000000000u)
+        fmt3(rate, sizeof(rate), bps, 1000000000u, "Gbits/sec");
+    else if (bps >= 1000000u)
+        fmt3(rate, sizeof(rate), bps, 1000000u, "Mbits/sec");
+    else if (bps >= 1000u)
+        fmt3(rate, sizeof(rate), bps, 1000u, "Kbits/sec");
+    else
+        g_snprintf(rate, sizeof(rate), "%4" G_GUINT64_FORMAT " bits/sec", bps);
+    /* Seconds with two decimals, rounded to the nearest hundredth. */
+    uint64_t c0 = (from + 5000000u) / 10000000u, c1 = (to + 5000000u) / 10000000u;
+    g_snprintf(t0, sizeof(t0), "%" G_GUINT64_FORMAT ".%02" G_GUINT64_FORMAT, c0 / 100, c0 % 100);
+    g_snprintf(t1, sizeof(t1), "%" G_GUINT64_FORMAT ".%02" G_GUINT64_FORMAT, c1 / 100, c1 % 100);
+    g_snprintf(buf, len, "[%3d] %6s-%-6s  sec  %s  %s", id, t0, t1, amount, rate);
+    return buf;
+}
+
+/* ---- interval reports ---- */
+
+void mp_app_meter_init(struct mp_app_meter *m, const char *prog, int id, uint64_t start,
+                       uint64_t interval)
+{
+    *m = (struct mp_app_meter){.prog = prog, .id = id, .start = start, .interval = interval};
+}
+
+uint64_t mp_app_meter_next(const struct mp_app_meter *m)
+{
+    return m->interval ? m->start + (m->k + 1) * m->interval : MP_TIME_NEVER;
+}
+
+void mp_app_meter_tick(struct mp_app_meter *m, uint64_t now, uint64_t total)
+{
+    char line[128];
+    /* Bytes are counted at the first wake-up at or after a boundary, so an
+     * interval slept through entirely (a stall) reports zero. */
+    while (m->interval && now >= mp_app_meter_next(m)) {
+        afmp_log("%s: %s", m->prog,
+                 mp_app_fmt_interval(line, sizeof(line), m->id, m->k * m->interval,
+                                     (m->k + 1) * m->interval, total - m->reported));
+        m->reported = total;
+        m->k++;
+    }
+}
+
+void mp_app_meter_finish(struct mp_app_meter *m, uint64_t now, uint64_t total, const char *what)
+{
+    char line[128];
+    mp_app_meter_tick(m, now, total);
+    uint64_t from = m->k * m->interval, to = now > m->start ? now - m->start : 0;
+    if (m->interval && to > from)
+        afmp_log("%s: %s", m->prog,
+                 mp_app_fmt_interval(line, sizeof(line), m->id, from, to, total - m->reported));
+    afmp_log("%s: - - - - - - - - - - - - - - - - - - - - - - - - -", m->prog);
+    afmp_log("%s: %s  %s", m->prog, mp_app_fmt_interval(line, sizeof(line), m->id, 0, to, total),
+             what);
+}
+
+struct timespec *mp_app_timeout(struct timespec *ts, uint64_t now, uint64_t t)
+{
+    if (t == MP_TIME_NEVER)
+        return NULL;
+    uint64_t d = t > now ? t - now : 0;
+    ts->tv_sec = (time_t)(d / 1000000000u);
+    ts->tv_nsec = (long)(d % 1000000000u);
+    return ts;
+}

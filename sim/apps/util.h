@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "model/types.h"
 
@@ -108,6 +109,74 @@ long mp_app_cbr_emit(uint8_t *p, size_t len, const struct mp_app_cbr_hdr *h);
  * byte are right; -1 if shorter than the header; -2 bad magic; -3 a
  * pattern byte is wrong (|*out| is still filled, it may be damaged too). */
 int mp_app_cbr_parse(const uint8_t *p, size_t len, struct mp_app_cbr_hdr *out);
+
+/* ---- the stream pattern ----
+ *
+ * What bulk-send, reqresp and sink --respond write and sink and reqresp
+ * check: byte i of a stream (i counted from 0 at the first byte the
+ * connection carries in that direction) is byte (i % 8) of mix(i / 8),
+ * least significant first, with mix the splitmix64 finalizer of the CBR
+ * pattern above. Every 8-byte block has its own key, so a byte delivered
+ * at the wrong offset (a misordered or duplicated segment, a stale
+ * retransmission) fails the check as surely as a flipped bit, whatever the
+ * offset. echo sends a stream back unchanged, so its answers follow the
+ * same rule at the same offsets. */
+
+/* Fills |p| with the |len| pattern bytes that start at stream offset
+ * |off|. */
+void mp_app_stream_fill(uint8_t *p, size_t len, uint64_t off);
+
+/* Checks |len| bytes received at stream offset |off|. Returns |len| when
+ * all are right, else the index in |p| of the first wrong byte. */
+size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off);
+
+/* ---- TCP ---- */
+
+/* A listening TCP socket of |family| bound to |bind| (|blen| bytes; NULL:
+ * the wildcard address of the family) and |port|, with |backlog|; failures
+ * are logged as "PROG: socket/bind/listen ...". Returns the descriptor or
+ * -1. */
+int mp_app_tcp_listen(const char *prog, int family, const struct sockaddr_storage *bind,
+                      socklen_t blen, uint16_t port, int backlog);
+
+/*
+ * mp_app_fmt_interval formats one iperf3-style report line into |buf|:
+ * "[  5]   1.00-2.00   sec  11.9 MBytes   100 Mbits/sec" for |bytes| moved
+ * by stream |id| between |from| and |to| (ns since the transfer's start).
+ * Sizes are 1024-based (KBytes, MBytes, GBytes) and rates 1000-based
+ * (Kbits, Mbits, Gbits) as iperf3 prints them, with three significant
+ * digits, computed in integers. Returns |buf|.
+ */
+const char *mp_app_fmt_interval(char *buf, size_t len, int id, uint64_t from, uint64_t to,
+                                uint64_t bytes);
+
+/*
+ * Interval reports: a meter logs one mp_app_fmt_interval line (prefixed
+ * "PROG: ") for every |interval| that has passed since |start|. The caller
+ * calls mp_app_meter_tick with the running byte total whenever it wakes
+ * (waking at mp_app_meter_next() at the latest), before counting bytes that
+ * arrived after the boundary; mp_app_meter_finish logs the last, partial
+ * interval (if any time passed in it) and the total line.
+ */
+struct mp_app_meter {
+    const char *prog;
+    int id;
+    uint64_t start, interval; /* ns; interval 0: no interval lines */
+    uint64_t k;               /* intervals reported so far */
+    uint64_t reported;        /* byte total at the last boundary */
+};
+
+void mp_app_meter_init(struct mp_app_meter *m, const char *prog, int id, uint64_t start,
+                       uint64_t interval);
+/* The virtual time of the next boundary, or MP_TIME_NEVER. */
+uint64_t mp_app_meter_next(const struct mp_app_meter *m);
+void mp_app_meter_tick(struct mp_app_meter *m, uint64_t now, uint64_t total);
+/* |what| ends the total line ("sender", "receiver"). */
+void mp_app_meter_finish(struct mp_app_meter *m, uint64_t now, uint64_t total, const char *what);
+
+/* The time left from |now| to |t| as a timespec for afmp_ppoll (NULL when
+ * |t| is MP_TIME_NEVER); |ts| is the storage. */
+struct timespec *mp_app_timeout(struct timespec *ts, uint64_t now, uint64_t t);
 
 /* ---- integers ---- */
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "afmp/stack.h"
+#include "model/tcp/tcp.h"
 #include "model/trace.h"
 #include "model/wire/wire.h"
 #include "sim/capture/pcap.h"
@@ -26,6 +27,8 @@ struct mp_node {
     char *name;
     struct mp_sim_env se;
     struct mp_host *host;
+    struct mp_tcp_stack *tcp;
+    char *tcp_cc; /* the name the TCP defaults point at */
     struct mp_proc_table *procs;
     GPtrArray *ports; /* struct port *, index ifindex - 1 */
     struct mp_pcapng *png;
@@ -83,6 +86,8 @@ void mp_world_free(struct mp_world *w)
     for (guint i = 0; i < w->nodes->len; i++) {
         struct mp_node *n = g_ptr_array_index(w->nodes, i);
         afmp_stack_detach(n->host);
+        mp_tcp_detach(n->tcp);
+        g_free(n->tcp_cc);
         mp_host_free(n->host);
         for (guint j = 0; j < n->ports->len; j++)
             g_free(g_ptr_array_index(n->ports, j));
@@ -179,11 +184,31 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
                     w->conf.trace ? w->conf.trace_mask : 0);
     n->host = mp_host_new(name, &n->se.env, opts);
     n->host->user = n;
+    /* Every host speaks TCP, with Linux's defaults until the scenario
+     * says otherwise (mp_node_set_tcp_opts). */
+    n->tcp = mp_tcp_attach(n->host, NULL);
     afmp_stack_attach(n->host);
     n->procs = mp_proc_table_new(&n->se.env, name, n->host);
     mp_proc_table_set_exit_hook(n->procs, afmp_stack_proc_exit, NULL);
     g_ptr_array_add(w->nodes, n);
     return n;
+}
+
+void mp_node_set_tcp_opts(struct mp_node *n, const struct mp_tcp_opts *o)
+{
+    struct mp_tcp_opts d;
+    if (o) {
+        d = *o;
+    } else {
+        mp_tcp_opts_default(&d);
+    }
+    char *cc = g_strdup(d.cc);
+    d.cc = cc;
+    /* A fresh stack with the new defaults (nothing uses the old one yet). */
+    mp_tcp_detach(n->tcp);
+    n->tcp = mp_tcp_attach(n->host, &d);
+    g_free(n->tcp_cc);
+    n->tcp_cc = cc;
 }
 
 struct mp_node *mp_world_node(struct mp_world *w, const char *name)

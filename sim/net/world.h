@@ -67,6 +67,15 @@ const char *mp_node_name(const struct mp_node *n);
 const struct mp_env *mp_node_env(struct mp_node *n);
 struct mp_proc_table *mp_node_procs(struct mp_node *n);
 
+/*
+ * Sets the TCP defaults of |n|'s host (NULL: Linux's, mp_tcp_opts_default)
+ * for every connection made from now on; the strings are copied. Every node
+ * gets TCP with Linux's defaults when added; call this before any TCP
+ * connection or stream socket exists on the node (the stack is replaced).
+ */
+struct mp_tcp_opts;
+void mp_node_set_tcp_opts(struct mp_node *n, const struct mp_tcp_opts *o);
+
 /* Adds interface |name| to a node; returns its ifindex. */
 uint32_t mp_node_add_iface(struct mp_node *n, const char *name, uint32_t mtu);
 

@@ -1,0 +1,418 @@
+/*
+ * afmp: sink, the receiving end of bulk-send and reqresp, like iperf3's
+ * server (scenarios/FORMAT.md, "Applications").
+ *
+ * Listens on a port (both families unless --bind names an address),
+ * accepts any number of connections at once, reads each to its end and
+ * checks every byte against the stream pattern of util.h, then closes it
+ * (so the sender sees its peer's FIN only after everything was read). With
+ * --respond M --request N it answers every N bytes received with M pattern
+ * bytes (the response stream has its own offsets), for reqresp.
+ *
+ * Definitions (the figures it reports; the aggregates cover every
+ * connection, conn<i>.* the i-th accepted one, from 1):
+ *  - connections: accepted; completed: read to their end.
+ *  - bytes: stream bytes received.
+ *  - intact: 1 while every byte received matched the pattern at its offset
+ *    and no connection was reset (1 also when nothing arrived).
+ *  - goodput_bps: bytes * 8 over the time from the first byte to the last
+ *    byte received (0 before two reads delivered data).
+ *  - stall_ns: the longest gap between two consecutive reads of one
+ *    connection that delivered data (the wait before its first byte does
+ *    not count, nor the time after its last).
+ *  - completion_ns: from the first accept to the last end of stream;
+ *    conn<i>.completion_ns: from that connection's accept to its end.
+ *  - first_byte_ns, last_byte_ns: virtual times.
+ *  - responses_bytes: bytes sent in responses (--respond).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "afmp/afmp.h"
+#include "sim/apps/apps.h"
+#include "sim/apps/util.h"
+#include "sim/units.h"
+
+#define PROG "sink"
+#define RECV_MAX (128u * 1024u)
+#define BACKLOG 128
+
+struct sink_conf {
+    uint16_t port;
+    bool has_bind, respond;
+    struct sockaddr_storage bind;
+    socklen_t blen;
+    uint64_t count; /* 0: until stopped */
+    uint64_t request, response;
+    mp_time_t interval;
+};
+
+struct conn {
+    int fd;
+    unsigned idx; /* 1, 2, ... in accept order */
+    uint64_t bytes, accepted, first, last, end, stall;
+    uint64_t req_progress; /* bytes of the request being received */
+    uint64_t owed, resp_off;
+    bool eof, done, reset, bad;
+};
+
+struct sink {
+    const struct sink_conf *conf;
+    GPtrArray *conns; /* struct conn *, in accept order */
+    uint64_t bytes, first, last, first_accept, last_end, stall, responses;
+    uint64_t completed;
+    bool bad, reset, started;
+    uint8_t buf[RECV_MAX];
+};
+
+static uint64_t goodput_of(uint64_t bytes, uint64_t first, uint64_t last)
+{
+    return last > first ? mp_app_muldiv(bytes * 8u, 1000000000u, last - first) : 0;
+}
+
+static void publish_conn(const struct conn *c)
+{
+    char key[48];
+#define PUT(name, v)                                                      \
+    do {                                                                  \
+        g_snprintf(key, sizeof(key), "conn%u.%s", c->idx, name);          \
+        afmp_result(key, (int64_t)(v));                                   \
+    } while (0)
+    PUT("bytes", c->bytes);
+    PUT("goodput_bps", goodput_of(c->bytes, c->first, c->last));
+    PUT("stall_ns", c->stall);
+    PUT("completion_ns", c->done ? c->end - c->accepted : 0);
+    PUT("intact", !c->bad && !c->reset);
+#undef PUT
+}
+
+static void publish(const struct sink *s)
+{
+    afmp_result("connections", (int64_t)s->conns->len);
+    afmp_result("completed", (int64_t)s->completed);
+    afmp_result("bytes", (int64_t)s->bytes);
+    afmp_result("intact", !s->bad && !s->reset);
+    afmp_result("goodput_bps", (int64_t)goodput_of(s->bytes, s->first, s->last));
+    afmp_result("stall_ns", (int64_t)s->stall);
+    afmp_result("completion_ns",
+                (int64_t)(s->completed ? s->last_end - s->first_accept : 0));
+    afmp_result("first_byte_ns", (int64_t)s->first);
+    afmp_result("last_byte_ns", (int64_t)s->last);
+    if (s->conf->respond)
+        afmp_result("responses_bytes", (int64_t)s->responses);
+}
+
+/* Sends what the connection owes, as far as the socket takes it. */
+static void respond(struct sink *s, struct conn *c)
+{
+    while (c->owed) {
+        size_t n = c->owed < sizeof(s->buf) ? (size_t)c->owed : sizeof(s->buf);
+        mp_app_stream_fill(s->buf, n, c->resp_off);
+        ssize_t k = afmp_send(c->fd, s->buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k <= 0) {
+            if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                afmp_log("%s: [%3d] send: %s", PROG, c->fd, g_strerror(errno));
+                c->owed = 0;
+                c->reset = s->reset = true;
+            }
+            return;
+        }
+        c->owed -= (uint64_t)k;
+        c->resp_off += (uint64_t)k;
+        s->responses += (uint64_t)k;
+    }
+}
+
+static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
+{
+    char rate[32], t[32], st[32];
+    c->done = true;
+    c->end = now;
+    if (!c->reset) {
+        s->completed++;
+        s->last_end = now;
+    }
+    afmp_close(c->fd);
+    mp_units_format_rate(goodput_of(c->bytes, c->first, c->last), rate, sizeof(rate));
+    mp_units_format_time(now - c->accepted, t, sizeof(t));
+    mp_units_format_time(c->stall, st, sizeof(st));
+    afmp_log("%s: [%3d] connection %u %s: %" G_GUINT64_FORMAT " bytes in %s, goodput %s, "
+             "longest stall %s, %s",
+             PROG, c->fd, c->idx, c->reset ? "failed" : "done", c->bytes, t, rate, st,
+             c->bad ? "NOT intact" : "intact");
+    publish_conn(c);
+}
+
+/* Reads what |c| has; returns false when it is finished. */
+static bool on_readable(struct sink *s, struct conn *c)
+{
+    for (;;) {
+        ssize_t k = afmp_recv(c->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
+        uint64_t now = afmp_now_ns();
+        if (k < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return true;
+            afmp_log("%s: [%3d] recv after %" G_GUINT64_FORMAT " bytes: %s", PROG, c->fd,
+                     c->bytes, g_strerror(errno));
+            c->reset = s->reset = true;
+            return false;
+        }
+        if (k == 0) {
+            c->eof = true;
+            return c->owed > 0;
+        }
+        size_t n = (size_t)k;
+        if (!c->bad) {
+            size_t at = mp_app_stream_check(s->buf, n, c->bytes);
+            if (at < n) {
+                afmp_log("%s: [%3d] byte %" G_GUINT64_FORMAT " is wrong: the stream is not "
+                         "intact",
+                         PROG, c->fd, c->bytes + at);
+                c->bad = s->bad = true;
+            }
+        }
+        if (c->bytes && now - c->last > c->stall)
+            c->stall = now - c->last;
+        if (c->stall > s->stall)
+            s->stall = c->stall;
+        if (!c->bytes)
+            c->first = now;
+        if (!s->bytes)
+            s->first = now;
+        c->last = s->last = now;
+        c->bytes += n;
+        s->bytes += n;
+        if (s->conf->respond) {
+            c->req_progress += n;
+            c->owed += c->req_progress / s->conf->request * s->conf->response;
+            c->req_progress %= s->conf->request;
+            respond(s, c);
+        }
+        publish(s);
+    }
+}
+
+static void on_accept(struct sink *s, int lfd, uint64_t now)
+{
+    for (;;) {
+        int fd = afmp_accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                afmp_log("%s: accept: %s", PROG, g_strerror(errno));
+            return;
+        }
+        struct conn *c = g_new0(struct conn, 1);
+        c->fd = fd;
+        c->idx = s->conns->len + 1;
+        c->accepted = now;
+        if (!s->started) {
+            s->started = true;
+            s->first_accept = now;
+        }
+        g_ptr_array_add(s->conns, c);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        char abuf[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+        if (afmp_getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
+            mp_app_addr_str((struct sockaddr *)&peer, abuf, sizeof(abuf));
+            port = ntohs(peer.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&peer)->sin6_port
+                                                    : ((struct sockaddr_in *)&peer)->sin_port);
+        }
+        afmp_log("%s: [%3d] connection %u from %s port %u", PROG, fd, c->idx, abuf, port);
+        publish_conn(c);
+        publish(s);
+    }
+}
+
+static int run(const struct sink_conf *cf)
+{
+    struct sink *s = g_new0(struct sink, 1);
+    int lfd[2];
+    unsigned nl = 0;
+    struct mp_app_meter m;
+    bool metering = false;
+
+    s->conf = cf;
+    s->conns = g_ptr_array_new_with_free_func(g_free);
+    if (cf->has_bind) {
+        int fd = mp_app_tcp_listen(PROG, cf->bind.ss_family, &cf->bind, cf->blen, cf->port,
+                                   BACKLOG);
+        if (fd >= 0)
+            lfd[nl++] = fd;
+    } else {
+        /* No dual-stack sockets here: one per family. */
+        static const int fams[2] = {AF_INET, AF_INET6};
+        for (int i = 0; i < 2; i++) {
+            int fd = mp_app_tcp_listen(PROG, fams[i], NULL, 0, cf->port, BACKLOG);
+            if (fd >= 0)
+                lfd[nl++] = fd;
+        }
+    }
+    if (!nl) {
+        g_ptr_array_free(s->conns, TRUE);
+        g_free(s);
+        return MP_APP_EXIT_FAIL;
+    }
+    for (unsigned i = 0; i < nl; i++) {
+        int fl = afmp_fcntl(lfd[i], F_GETFL, 0);
+        if (fl >= 0)
+            afmp_fcntl(lfd[i], F_SETFL, fl | O_NONBLOCK);
+    }
+    publish(s);
+    GArray *pfd = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    GArray *who = g_array_new(FALSE, FALSE, sizeof(struct conn *));
+    int rc = MP_APP_EXIT_OK;
+    for (;;) {
+        /* Done when --count connections were accepted and all are over. */
+        if (cf->count && s->conns->len >= cf->count) {
+            bool all = true;
+            for (guint i = 0; i < s->conns->len && all; i++)
+                all = ((struct conn *)g_ptr_array_index(s->conns, i))->done;
+            if (all)
+                break;
+        }
+        g_array_set_size(pfd, 0);
+        g_array_set_size(who, 0);
+        bool accepting = !cf->count || s->conns->len < cf->count;
+        for (unsigned i = 0; i < nl && accepting; i++) {
+            struct pollfd p = {.fd = lfd[i], .events = POLLIN};
+            struct conn *none = NULL;
+            g_array_append_val(pfd, p);
+            g_array_append_val(who, none);
+        }
+        for (guint i = 0; i < s->conns->len; i++) {
+            struct conn *c = g_ptr_array_index(s->conns, i);
+            if (c->done)
+                continue;
+            struct pollfd p = {.fd = c->fd,
+                               .events = (short)((c->eof ? 0 : POLLIN) | (c->owed ? POLLOUT : 0))};
+            g_array_append_val(pfd, p);
+            g_array_append_val(who, c);
+        }
+        struct timespec ts;
+        uint64_t now = afmp_now_ns();
+        if (afmp_ppoll((struct pollfd *)pfd->data, pfd->len,
+                       mp_app_timeout(&ts, now, metering ? mp_app_meter_next(&m) : MP_TIME_NEVER),
+                       NULL) < 0) {
+            afmp_log("%s: poll: %s", PROG, g_strerror(errno));
+            rc = MP_APP_EXIT_FAIL;
+            break;
+        }
+        now = afmp_now_ns();
+        if (metering)
+            mp_app_meter_tick(&m, now, s->bytes);
+        for (guint i = 0; i < pfd->len; i++) {
+            struct pollfd *p = &g_array_index(pfd, struct pollfd, i);
+            struct conn *c = g_array_index(who, struct conn *, i);
+            if (!p->revents)
+                continue;
+            if (!c) {
+                on_accept(s, p->fd, now);
+                if (!metering && s->started) {
+                    metering = true;
+                    mp_app_meter_init(&m, PROG, ((struct conn *)g_ptr_array_index(s->conns, 0))->fd,
+                                      s->first_accept, cf->interval);
+                }
+                continue;
+            }
+            bool alive = true;
+            if (!c->eof)
+                alive = on_readable(s, c);
+            if (alive && c->owed)
+                respond(s, c);
+            if (!alive || (c->eof && !c->owed))
+                finish_conn(s, c, afmp_now_ns());
+        }
+        publish(s);
+    }
+    if (metering)
+        mp_app_meter_finish(&m, s->last_end > s->first_accept ? s->last_end : afmp_now_ns(),
+                            s->bytes, "receiver");
+    publish(s);
+    char rate[32], st[32];
+    mp_units_format_rate(goodput_of(s->bytes, s->first, s->last), rate, sizeof(rate));
+    mp_units_format_time(s->stall, st, sizeof(st));
+    afmp_log("%s: %u connections, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
+             " bytes, goodput %s, longest stall %s, %s",
+             PROG, s->conns->len, s->completed, s->bytes, rate, st,
+             s->bad || s->reset ? "NOT intact" : "intact");
+    if (s->bad || s->reset)
+        rc = MP_APP_EXIT_FAIL;
+    for (guint i = 0; i < s->conns->len; i++) {
+        struct conn *c = g_ptr_array_index(s->conns, i);
+        if (!c->done)
+            afmp_close(c->fd);
+    }
+    for (unsigned i = 0; i < nl; i++)
+        afmp_close(lfd[i]);
+    g_array_free(pfd, TRUE);
+    g_array_free(who, TRUE);
+    g_ptr_array_free(s->conns, TRUE);
+    g_free(s);
+    return rc;
+}
+
+int mp_app_sink_main(int argc, char **argv)
+{
+    gint port = 0;
+    char *bind = NULL, *count = NULL, *interval = NULL, *resp = NULL, *req = NULL;
+    const GOptionEntry entries[] = {
+        {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port to listen on", "P"},
+        {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "local address (default: any, both families)",
+         "ADDR"},
+        {"count", 0, 0, G_OPTION_ARG_STRING, &count,
+         "end after N connections are over (default: until stopped)", "N"},
+        {"interval", 0, 0, G_OPTION_ARG_STRING, &interval,
+         "time between interval reports (default 1s; 0s: none)", "TIME"},
+        {"respond", 0, 0, G_OPTION_ARG_STRING, &resp, "answer every request with SIZE bytes",
+         "SIZE"},
+        {"request", 0, 0, G_OPTION_ARG_STRING, &req, "request size for --respond", "SIZE"},
+        {NULL},
+    };
+    struct sink_conf c = {.interval = MP_S(1)};
+    int rc = MP_APP_EXIT_USAGE;
+    bool help = false;
+
+    switch (mp_app_parse_options(PROG, "", "Receives TCP streams and checks every byte.", entries,
+                                 &argc, &argv)) {
+    case MP_APP_OPTS_HELP:
+        help = true;
+        rc = MP_APP_EXIT_OK;
+        break;
+    case MP_APP_OPTS_ERROR:
+        break;
+    default:
+        if (argc > 1)
+            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
+        else if (port <= 0 || port > 65535)
+            afmp_log("%s: --port 1..65535 is required", PROG);
+        else if (bind && !mp_app_resolve(PROG, bind, (uint16_t)port, &c.bind, &c.blen))
+            ;
+        else if (count && !mp_app_opt_uint(PROG, "--count", count, UINT32_MAX, &c.count))
+            ;
+        else if (interval && !mp_app_opt_time(PROG, "--interval", interval, false, &c.interval))
+            ;
+        else if (!resp != !req)
+            afmp_log("%s: --respond SIZE and --request SIZE go together", PROG);
+        else if (resp && !mp_app_opt_size(PROG, "--respond", resp, &c.response))
+            ;
+        else if (req && !mp_app_opt_size(PROG, "--request", req, &c.request))
+            ;
+        else if (req && c.request == 0)
+            afmp_log("%s: --request: expected at least 1B, got '%s'", PROG, req);
+        else
+            rc = MP_APP_EXIT_OK;
+    }
+    c.port = (uint16_t)port;
+    c.has_bind = bind != NULL;
+    c.respond = resp != NULL;
+    g_free(bind);
+    g_free(count);
+    g_free(interval);
+    g_free(resp);
+    g_free(req);
+    return rc == MP_APP_EXIT_OK && !help ? run(&c) : rc;
+}
