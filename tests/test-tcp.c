@@ -725,8 +725,6 @@ static void test_delayed_ack(void)
     fx_clear(&f);
 }
 
-/* ---- sender: loss recovery ---- */
-
 static void send_bytes(struct fx *f, struct est *e, size_t n)
 {
     uint8_t *b = g_malloc(n);
@@ -735,6 +733,93 @@ static void send_bytes(struct fx *f, struct est *e, size_t n)
     g_assert_cmpint(mp_tcp_send(e->c, b, n, f->now), ==, (ssize_t)n);
     g_free(b);
 }
+
+/* ---- PAWS (RFC 7323 5) with Linux's disordered-ACK exemption ---- */
+
+enum paws_kind { PK_DUPACK, PK_OLDACK, PK_DATA, PK_WINUPD, PK_BELOW_RCV };
+
+struct paws_case {
+    const char *name;
+    enum paws_kind kind;
+    uint32_t age;      /* how much older the TSval is than TS.Recent */
+    int repeat;        /* segments sent back to back */
+    uint64_t paws;     /* TcpExtPAWSEstab afterwards */
+    guint acks_out;    /* segments we sent in answer */
+    bool accepted;     /* a dupack reached the sender (dupacks counted) */
+};
+
+static const struct paws_case paws_cases[] = {
+    {"/tcp/paws/dupack-reordered", PK_DUPACK, 5, 1, 0, 0, true},
+    {"/tcp/paws/one-unit-tolerance", PK_OLDACK, 1, 1, 0, 0, false},
+    {"/tcp/paws/old-ack-rejected", PK_OLDACK, 5, 1, 1, 1, false},
+    {"/tcp/paws/old-ack-rate-limited", PK_OLDACK, 5, 3, 3, 1, false},
+    {"/tcp/paws/data-rejected", PK_DATA, 5, 2, 2, 2, false},
+    {"/tcp/paws/window-update-rejected", PK_WINUPD, 5, 1, 1, 1, false},
+    {"/tcp/paws/below-rcv-nxt-silent", PK_BELOW_RCV, 5, 1, 0, 0, false},
+    {"/tcp/paws/beyond-replay-window", PK_DUPACK, 1000, 1, 1, 1, false},
+};
+
+static void paws_seg(struct fx *f, struct est *e, uint32_t tsval, uint16_t win, uint32_t seq,
+                     uint32_t ack, const void *data, size_t len)
+{
+    uint8_t t[12];
+    struct inseg s = {.sport = 80, .dport = e->lport, .seq = seq, .ack = ack,
+                      .flags = MP_TCP_ACK, .win = win, .opts = t,
+                      .olen = peer_ts(t, tsval, e->tsval), .data = data, .dlen = len};
+    inject(f, &s);
+}
+
+static void test_paws(gconstpointer data)
+{
+    const struct paws_case *pc = data;
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e);
+    const uint32_t ts = 50000;
+    /* 10 bytes from the peer, then 1000 of ours acknowledged, both with
+     * TSval |ts|: TS.Recent = ts, snd_una moved, rcv_nxt moved. */
+    paws_seg(&f, &e, ts, 1000, e.rcv, e.snd, "0123456789", 10);
+    send_bytes(&f, &e, 1000);
+    f.now += MP_MS(10);
+    paws_seg(&f, &e, ts, 1000, e.rcv + 10, e.snd + 1000, NULL, 0);
+    /* Something outstanding, so a duplicate ACK means something. */
+    send_bytes(&f, &e, 100);
+    out_clear(&f);
+    g_assert_cmpuint(e.c->ts_recent, ==, ts);
+    uint32_t una = e.snd + 1000, rcv = e.rcv + 10;
+    for (int i = 0; i < pc->repeat; i++) {
+        uint32_t old = ts - pc->age;
+        switch (pc->kind) {
+        case PK_DUPACK:
+            paws_seg(&f, &e, old, 1000, rcv, una, NULL, 0);
+            break;
+        case PK_OLDACK:
+            paws_seg(&f, &e, old, 1000, rcv, e.snd + 500, NULL, 0);
+            break;
+        case PK_DATA:
+            paws_seg(&f, &e, old, 1000, rcv, una, "ab", 2);
+            break;
+        case PK_WINUPD:
+            paws_seg(&f, &e, old, 2000, rcv, una, NULL, 0);
+            break;
+        case PK_BELOW_RCV:
+            paws_seg(&f, &e, old, 1000, rcv - 5, una, NULL, 0);
+            break;
+        }
+        f.now += MP_MS(1);
+    }
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_PAWS_ESTAB], ==, pc->paws);
+    g_assert_cmpuint(f.out->len, ==, pc->acks_out);
+    uint32_t want_dup = pc->accepted ? 1 : 0;
+    g_assert_cmpuint(e.c->dupacks, ==, want_dup);
+    g_assert_cmpuint(mp_tcp_readable(e.c), ==, 10); /* rejected data not taken */
+    g_assert_cmpuint(e.c->ts_recent, ==, ts);       /* never moved backwards */
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- sender: loss recovery ---- */
 
 static void peer_sack(struct fx *f, struct est *e, uint32_t ack, uint32_t s0, uint32_t e0)
 {
@@ -777,6 +862,182 @@ static void test_fast_retransmit_sack(void)
             found = TRUE;
     }
     g_assert_true(found);
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- RACK-TLP (RFC 8985) ---- */
+
+enum rack_kind { RK_TIME_LOSS, RK_TLP_RETRANS, RK_TLP_NEW, RK_TLP_ACKED };
+
+struct rack_case {
+    const char *name;
+    enum rack_kind kind;
+};
+
+static const struct rack_case rack_cases[] = {
+    {"/tcp/rack/time-based-loss", RK_TIME_LOSS},
+    {"/tcp/rack/tlp-last-segment", RK_TLP_RETRANS},
+    {"/tcp/rack/tlp-new-data", RK_TLP_NEW},
+    {"/tcp/rack/tlp-cancelled-by-ack", RK_TLP_ACKED},
+};
+
+static void test_rack(gconstpointer data)
+{
+    const struct rack_case *rc = data;
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e); /* SYN RTT 10 ms: srtt = min_rtt = 10 ms */
+    out_clear(&f);
+    uint32_t mss = 1460 - 12;
+    mp_time_t t0 = f.now;
+    send_bytes(&f, &e, (rc->kind == RK_TLP_NEW ? 11 : 10) * mss);
+    g_assert_cmpuint(f.out->len, ==, 10);
+    out_clear(&f);
+    const uint64_t *ctr = f.h->ctr.v;
+    struct cap r;
+    switch (rc->kind) {
+    case RK_TIME_LOSS:
+        /* Only the last segment is SACKed, 10 ms later: RFC 6675 would
+         * wait for two more; RACK declares the nine before it lost once
+         * RACK.rtt + reo_wnd (min_rtt / 4) has passed. */
+        f.now = t0 + MP_MS(10);
+        peer_sack(&f, &e, e.snd, e.snd + 9 * mss, e.snd + 10 * mss);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_SACK_RECOVERY], ==, 0);
+        g_assert_cmpuint(f.out->len, ==, 0);
+        f_run(&f, t0 + MP_MS(12));
+        g_assert_cmpuint(ctr[MP_CTR_TCP_SACK_RECOVERY], ==, 0);
+        f_run(&f, t0 + MP_MS(13));
+        g_assert_cmpuint(ctr[MP_CTR_TCP_SACK_RECOVERY], ==, 1);
+        g_assert_cmpuint(f.out->len, >=, 1);
+        cap_get(&f, 0, &r);
+        g_assert_cmpuint(r.th.seq, ==, e.snd);
+        g_assert_cmpuint(e.c->q.lost_out, ==, 9 * mss);
+        break;
+    case RK_TLP_RETRANS:
+    case RK_TLP_NEW:
+        /* No ACK at all: a probe at PTO = 2 SRTT (20 ms), long before
+         * the RTO (210 ms). */
+        f_run(&f, t0 + MP_MS(19));
+        g_assert_cmpuint(f.out->len, ==, 0);
+        f_run(&f, t0 + MP_MS(21));
+        g_assert_cmpuint(f.out->len, ==, 1);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_LOSS_PROBES], ==, 1);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_TIMEOUTS], ==, 0);
+        cap_get(&f, 0, &r);
+        g_assert_cmpuint(r.plen, ==, mss);
+        if (rc->kind == RK_TLP_NEW) {
+            g_assert_cmpuint(r.th.seq, ==, e.snd + 10 * mss);
+            g_assert_cmpuint(ctr[MP_CTR_TCP_RETRANS_SEGS], ==, 0);
+        } else {
+            g_assert_cmpuint(r.th.seq, ==, e.snd + 9 * mss);
+            g_assert_cmpuint(ctr[MP_CTR_TCP_RETRANS_SEGS], ==, 1);
+        }
+        /* One probe per episode: the next expiry is the RTO. */
+        f_run(&f, t0 + MP_MS(200));
+        g_assert_cmpuint(f.out->len, ==, 1);
+        break;
+    case RK_TLP_ACKED:
+        f.now = t0 + MP_MS(10);
+        peer_sack(&f, &e, e.snd + 10 * mss, 0, 0);
+        out_clear(&f);
+        f_run(&f, t0 + MP_MS(300));
+        g_assert_cmpuint(f.out->len, ==, 0);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_LOSS_PROBES], ==, 0);
+        break;
+    }
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- ICMP errors (Linux tcp_v4_err) ---- */
+
+enum icmp_kind { IK_SYN_REFUSED, IK_SOFT, IK_TOO_BIG, IK_BAD_SEQ };
+
+struct icmp_case {
+    const char *name;
+    enum icmp_kind kind;
+};
+
+static const struct icmp_case icmp_cases[] = {
+    {"/tcp/icmp/syn-sent-hard-error", IK_SYN_REFUSED},
+    {"/tcp/icmp/established-soft-error", IK_SOFT},
+    {"/tcp/icmp/frag-needed-lowers-mss", IK_TOO_BIG},
+    {"/tcp/icmp/stale-sequence-ignored", IK_BAD_SEQ},
+};
+
+static void icmp_to(struct fx *f, struct mp_tcp_conn *c, uint8_t type, uint8_t code, int err,
+                    uint32_t info, uint32_t seq)
+{
+    struct mp_endpoint l, r;
+    mp_tcp_endpoints(c, &l, &r);
+    uint8_t q[8];
+    q[0] = (uint8_t)(l.port >> 8), q[1] = (uint8_t)l.port;
+    q[2] = (uint8_t)(r.port >> 8), q[3] = (uint8_t)r.port;
+    q[4] = (uint8_t)(seq >> 24), q[5] = (uint8_t)(seq >> 16);
+    q[6] = (uint8_t)(seq >> 8), q[7] = (uint8_t)seq;
+    struct mp_ip_error e = {.v = 4, .type = type, .code = code, .info = info, .err = err,
+                            .from = r.ip, .src = l.ip, .dst = r.ip, .proto = 6,
+                            .l4 = q, .l4_len = sizeof(q)};
+    f->h->l4[MP_IPPROTO_TCP].error(f->h->l4[MP_IPPROTO_TCP].arg, f->h, &e);
+}
+
+static void test_icmp(gconstpointer data)
+{
+    const struct icmp_case *ic = data;
+    struct fx f;
+    fx_init(&f, NULL);
+    g_assert_nonnull(f.h->l4[MP_IPPROTO_TCP].error);
+    if (ic->kind == IK_SYN_REFUSED) {
+        struct mp_endpoint rem = {.ip = f.peer, .port = 80};
+        struct mp_tcp_conn *c;
+        struct mp_tcp_cbs cb = fx_cbs(&f);
+        g_assert_cmpint(mp_tcp_connect(f.st, NULL, &rem, NULL, &cb, &c, 0), ==, 0);
+        struct cap syn;
+        cap_last(&f, &syn);
+        icmp_to(&f, c, 3, 3, ECONNREFUSED, 0, syn.th.seq);
+        g_assert_cmpint(mp_tcp_conn_state(c), ==, MP_TCP_CLOSED);
+        g_assert_cmpint(f.closed_err, ==, -ECONNREFUSED);
+        mp_tcp_close(c, f.now);
+        fx_clear(&f);
+        return;
+    }
+    struct est e;
+    est_open(&f, &e);
+    out_clear(&f);
+    uint32_t mss = 1460 - 12;
+    send_bytes(&f, &e, 4 * mss);
+    out_clear(&f);
+    switch (ic->kind) {
+    case IK_SOFT:
+        icmp_to(&f, e.c, 3, 1, EHOSTUNREACH, 0, e.snd);
+        g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_ESTABLISHED);
+        g_assert_cmpint(e.c->err_soft, ==, -EHOSTUNREACH);
+        g_assert_cmpint(f.closed, ==, 0);
+        break;
+    case IK_TOO_BIG:
+        icmp_to(&f, e.c, 3, 4, EMSGSIZE, 1280, e.snd);
+        g_assert_cmpuint(e.c->mss, ==, 1240);
+        /* Everything outstanding was too big: resent in smaller pieces. */
+        g_assert_cmpuint(f.out->len, >=, 1);
+        for (guint i = 0; i < f.out->len; i++) {
+            struct cap r;
+            cap_get(&f, i, &r);
+            g_assert_cmpuint(r.plen, <=, 1240 - 12);
+        }
+        g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_ESTABLISHED);
+        break;
+    case IK_BAD_SEQ:
+        icmp_to(&f, e.c, 3, 4, EMSGSIZE, 1280, e.snd - 100000);
+        icmp_to(&f, e.c, 3, 1, EHOSTUNREACH, 0, e.snd + 10 * mss);
+        g_assert_cmpuint(e.c->mss, ==, 1460);
+        g_assert_cmpint(e.c->err_soft, ==, 0);
+        g_assert_cmpuint(f.out->len, ==, 0);
+        break;
+    default:
+        break;
+    }
     mp_tcp_abort(e.c, f.now);
     fx_clear(&f);
 }
@@ -1259,8 +1520,14 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/window/out-of-window", test_out_of_window);
     g_test_add_func("/tcp/sack/generation", test_sack_generation);
     g_test_add_func("/tcp/ack/delayed", test_delayed_ack);
+    for (size_t i = 0; i < MP_ARRAY_LEN(paws_cases); i++)
+        g_test_add_data_func(paws_cases[i].name, &paws_cases[i], test_paws);
     g_test_add_func("/tcp/fast-retransmit/sack", test_fast_retransmit_sack);
     g_test_add_func("/tcp/fast-retransmit/reno", test_fast_retransmit_reno);
+    for (size_t i = 0; i < MP_ARRAY_LEN(icmp_cases); i++)
+        g_test_add_data_func(icmp_cases[i].name, &icmp_cases[i], test_icmp);
+    for (size_t i = 0; i < MP_ARRAY_LEN(rack_cases); i++)
+        g_test_add_data_func(rack_cases[i].name, &rack_cases[i], test_rack);
     g_test_add_func("/tcp/rto/syn-backoff", test_rto_backoff);
     g_test_add_func("/tcp/rto/data", test_rto_data);
     g_test_add_func("/tcp/window/zero-probe", test_zero_window);

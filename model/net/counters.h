@@ -74,6 +74,12 @@
     X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
     X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
     X(TCP_LOSS_PROBES, "TcpExtTCPLossProbes") \
+    X(TCP_LOSS_PROBE_RECOVERY, "TcpExtTCPLossProbeRecovery") \
+    X(TCP_ACK_SKIPPED_PAWS, "TcpExtTCPACKSkippedPAWS") \
+    X(TCP_ACK_SKIPPED_SEQ, "TcpExtTCPACKSkippedSeq") \
+    X(TCP_DSACK_UNDO, "TcpExtTCPDSACKUndo") \
+    X(TCP_FULL_UNDO, "TcpExtTCPFullUndo") \
+    X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
     X(TCP_CHALLENGE_ACK, "TcpExtTCPChallengeACK") \
     X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \
     X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
@@ -84,6 +90,7 @@
     X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows") \
     X(TCP_ABORT_ON_TIMEOUT, "TcpExtTCPAbortOnTimeout") \
     X(TCP_ABORT_ON_CLOSE, "TcpExtTCPAbortOnClose") \
+    X(TCP_ABORT_ON_DATA, "TcpExtTCPAbortOnData") \
     X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \
     X(TCP_KEEPALIVE, "TcpExtTCPKeepAlive") \
     X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \

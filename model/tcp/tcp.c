@@ -130,6 +130,9 @@ struct mp_tcp_conn *mp_tcp_conn_new(struct mp_tcp_stack *st, const struct mp_tcp
     g_queue_init(&c->acceptq);
     mp_deadline_init(&c->dl, mp_tcp_expire, c);
     c->rto_at = c->persist_at = c->ka_at = c->tw_at = c->delack_at = MP_TIME_NEVER;
+    c->last_oow_ack = MP_TIME_NEVER;
+    c->rack_at = c->tlp_at = c->retrans_stamp = MP_TIME_NEVER;
+    mp_rack_init(&c->rack);
     c->rcvq = g_byte_array_new();
     mp_rtt_init(&c->rtt, NULL);
     mp_reass_init(&c->rq, c->o.rcvbuf);
@@ -171,6 +174,7 @@ static void conn_unlink(struct mp_tcp_conn *c)
     g_ptr_array_remove(c->st->all, c);
     mp_env_deadline_stop(c->st->env, &c->dl);
     c->rto_at = c->persist_at = c->ka_at = c->tw_at = c->delack_at = MP_TIME_NEVER;
+    c->rack_at = c->tlp_at = MP_TIME_NEVER;
     c->dead = true;
     if (c->listener) {
         c->listener->nchildren--;
@@ -248,7 +252,7 @@ struct mp_tcp_stack *mp_tcp_attach(struct mp_host *h, const struct mp_tcp_opts *
     st->listeners = g_ptr_array_new();
     st->all = g_ptr_array_new();
     st->next_id = 1;
-    struct mp_l4_proto p = {.input = mp_tcp_input, .error = NULL, .arg = st};
+    struct mp_l4_proto p = {.input = mp_tcp_input, .error = mp_tcp_icmp_error, .arg = st};
     mp_host_set_l4(h, MP_IPPROTO_TCP, &p);
     return st;
 }

@@ -145,6 +145,15 @@ static uint32_t segs_of(const struct mp_tcp_conn *c, uint32_t bytes)
     return (bytes + c->mss - 1) / c->mss;
 }
 
+/* Linux tcp_init_undo(): a reduction may prove spurious later. */
+static void init_undo(struct mp_tcp_conn *c)
+{
+    c->undo_valid = true;
+    c->undo_marker = c->snd_una;
+    c->undo_retrans = 0;
+    c->retrans_stamp = MP_TIME_NEVER;
+}
+
 static void enter_recovery(struct mp_tcp_conn *c, mp_time_t now)
 {
     uint32_t segs = segs_of(c, mp_rtxq_out(&c->q));
@@ -152,6 +161,8 @@ static void enter_recovery(struct mp_tcp_conn *c, mp_time_t now)
     mp_cc_set_state(&c->cc, MP_CC_RECOVERY, now);
     mp_prr_init(&c->prr, c->cc.prior_cwnd, c->cc.ssthresh, 1, MP_PRR_SAFE_ACK);
     c->high_seq = c->snd_nxt;
+    c->tlp_at = MP_TIME_NEVER;
+    init_undo(c);
     MP_TCP_CTR(c, TCP_FAST_RETRANS);
     if (c->sack_ok)
         MP_TCP_CTR(c, TCP_SACK_RECOVERY);
@@ -162,6 +173,80 @@ static void enter_recovery(struct mp_tcp_conn *c, mp_time_t now)
         if (s)
             c->ext->loss(c->ext_arg, c, s->start, mp_rtx_seg_len(s), &s->meta, now);
     }
+}
+
+/* RFC 8985 6.2 step 5 and the reordering timer. Returns segments marked. */
+static uint32_t rack_detect(struct mp_tcp_conn *c, mp_time_t now)
+{
+    uint32_t n = 0;
+    c->rack_at = mp_rack_detect_loss(&c->rack, &c->q, &c->rtt,
+                                     c->cc.ca_state >= MP_CC_RECOVERY, now, &n);
+    return n;
+}
+
+/*
+ * Linux tcp_may_undo(): the reduction was spurious when every
+ * retransmission of the episode was D-SACKed (RFC 2883 / RFC 3708), or
+ * when the ACK echoes a timestamp older than the first retransmission, so
+ * the original arrived (Eifel, RFC 3522).
+ */
+static bool may_undo(const struct mp_tcp_conn *c, const struct seg *s)
+{
+    if (!c->undo_valid)
+        return false;
+    if (c->undo_retrans == 0)
+        return true;
+    if (c->ts_ok && s->ov.has_ts && s->ov.tsecr && c->retrans_stamp != MP_TIME_NEVER) {
+        uint32_t stamp = mp_rtt_tsval(c->retrans_stamp, MP_TCP_TS_UNIT, c->ts_offset);
+        return mp_seq_lt(s->ov.tsecr, stamp);
+    }
+    return false;
+}
+
+static void undo(struct mp_tcp_conn *c, uint64_t *ctr, mp_time_t now)
+{
+    if (mp_cc_undo(&c->cc, now))
+        (*ctr)++;
+    c->undo_valid = false;
+    mp_rack_recovery_exit(&c->rack);
+    mp_cc_set_state(&c->cc, c->q.sacked_out ? MP_CC_DISORDER : MP_CC_OPEN, now);
+}
+
+/* Leaves fast or RTO recovery once high_seq is acknowledged. */
+static void recovery_done(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
+{
+    bool loss = c->cc.ca_state == MP_CC_LOSS;
+    if (may_undo(c, s)) {
+        undo(c, loss ? &c->st->h->ctr.v[MP_CTR_TCP_LOSS_UNDO] : &c->st->h->ctr.v[MP_CTR_TCP_FULL_UNDO], now);
+        return;
+    }
+    c->undo_valid = false;
+    mp_rack_recovery_exit(&c->rack);
+    if (loss)
+        mp_cc_set_state(&c->cc, MP_CC_OPEN, now);
+    else
+        mp_cc_exit_recovery(&c->cc, now);
+}
+
+/* RFC 8985 7.4.2 / Linux tcp_process_tlp_ack(): the probe repaired a
+ * loss, so the window is reduced once, as a CWR episode ends. */
+static void tlp_repaired(struct mp_tcp_conn *c, mp_time_t now)
+{
+    mp_ctr_inc(&c->st->h->ctr, MP_CTR_TCP_LOSS_PROBE_RECOVERY);
+    if (c->cc.ca_state > MP_CC_DISORDER)
+        return;
+    mp_cc_enter_recovery(&c->cc, MP_CC_CWR, segs_of(c, mp_rtxq_out(&c->q)), now);
+    mp_cc_exit_recovery(&c->cc, now);
+}
+
+void mp_tcp_rack_timeout(struct mp_tcp_conn *c, mp_time_t now)
+{
+    c->rack_at = MP_TIME_NEVER;
+    if (!c->sack_ok || !c->cc_ok || mp_rtxq_empty(&c->q))
+        return;
+    if (rack_detect(c, now) && c->cc.ca_state < MP_CC_RECOVERY && c->q.lost_out)
+        enter_recovery(c, now);
+    mp_tcp_output(c, now);
 }
 
 /* Returns false when the segment must be dropped. */
@@ -187,8 +272,19 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
             return false;
         }
     }
-    if (ra.dsack)
+    if (ra.dsack) {
         MP_TCP_CTR(c, TCP_DSACK_RECV);
+        /* Linux tcp_check_dsack(): a D-SACK for data of this episode
+         * below the cumulative ACK undoes one retransmission. */
+        if (c->undo_valid && c->undo_retrans &&
+            mp_seq_leq(ra.dsack_block.end, prior_una) &&
+            mp_seq_gt(ra.dsack_block.end, c->undo_marker)) {
+            uint32_t n = segs_of(c, ra.dsack_block.end - ra.dsack_block.start);
+            c->undo_retrans -= MIN(MAX(n, 1u), c->undo_retrans);
+        }
+    }
+    if (c->sack_ok)
+        mp_rack_on_ack(&c->rack, &ra, c->q.una, c->q.nxt);
     if (mp_seq_gt(s->ack, c->snd_una)) {
         uint32_t acked = s->ack - c->snd_una;
         c->snd_una = s->ack;
@@ -212,15 +308,25 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
             mp_rtt_sample(&c->rtt, sample, c->snd_una, c->snd_nxt, now);
     }
 
-    /* Loss detection. */
+    /* Loss detection: RACK whenever SACK is on (as Linux), NewReno
+     * (RFC 6582) without. */
     bool in_recovery = c->cc.ca_state == MP_CC_RECOVERY;
     bool in_loss = c->cc.ca_state == MP_CC_LOSS;
-    if (dup && s->dlen == 0 && !(s->flags & (MP_TCP_SYN | MP_TCP_FIN)) && prior_wnd == c->snd_wnd &&
+    /* An ACK older than snd_una only brings SACK blocks (Linux: "old
+     * ack"); it is no duplicate. */
+    if (dup && s->ack == prior_una && s->dlen == 0 &&
+        !(s->flags & (MP_TCP_SYN | MP_TCP_FIN)) && prior_wnd == c->snd_wnd &&
         !mp_rtxq_empty(&c->q))
         c->dupacks++;
     if (c->sack_ok) {
-        if (c->q.sacked_out)
-            mp_rtxq_mark_lost_6675(&c->q, c->mss, 3);
+        if (!mp_rtxq_empty(&c->q))
+            rack_detect(c, now);
+        else
+            c->rack_at = MP_TIME_NEVER;
+        enum mp_tlp_verdict v =
+            mp_rack_tlp_on_ack(&c->rack, s->ack, &ra, dup && s->ov.nsacks == 0);
+        if (v == MP_TLP_REPAIRED)
+            tlp_repaired(c, now);
     } else if (c->dupacks >= 3 && !in_recovery && !in_loss) {
         struct mp_rtx_seg *h = mp_rtxq_head(&c->q);
         if (h)
@@ -242,7 +348,11 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
     uint32_t delivered_segs = segs_of(c, ra.delivered);
     if (in_recovery) {
         if (mp_seq_geq(c->snd_una, c->high_seq)) {
-            mp_cc_exit_recovery(&c->cc, now);
+            recovery_done(c, s, now);
+        } else if (c->undo_valid && c->undo_retrans == 0 && ra.dsack) {
+            /* Linux tcp_try_undo_dsack(): every retransmission so far
+             * was needless. */
+            undo(c, &c->st->h->ctr.v[MP_CTR_TCP_DSACK_UNDO], now);
         } else {
             uint32_t pipe = segs_of(c, mp_rtxq_in_flight(&c->q));
             bool safe = mp_seq_gt(c->snd_una, prior_una) && !c->q.lost_out;
@@ -251,7 +361,7 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
             c->cc.cwnd = (uint32_t)MAX(cw, 1u);
         }
     } else if (in_loss && mp_seq_geq(c->snd_una, c->high_seq)) {
-        mp_cc_set_state(&c->cc, MP_CC_OPEN, now);
+        recovery_done(c, s, now);
     } else if (c->cc.ca_state == MP_CC_DISORDER && !c->dupacks && !c->q.sacked_out) {
         mp_cc_set_state(&c->cc, MP_CC_OPEN, now);
     }
@@ -270,6 +380,9 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
         c->rto_at = now + mp_rtt_rto(&c->rtt);
     if (mp_rtxq_empty(&c->q))
         c->rto_at = MP_TIME_NEVER;
+    /* RFC 8985 7.2: re-arm the probe timer on an ACK of new data. */
+    if (mp_seq_gt(c->snd_una, prior_una) || c->cc.ca_state != MP_CC_OPEN)
+        mp_tcp_arm_tlp(c, now);
     if (mp_env_tracing(c->st->env, MP_TRACE_TCP))
         mp_tcp_trace_ack(c, now);
     /* Writers wake at the low-water mark, not on every ACK. */
@@ -401,24 +514,81 @@ static void reset_received(struct mp_tcp_conn *c, mp_time_t now)
     }
 }
 
+enum paws_verdict {
+    PAWS_ACCEPT,  /* a disordered duplicate ACK: process it */
+    PAWS_OLD_ACK, /* a pure ACK from before rcv_nxt: drop silently */
+    PAWS_REJECT,  /* drop, count, answer with a duplicate ACK */
+};
+
+/*
+ * A segment failed PAWS. Linux (tcp_disordered_ack_check) still accepts a
+ * pure duplicate ACK at rcv_nxt that changes no window and whose timestamp
+ * lies within the replay window (1.2 RTO): reordered ACKs carry SACK
+ * information recovery needs. A pure ACK below rcv_nxt is an old ACK,
+ * dropped without a duplicate ACK (Linux 6.14, PAWS_ACK).
+ */
+static enum paws_verdict disordered_ack(const struct mp_tcp_conn *c, const struct seg *s)
+{
+    if (!(s->flags & MP_TCP_ACK) || s->len != 0)
+        return PAWS_REJECT;
+    if (s->seq != c->rcv_nxt)
+        return mp_seq_lt(s->seq, c->rcv_nxt) ? PAWS_OLD_ACK : PAWS_REJECT;
+    if (s->ack != c->snd_una)
+        return PAWS_REJECT;
+    uint32_t wnd = (uint32_t)s->th->window << c->snd_ws;
+    if (mp_seq_gt(s->seq, c->snd_wl1) || (s->seq == c->snd_wl1 && wnd > c->snd_wnd))
+        return PAWS_REJECT; /* tcp_may_update_window() */
+    uint64_t replay = mp_rtt_rto(&c->rtt) * 1200 / 1000 / MP_TCP_TS_UNIT;
+    if ((int64_t)(int32_t)(c->ts_recent - s->ov.tsval) > (int64_t)replay)
+        return PAWS_REJECT;
+    return PAWS_ACCEPT;
+}
+
+/*
+ * Linux's tcp_oow_rate_limited(): a duplicate ACK answering an invalid
+ * pure ACK goes out at most once per MP_TCP_INVALID_RATELIMIT, so two
+ * stacks cannot ping-pong ACKs; data segments are always answered.
+ * Returns true (and bumps |*skipped|) when the ACK must not be sent.
+ */
+static bool oow_rate_limited(struct mp_tcp_conn *c, const struct seg *s, uint64_t *skipped,
+                             mp_time_t now)
+{
+    if (s->dlen || (s->flags & MP_TCP_SYN))
+        return false;
+    if (c->last_oow_ack != MP_TIME_NEVER && now - c->last_oow_ack < MP_TCP_INVALID_RATELIMIT) {
+        (*skipped)++;
+        return true;
+    }
+    c->last_oow_ack = now;
+    return false;
+}
+
 static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
 {
     uint32_t rcv_wnd = c->rcv_adv - c->rcv_nxt;
     if (mp_seq_lt(c->rcv_adv, c->rcv_nxt))
         rcv_wnd = 0;
-    /* RFC 7323 5.3: PAWS. */
+    /* RFC 7323 5.3: PAWS, with Linux's one-unit tolerance and its
+     * exemption of disordered duplicate ACKs. */
     if (c->ts_ok && s->ov.has_ts && !(s->flags & MP_TCP_RST) &&
-        mp_seq_lt(s->ov.tsval, c->ts_recent)) {
-        MP_TCP_CTR(c, TCP_PAWS_ESTAB);
-        mp_tcp_send_ack(c, now);
-        return;
+        (int32_t)(c->ts_recent - s->ov.tsval) > (int32_t)MP_TCP_PAWS_WINDOW) {
+        enum paws_verdict v = disordered_ack(c, s);
+        if (v == PAWS_OLD_ACK)
+            return; /* old ACKs are common: no counter, no duplicate ACK */
+        if (v == PAWS_REJECT) {
+            MP_TCP_CTR(c, TCP_PAWS_ESTAB);
+            if (!oow_rate_limited(c, s, &c->st->h->ctr.v[MP_CTR_TCP_ACK_SKIPPED_PAWS], now))
+                mp_tcp_send_ack(c, now);
+            return;
+        }
     }
     /* First: sequence number acceptable? */
     if (!mp_seq_acceptable(s->seq, s->len, c->rcv_nxt, rcv_wnd)) {
         if (!(s->flags & MP_TCP_RST)) {
             if (s->dlen && mp_seq_lt(s->seq, c->rcv_nxt))
                 mp_reass_set_dsack(&c->rq, s->seq, mp_seq_min(s->seq + s->dlen, c->rcv_nxt));
-            mp_tcp_send_ack(c, now);
+            if (!oow_rate_limited(c, s, &c->st->h->ctr.v[MP_CTR_TCP_ACK_SKIPPED_SEQ], now))
+                mp_tcp_send_ack(c, now);
         }
         return;
     }
@@ -517,6 +687,16 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
     }
     bool recv_ok = c->state == MP_TCP_ESTABLISHED || c->state == MP_TCP_FIN_WAIT_1 ||
                    c->state == MP_TCP_FIN_WAIT_2;
+    /* Linux (tcp_rcv_state_process): new data for a connection its owner
+     * has closed can never be read; the peer learns at once with a RST
+     * (so its next send fails with EPIPE). */
+    if (dlen && !c->owned && !c->fin_rcvd &&
+        (c->state == MP_TCP_FIN_WAIT_1 || c->state == MP_TCP_FIN_WAIT_2) &&
+        mp_seq_gt(seq + dlen, c->rcv_nxt)) {
+        MP_TCP_CTR(c, TCP_ABORT_ON_DATA);
+        mp_tcp_abort(c, now);
+        return;
+    }
     size_t before = mp_tcp_readable(c);
     if (dlen && recv_ok && !c->fin_rcvd) {
         data_input(c, s, seq, data, dlen, now);
@@ -654,4 +834,57 @@ bad:
     mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_ERRS);
 out:
     mp_pkt_free(pkt);
+}
+
+/* ---- ICMP errors (RFC 9293 3.9.4, RFC 1191 / RFC 8201, Linux tcp_v4_err) ---- */
+
+void mp_tcp_icmp_error(void *arg, struct mp_host *h, const struct mp_ip_error *e)
+{
+    struct mp_tcp_stack *st = arg;
+    mp_time_t now = mp_env_now(st->env);
+    if (e->l4_len < 8)
+        return;
+    uint16_t sport = mp_wire_get16(e->l4), dport = mp_wire_get16(e->l4 + 2);
+    uint32_t seq = mp_wire_get32(e->l4 + 4);
+    struct mp_tcp_conn *c = mp_tcp_lookup(st, &e->src, sport, &e->dst, dport);
+    if (!c || c->state == MP_TCP_LISTEN || c->state == MP_TCP_TIME_WAIT)
+        return;
+    /* RFC 5927 4.1 / Linux: only an error quoting a sequence number in
+     * flight is believed. */
+    if (!mp_seq_in_closed(seq, c->snd_una, c->snd_nxt))
+        return;
+    mp_tcp_enter(c);
+    bool too_big = (e->v == 4 && e->type == 3 && e->code == 4) || (e->v == 6 && e->type == 2);
+    if (too_big) {
+        /* Path MTU discovery: lower the MSS and resend at once what no
+         * longer fits (Linux tcp_simple_retransmit()). */
+        uint32_t hdr = c->remote.ip.v == 4 ? 40 : 60;
+        uint32_t min_mtu = c->remote.ip.v == 4 ? 576 : 1280; /* RFC 791, RFC 8200 */
+        uint32_t mtu = MAX(e->info, min_mtu);
+        if (mtu > hdr && mtu - hdr < c->mss && c->state != MP_TCP_SYN_SENT) {
+            c->mss = mtu - hdr;
+            c->mss_clamp = MIN(c->mss_clamp, c->mss);
+            if (c->cc_ok)
+                c->cc.mss = c->mss;
+            uint32_t marked = 0;
+            for (struct mp_rtx_seg *s = mp_rtxq_head(&c->q); s; s = s->next)
+                if (mp_rtx_seg_len(s) > c->mss - (c->ts_ok ? MP_TCP_OLEN_TS_ALIGNED : 0) &&
+                    mp_rtxq_mark_lost(&c->q, s))
+                    marked++;
+            if (marked)
+                mp_tcp_output(c, now);
+        }
+        mp_tcp_leave(c);
+        return;
+    }
+    int err = e->err ? -e->err : -EHOSTUNREACH;
+    if (c->state == MP_TCP_SYN_SENT || c->state == MP_TCP_SYN_RECEIVED) {
+        /* Linux: a hard error while connecting (connect() fails with it);
+         * a passive child just goes away. */
+        mp_tcp_done(c, c->passive ? 0 : err, now);
+    } else {
+        /* Soft error: kept, reported if the connection times out. */
+        c->err_soft = err;
+    }
+    mp_tcp_leave(c);
 }

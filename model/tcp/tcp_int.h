@@ -10,6 +10,7 @@
 #include "model/net/host.h"
 #include "model/tcp/cc.h"
 #include "model/tcp/prr.h"
+#include "model/tcp/rack.h"
 #include "model/tcp/reass.h"
 #include "model/tcp/rtt.h"
 #include "model/tcp/rtxq.h"
@@ -22,6 +23,11 @@
 #define MP_TCP_DELACK_MAX MP_MS(200)
 #define MP_TCP_TS_UNIT MP_MS(1)
 #define MP_TCP_DEFAULT_MSS 536u /* RFC 9293 3.7.1: without an MSS option */
+/* Linux TCP_PAWS_WINDOW: a timestamp this many units older still passes. */
+#define MP_TCP_PAWS_WINDOW 1u
+/* Linux tcp_invalid_ratelimit: one duplicate ACK per this interval for
+ * out-of-window or PAWS-failing pure ACKs (ACK-loop protection). */
+#define MP_TCP_INVALID_RATELIMIT MP_MS(500)
 
 struct mp_tcp_stack {
     struct mp_host *h;
@@ -58,6 +64,7 @@ struct mp_tcp_conn {
     bool dead;        /* removed from the stack: free when not busy */
     int busy;         /* entry-point nesting depth */
     int err;          /* pending error (negative errno) */
+    int err_soft;     /* Linux sk_err_soft: last ICMP error, reported at a timeout */
     bool passive;     /* created by a listener */
     bool active_open; /* SYN_SENT was entered (for simultaneous open) */
     struct mp_tcp_conn *listener; /* parent while not yet accepted */
@@ -84,6 +91,14 @@ struct mp_tcp_conn {
     struct mp_prr prr;
     uint32_t high_seq;   /* snd_nxt when recovery / loss began */
     uint32_t dupacks;
+    struct mp_rack rack;  /* RFC 8985, with SACK */
+    /* Undo (Linux tcp_may_undo): the episode began at undo_marker;
+     * undo_retrans counts its retransmissions not yet D-SACKed;
+     * retrans_stamp is its first retransmission (Eifel, RFC 3522). */
+    bool undo_valid;
+    uint32_t undo_marker;
+    uint32_t undo_retrans;
+    mp_time_t retrans_stamp;
     bool writable_armed; /* owner waits for space */
     uint64_t bytes_acked, retrans_segs;
     bool cwnd_limited;     /* the last output stopped at cwnd */
@@ -99,6 +114,7 @@ struct mp_tcp_conn {
     uint32_t ts_recent;
     uint32_t ts_offset;
     uint32_t last_ack_sent;
+    mp_time_t last_oow_ack; /* last duplicate ACK for an invalid segment (NEVER: none) */
     uint64_t bytes_received;
 
     /* ACK policy */
@@ -110,6 +126,7 @@ struct mp_tcp_conn {
     /* timers (one deadline) */
     struct mp_deadline dl;
     mp_time_t rto_at, persist_at, ka_at, tw_at;
+    mp_time_t rack_at, tlp_at; /* RACK reordering timer, tail loss probe */
     uint32_t retries;      /* RTO expiries in a row */
     uint32_t persist_backoff;
     uint32_t ka_probes;
@@ -137,8 +154,16 @@ void mp_tcp_trace_ack(struct mp_tcp_conn *c, mp_time_t now);
 
 /* tcp_in.c */
 void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct mp_ip_meta *m);
+/* The protocol-6 ICMP/ICMPv6 error handler (Linux tcp_v4_err/tcp_v6_err). */
+void mp_tcp_icmp_error(void *arg, struct mp_host *h, const struct mp_ip_error *e);
+
+/* RACK's reordering timer expired (tcp_in.c). */
+void mp_tcp_rack_timeout(struct mp_tcp_conn *c, mp_time_t now);
 
 /* tcp_out.c */
+/* RFC 8985 7.3: sends one tail loss probe (new data, else the last
+ * segment again). Returns true when a probe went out. */
+bool mp_tcp_send_probe(struct mp_tcp_conn *c, mp_time_t now);
 /* Sends whatever the windows allow, then an ACK if one is owed. */
 void mp_tcp_output(struct mp_tcp_conn *c, mp_time_t now);
 void mp_tcp_send_syn(struct mp_tcp_conn *c, bool retrans, mp_time_t now);
@@ -158,6 +183,9 @@ uint32_t mp_tcp_window_to_advertise(struct mp_tcp_conn *c);
 mp_time_t mp_tcp_expire(void *obj, mp_time_t now);
 void mp_tcp_timer_update(struct mp_tcp_conn *c);
 void mp_tcp_arm_rto(struct mp_tcp_conn *c, mp_time_t now);
+/* RFC 8985 7.2: (re)arms the probe timeout when the rules allow one,
+ * else clears it. */
+void mp_tcp_arm_tlp(struct mp_tcp_conn *c, mp_time_t now);
 
 #define MP_TCP_CTR(c, id) mp_ctr_inc(&(c)->st->h->ctr, MP_CTR_##id)
 

@@ -279,6 +279,11 @@ static void rexmit(struct mp_tcp_conn *c, struct mp_rtx_seg *seg, mp_time_t now)
     mp_rtxq_retransmitted(&c->q, seg, now);
     MP_TCP_CTR(c, TCP_RETRANS_SEGS);
     c->retrans_segs++;
+    if (c->undo_valid) {
+        c->undo_retrans++;
+        if (c->retrans_stamp == MP_TIME_NEVER)
+            c->retrans_stamp = now;
+    }
     if (c->cc.ca_state == MP_CC_RECOVERY)
         mp_prr_on_send(&c->prr, 1);
 }
@@ -296,7 +301,40 @@ static bool can_send_data(enum mp_tcp_state s)
            s == MP_TCP_CLOSING || s == MP_TCP_LAST_ACK;
 }
 
+static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now);
+
 void mp_tcp_output(struct mp_tcp_conn *c, mp_time_t now)
+{
+    output(c, false, now);
+}
+
+bool mp_tcp_send_probe(struct mp_tcp_conn *c, mp_time_t now)
+{
+    if (c->dead || !can_send_data(c->state) || !c->cc_ok || mp_rtxq_empty(&c->q))
+        return false;
+    uint32_t wnd_end = c->snd_una + c->snd_wnd;
+    size_t unsent = c->fin_sent ? 0 : mp_sndbuf_unsent(&c->sb, c->snd_nxt);
+    bool new_ok = unsent > 0 && mp_seq_gt(wnd_end, c->snd_nxt) &&
+                  wnd_end - c->snd_nxt >= MIN(unsent, (size_t)c->mss);
+    struct mp_rtx_seg *seg = NULL;
+    uint32_t before = c->snd_nxt;
+    enum mp_tlp_probe k = mp_rack_tlp_choose(&c->q, new_ok, data_mss(c, MP_TCP_SEG_DATA), &seg);
+    if (k == MP_TLP_NEW) {
+        output(c, true, now);
+        if (c->snd_nxt == before)
+            return false;
+    } else if (k == MP_TLP_RETRANS) {
+        rexmit(c, seg, now);
+    } else {
+        return false;
+    }
+    MP_TCP_CTR(c, TCP_LOSS_PROBES);
+    mp_rack_tlp_sent(&c->rack, c->snd_nxt, k == MP_TLP_RETRANS);
+    return true;
+}
+
+/* |probe|: RFC 8985 7.3, one segment of new data whatever cwnd says. */
+static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
 {
     if (c->dead)
         return;
@@ -313,7 +351,9 @@ void mp_tcp_output(struct mp_tcp_conn *c, mp_time_t now)
         uint64_t cwnd_bytes = mp_cc_cwnd_bytes(&c->cc);
         uint32_t inflight = mp_rtxq_in_flight(&c->q);
         /* Lost segments first (RFC 6675 NextSeg rule 1). */
-        struct mp_rtx_seg *lost = mp_rtxq_first_lost(&c->q);
+        struct mp_rtx_seg *lost = probe ? NULL : mp_rtxq_first_lost(&c->q);
+        if (probe)
+            cwnd_bytes = UINT64_MAX;
         if (lost) {
             if (inflight + MIN(mp_rtx_seg_len(lost), c->mss) > cwnd_bytes && inflight > 0) {
                 c->cwnd_limited = true;
@@ -358,7 +398,7 @@ void mp_tcp_output(struct mp_tcp_conn *c, mp_time_t now)
         }
         /* Nagle (RFC 9293 3.7.4): a small segment waits while data is
          * unacknowledged; so does one cut short by the peer's window. */
-        if (len > 0 && len < eff && !fin && mp_rtxq_out(&c->q) > 0 && !data &&
+        if (len > 0 && len < eff && !fin && mp_rtxq_out(&c->q) > 0 && !data && !probe &&
             (c->o.nagle || len < unsent))
             break;
         uint16_t flags = MP_TCP_ACK | (fin ? MP_TCP_FIN : 0);
@@ -380,10 +420,18 @@ void mp_tcp_output(struct mp_tcp_conn *c, mp_time_t now)
             mp_prr_on_send(&c->prr, 1);
         sent_any = true;
         mp_tcp_arm_rto(c, now);
-        if (fin)
+        if (fin || probe)
             break;
     }
+    /* RFC 8985 7.2: a probe timer after sending new data (one probe per
+     * tail episode: not after the probe itself). */
+    if (sent_any && !probe)
+        mp_tcp_arm_tlp(c, now);
     g_free(pullbuf);
+    if (probe) {
+        mp_tcp_timer_update(c);
+        return;
+    }
     if (c->ack_now)
         mp_tcp_send_ack(c, now);
     (void)sent_any;

@@ -19,6 +19,10 @@ static mp_time_t earliest(const struct mp_tcp_conn *c)
         t = c->ka_at;
     if (c->tw_at < t)
         t = c->tw_at;
+    if (c->rack_at < t)
+        t = c->rack_at;
+    if (c->tlp_at < t)
+        t = c->tlp_at;
     return t;
 }
 
@@ -42,6 +46,37 @@ void mp_tcp_arm_rto(struct mp_tcp_conn *c, mp_time_t now)
     mp_tcp_timer_update(c);
 }
 
+void mp_tcp_arm_tlp(struct mp_tcp_conn *c, mp_time_t now)
+{
+    /* Linux tcp_schedule_loss_probe(): SACK on, state Open, and not
+     * while cwnd still lets queued data go out. */
+    bool ok = c->sack_ok && c->cc_ok && !c->fin_sent &&
+              (c->state == MP_TCP_ESTABLISHED || c->state == MP_TCP_CLOSE_WAIT) &&
+              mp_rack_tlp_may_arm(&c->rack, &c->q, c->cc.ca_state != MP_CC_OPEN);
+    if (ok && mp_sndbuf_unsent(&c->sb, c->snd_nxt) > 0 &&
+        (mp_rtxq_in_flight(&c->q) + c->mss - 1) / c->mss < c->cc.cwnd)
+        ok = false; /* in segments, as Linux counts packets in flight */
+    if (!ok) {
+        c->tlp_at = MP_TIME_NEVER;
+        return;
+    }
+    if (c->rto_at == MP_TIME_NEVER)
+        c->rto_at = now + mp_rtt_rto(&c->rtt);
+    c->tlp_at = mp_rack_tlp_deadline(&c->rtt, &c->q, now, c->rto_at);
+    mp_tcp_timer_update(c);
+}
+
+static void on_tlp(struct mp_tcp_conn *c, mp_time_t now)
+{
+    c->tlp_at = MP_TIME_NEVER;
+    if (!c->sack_ok || c->cc.ca_state != MP_CC_OPEN || mp_rtxq_empty(&c->q))
+        return;
+    if (mp_tcp_send_probe(c, now)) {
+        /* Linux re-arms the RTO from the probe (tcp_rearm_rto). */
+        c->rto_at = now + mp_rtt_rto(&c->rtt);
+    }
+}
+
 static void on_rto(struct mp_tcp_conn *c, mp_time_t now)
 {
     c->rto_at = MP_TIME_NEVER;
@@ -60,7 +95,8 @@ static void on_rto(struct mp_tcp_conn *c, mp_time_t now)
             mp_tcp_done(c, 0, now);
             return;
         }
-        mp_tcp_done(c, -ETIMEDOUT, now);
+        /* Linux tcp_write_err(): the last ICMP error, else ETIMEDOUT. */
+        mp_tcp_done(c, c->err_soft ? c->err_soft : -ETIMEDOUT, now);
         return;
     }
     c->retries++;
@@ -74,7 +110,20 @@ static void on_rto(struct mp_tcp_conn *c, mp_time_t now)
         struct mp_rtx_seg *h = mp_rtxq_head(&c->q);
         if (h && (h->flags & MP_RTX_SACKED))
             mp_rtxq_clear_sacked(&c->q);
-        mp_rtxq_mark_all_lost(&c->q);
+        /* RFC 8985 6.3 with SACK: the head and whatever RACK deems lost;
+         * RFC 5681 without: everything outstanding. */
+        if (c->sack_ok)
+            mp_rack_mark_lost_on_rto(&c->rack, &c->q, &c->rtt, now);
+        else
+            mp_rtxq_mark_all_lost(&c->q);
+        mp_rack_tlp_reset(&c->rack);
+        c->tlp_at = c->rack_at = MP_TIME_NEVER;
+        if (new_episode) {
+            c->undo_valid = true;
+            c->undo_marker = c->snd_una;
+            c->undo_retrans = 0;
+            c->retrans_stamp = MP_TIME_NEVER;
+        }
         mp_cc_on_rto(&c->cc, segs, new_episode, now);
         c->high_seq = c->snd_nxt;
         c->dupacks = 0;
@@ -102,6 +151,14 @@ mp_time_t mp_tcp_expire(void *obj, mp_time_t now)
     }
     if (c->rto_at <= now)
         on_rto(c, now);
+    if (c->dead)
+        goto out;
+    if (c->rack_at <= now)
+        mp_tcp_rack_timeout(c, now);
+    if (c->dead)
+        goto out;
+    if (c->tlp_at <= now)
+        on_tlp(c, now);
     if (c->dead)
         goto out;
     if (c->delack_at <= now) {
