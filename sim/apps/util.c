@@ -307,8 +307,10 @@ uint64_t mp_app_stat_mdev(const struct mp_app_stat *s)
     return isqrt128(num) / s->n;
 }
 
-int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage *bind,
-                    socklen_t blen, uint16_t port)
+/* A socket of |type| bound to |bind| or the family's wildcard and |port|;
+ * failures logged. */
+static int open_bound(const char *prog, int family, int type, const struct sockaddr_storage *bind,
+                      socklen_t blen, uint16_t port)
 {
     struct sockaddr_storage any;
     char abuf[INET6_ADDRSTRLEN];
@@ -325,7 +327,7 @@ int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage 
         }
         bind = &any;
     }
-    int fd = afmp_socket(family, SOCK_DGRAM, 0);
+    int fd = afmp_socket(family, type, 0);
     if (fd < 0) {
         afmp_log("%s: socket: %s", prog, g_strerror(errno));
         return -1;
@@ -338,6 +340,12 @@ int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage 
         return -1;
     }
     return fd;
+}
+
+int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage *bind,
+                    socklen_t blen, uint16_t port)
+{
+    return open_bound(prog, family, SOCK_DGRAM, bind, blen, port);
 }
 
 /* ---- the stream pattern ---- */
@@ -370,33 +378,9 @@ size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off)
 int mp_app_tcp_listen(const char *prog, int family, const struct sockaddr_storage *bind,
                       socklen_t blen, uint16_t port, int backlog)
 {
-    struct sockaddr_storage any;
-    char abuf[INET6_ADDRSTRLEN];
-
-    if (!bind) {
-        memset(&any, 0, sizeof(any));
-        any.ss_family = (sa_family_t)family;
-        if (family == AF_INET) {
-            ((struct sockaddr_in *)&any)->sin_port = htons(port);
-            blen = sizeof(struct sockaddr_in);
-        } else {
-            ((struct sockaddr_in6 *)&any)->sin6_port = htons(port);
-            blen = sizeof(struct sockaddr_in6);
-        }
-        bind = &any;
-    }
-    int fd = afmp_socket(family, SOCK_STREAM, 0);
-    if (fd < 0) {
-        afmp_log("%s: socket: %s", prog, g_strerror(errno));
+    int fd = open_bound(prog, family, SOCK_STREAM, bind, blen, port);
+    if (fd < 0)
         return -1;
-    }
-    if (afmp_bind(fd, (const struct sockaddr *)bind, blen) < 0) {
-        afmp_log("%s: bind %s port %u: %s", prog,
-                 mp_app_addr_str((const struct sockaddr *)bind, abuf, sizeof(abuf)), port,
-                 g_strerror(errno));
-        afmp_close(fd);
-        return -1;
-    }
     if (afmp_listen(fd, backlog) < 0) {
         afmp_log("%s: listen: %s", prog, g_strerror(errno));
         afmp_close(fd);
