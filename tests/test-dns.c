@@ -496,32 +496,9 @@ struct fx {
 static void fx_init(struct fx *f, bool client_v6)
 {
     struct mp_world_conf wc = {.seed = 1};
-    struct mp_host_opts ro;
-    struct mp_link_conf lc;
-    mp_host_opts_default(&ro);
-    ro.forward = true;
-    f->w = mp_world_new(&wc);
-    f->client = mp_world_add_node(f->w, "client", NULL, false);
-    f->r1 = mp_world_add_node(f->w, "r1", &ro, false);
-    f->server = mp_world_add_node(f->w, "server", NULL, false);
-    uint32_t c0 = mp_node_add_iface(f->client, "eth0", 1500);
-    uint32_t r0 = mp_node_add_iface(f->r1, "eth0", 1500);
-    uint32_t r1 = mp_node_add_iface(f->r1, "eth1", 1500);
-    uint32_t s0 = mp_node_add_iface(f->server, "eth0", 1500);
-    fx_addr(f->client, c0, "10.0.1.2/24");
-    if (client_v6)
-        fx_addr(f->client, c0, "2001:db8:1::2/64");
-    fx_addr(f->r1, r0, "10.0.1.1/24");
-    fx_addr(f->r1, r0, "2001:db8:1::1/64");
-    fx_addr(f->r1, r1, "10.0.2.1/24");
-    fx_addr(f->r1, r1, "2001:db8:2::1/64");
-    fx_addr(f->server, s0, "10.0.2.2/24");
-    fx_addr(f->server, s0, "2001:db8:2::2/64");
-    fx_link_conf(&lc, "l1", RATE, DELAY);
-    g_assert_nonnull(mp_world_connect(f->w, f->client, c0, f->r1, r0, &lc, NULL));
-    fx_link_conf(&lc, "l2", RATE, DELAY);
-    g_assert_nonnull(mp_world_connect(f->w, f->r1, r1, f->server, s0, &lc, NULL));
-    mp_world_compute_routes(f->w);
+    struct fx_chain c;
+    fx_chain_build(&c, &wc, RATE, DELAY, client_v6, false);
+    *f = (struct fx){c.w, c.client, c.r1, c.server};
 }
 
 static void fx_free(struct fx *f)
