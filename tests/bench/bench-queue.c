@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "model/rng.h"
+#include "harness.h"
 #include "sim/engine.h"
 
 #define PENDING 1000000u
@@ -82,22 +83,16 @@ static double run_once(struct bench *b)
     return mops;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(void)
 {
     double r[5];
     struct bench *b = g_new0(struct bench, 1);
     for (int i = 0; i < 5; i++)
         r[i] = run_once(b);
-    qsort(r, 5, sizeof(r[0]), cmp_double);
+    double med = bench_median(r, 5); /* sorts r */
     printf("# bench-queue: hold workload, %u pending, %u steps, increments U[0, 2^20) ns, 10%% cancels\n",
            PENDING, STEPS);
-    printf("queue_ops_per_s_median %.1f M\n", r[2]);
+    printf("queue_ops_per_s_median %.1f M\n", med);
     printf("queue_ops_per_s_min %.1f M\n", r[0]);
     printf("queue_ops_per_s_max %.1f M\n", r[4]);
     g_free(b);

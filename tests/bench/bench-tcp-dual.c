@@ -35,6 +35,7 @@
 #include "afmp/stack.h"
 #include "sim/apps/apps.h"
 #include "sim/engine.h"
+#include "harness.h"
 #include "sim/net/world.h"
 
 #define RATE 100000000u
@@ -133,26 +134,6 @@ static int64_t result_of(struct mp_node *n, struct mp_proc *p, const char *key)
     return -1;
 }
 
-static uint64_t dir_bytes_remove(const char *dir)
-{
-    uint64_t total = 0;
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *f;
-    if (d) {
-        while ((f = g_dir_read_name(d))) {
-            char *p = g_build_filename(dir, f, NULL);
-            GStatBuf st;
-            if (g_stat(p, &st) == 0)
-                total += (uint64_t)st.st_size;
-            g_unlink(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-    }
-    g_rmdir(dir);
-    return total;
-}
-
 static void run_once(bool capture, unsigned seconds, struct result *r)
 {
     char *outdir = NULL;
@@ -206,7 +187,7 @@ static void run_once(bool capture, unsigned seconds, struct result *r)
     }
     mp_world_free(w);
     if (outdir) {
-        r->cap_bytes = dir_bytes_remove(outdir);
+        r->cap_bytes = bench_dir_bytes_remove(outdir);
         g_free(outdir);
     }
     struct rusage ru;
@@ -214,38 +195,15 @@ static void run_once(bool capture, unsigned seconds, struct result *r)
     r->maxrss_kb = ru.ru_maxrss;
 }
 
-static bool run_forked(bool capture, unsigned seconds, struct result *r)
-{
-    int fds[2];
-    if (pipe(fds) < 0)
-        return false;
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        close(fds[0]);
-        run_once(capture, seconds, r);
-        ssize_t n = write(fds[1], r, sizeof(*r));
-        _exit(n == (ssize_t)sizeof(*r) ? 0 : 1);
-    }
-    close(fds[1]);
-    ssize_t n = read(fds[0], r, sizeof(*r));
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return n == (ssize_t)sizeof(*r) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+struct job {
+    bool capture;
+    unsigned seconds;
+};
 
-static int cmp_double(const void *x, const void *y)
+static void run_job(void *arg, void *out)
 {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    struct job *j = arg;
+    run_once(j->capture, j->seconds, out);
 }
 
 int main(int argc, char **argv)
@@ -280,7 +238,8 @@ int main(int argc, char **argv)
         struct result r = {0};
         bool ok = true;
         for (int i = 0; i < runs; i++) {
-            if (!run_forked(k == 1, (unsigned)seconds, &r)) {
+            struct job job = {k == 1, (unsigned)seconds};
+            if (!bench_run_forked(run_job, &job, &r, sizeof(r))) {
                 fprintf(stderr, "bench-tcp-dual: run %d with captures %s failed\n", i, names[k]);
                 return 1;
             }
@@ -297,13 +256,13 @@ int main(int argc, char **argv)
         printf("captures_%s_events %" G_GUINT64_FORMAT " event\n", n, r.events);
         printf("captures_%s_path1_goodput %.2f Mbit/s\n", n, (double)r.goodput[0] / 1e6);
         printf("captures_%s_path2_goodput %.2f Mbit/s\n", n, (double)r.goodput[1] / 1e6);
-        printf("captures_%s_wall_time %.3f s\n", n, median(wall, runs));
-        printf("captures_%s_cpu_time %.3f s\n", n, median(cpu, runs));
-        printf("captures_%s_packet_hops_per_s %.3f M/s\n", n, median(hops, runs));
-        printf("captures_%s_events_per_s %.3f M/s\n", n, median(evs, runs));
-        printf("captures_%s_peak_rss %.1f MiB\n", n, median(rss, runs));
+        printf("captures_%s_wall_time %.3f s\n", n, bench_median(wall, runs));
+        printf("captures_%s_cpu_time %.3f s\n", n, bench_median(cpu, runs));
+        printf("captures_%s_packet_hops_per_s %.3f M/s\n", n, bench_median(hops, runs));
+        printf("captures_%s_events_per_s %.3f M/s\n", n, bench_median(evs, runs));
+        printf("captures_%s_peak_rss %.1f MiB\n", n, bench_median(rss, runs));
         if (k == 1)
-            printf("captures_%s_capture_bytes %.1f MB\n", n, median(cap, runs));
+            printf("captures_%s_capture_bytes %.1f MB\n", n, bench_median(cap, runs));
         if (!ok)
             printf("# captures %s: WARNING: a transfer failed or was not intact\n", n);
         fflush(stdout);

@@ -37,6 +37,7 @@
 
 #include "afmp/afmp.h"
 #include "sim/engine.h"
+#include "harness.h"
 #include "sim/net/world.h"
 
 #define ROUTERS 10
@@ -218,39 +219,6 @@ static struct mp_world *build(const struct params *pp, const struct config *c, c
     return w;
 }
 
-static uint64_t dir_bytes(const char *dir)
-{
-    uint64_t total = 0;
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *f;
-    if (!d)
-        return 0;
-    while ((f = g_dir_read_name(d))) {
-        char *p = g_build_filename(dir, f, NULL);
-        GStatBuf st;
-        if (g_stat(p, &st) == 0)
-            total += (uint64_t)st.st_size;
-        g_free(p);
-    }
-    g_dir_close(d);
-    return total;
-}
-
-static void dir_remove(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *f;
-    if (d) {
-        while ((f = g_dir_read_name(d))) {
-            char *p = g_build_filename(dir, f, NULL);
-            g_unlink(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-    }
-    g_rmdir(dir);
-}
-
 /* One run, in the forked child. */
 static void run_once(const struct params *pp, const struct config *c, uint64_t datagrams,
                      struct result *r)
@@ -302,8 +270,7 @@ static void run_once(const struct params *pp, const struct config *c, uint64_t d
     r->ok = sh.send_errors == 0 && r->received == datagrams && r->hops == datagrams * LINKS;
     mp_world_free(w);
     if (outdir) {
-        r->cap_bytes = dir_bytes(outdir);
-        dir_remove(outdir);
+        r->cap_bytes = bench_dir_bytes_remove(outdir);
         g_free(outdir);
     }
     struct rusage ru;
@@ -311,39 +278,16 @@ static void run_once(const struct params *pp, const struct config *c, uint64_t d
     r->maxrss_kb = ru.ru_maxrss;
 }
 
-static bool run_forked(const struct params *pp, const struct config *c, uint64_t datagrams,
-                       struct result *r)
-{
-    int fds[2];
-    if (pipe(fds) < 0)
-        return false;
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        close(fds[0]);
-        run_once(pp, c, datagrams, r);
-        ssize_t n = write(fds[1], r, sizeof(*r));
-        _exit(n == (ssize_t)sizeof(*r) ? 0 : 1);
-    }
-    close(fds[1]);
-    ssize_t n = read(fds[0], r, sizeof(*r));
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return n == (ssize_t)sizeof(*r) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+struct job {
+    const struct params *pp;
+    const struct config *c;
+    uint64_t datagrams;
+};
 
-static int cmp_double(const void *a, const void *b)
+static void run_job(void *arg, void *out)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    struct job *j = arg;
+    run_once(j->pp, j->c, j->datagrams, out);
 }
 
 int main(int argc, char **argv)
@@ -397,7 +341,8 @@ int main(int argc, char **argv)
         bool ok = true;
         struct result r = {0};
         for (int i = 0; i < runs; i++) {
-            if (!run_forked(&pp, c, dg, &r)) {
+            struct job job = {&pp, c, dg};
+            if (!bench_run_forked(run_job, &job, &r, sizeof(r))) {
                 fprintf(stderr, "bench-udp-chain: run %d of %s failed\n", i, c->name);
                 return 1;
             }
@@ -413,14 +358,14 @@ int main(int argc, char **argv)
         printf("%s_datagrams %" G_GUINT64_FORMAT " dgram\n", c->name, dg);
         printf("%s_packet_hops %" G_GUINT64_FORMAT " hop\n", c->name, r.hops);
         printf("%s_events %" G_GUINT64_FORMAT " event\n", c->name, r.events);
-        printf("%s_wall_time %.3f s\n", c->name, median(wall, runs));
-        printf("%s_packet_hops_per_s %.2f M/s\n", c->name, median(hops, runs));
-        printf("%s_events_per_s %.2f M/s\n", c->name, median(evs, runs));
-        printf("%s_cpu_time %.3f s\n", c->name, median(cpu, runs));
-        printf("%s_packet_hops_per_cpu_s %.2f M/s\n", c->name, median(hops_cpu, runs));
-        printf("%s_peak_rss %.1f MiB\n", c->name, median(rss, runs));
+        printf("%s_wall_time %.3f s\n", c->name, bench_median(wall, runs));
+        printf("%s_packet_hops_per_s %.2f M/s\n", c->name, bench_median(hops, runs));
+        printf("%s_events_per_s %.2f M/s\n", c->name, bench_median(evs, runs));
+        printf("%s_cpu_time %.3f s\n", c->name, bench_median(cpu, runs));
+        printf("%s_packet_hops_per_cpu_s %.2f M/s\n", c->name, bench_median(hops_cpu, runs));
+        printf("%s_peak_rss %.1f MiB\n", c->name, bench_median(rss, runs));
         if (c->capture)
-            printf("%s_capture_bytes %.1f MB\n", c->name, median(cap, runs));
+            printf("%s_capture_bytes %.1f MB\n", c->name, bench_median(cap, runs));
         if (!ok)
             printf("# %s: WARNING: datagrams lost or send errors (received %" G_GUINT64_FORMAT
                    " of %" G_GUINT64_FORMAT ")\n",
