@@ -383,6 +383,69 @@ struct mp_tcp_conn *mp_tcp_accept(struct mp_tcp_conn *l)
     return c;
 }
 
+void mp_tcp_claim(struct mp_tcp_conn *c)
+{
+    struct mp_tcp_conn *l = c->listener;
+    if (l) {
+        l->nchildren--;
+        g_queue_remove(&l->acceptq, c);
+        c->listener = NULL;
+    }
+    c->owned = true;
+}
+
+void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now)
+{
+    if (c->dead || c->state == MP_TCP_LISTEN || c->state == MP_TCP_SYN_SENT ||
+        c->state == MP_TCP_SYN_RECEIVED || c->state == MP_TCP_CLOSED)
+        return;
+    mp_tcp_enter(c);
+    c->ack_now = true;
+    mp_tcp_output(c, now);
+    mp_tcp_leave(c);
+}
+
+void mp_tcp_push(struct mp_tcp_conn *c, mp_time_t now)
+{
+    if (c->dead || c->state == MP_TCP_LISTEN || c->state == MP_TCP_CLOSED)
+        return;
+    mp_tcp_enter(c);
+    /* A window update when the extension's window grew enough to matter
+     * (Linux tcp_cleanup_rbuf: the new window is at least twice the
+     * advertised one). */
+    if (c->ext && c->ext->rcv_wnd && c->state != MP_TCP_SYN_SENT &&
+        c->state != MP_TCP_SYN_RECEIVED) {
+        uint32_t adv = mp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+        uint32_t wnd = mp_tcp_window_to_advertise(c);
+        if (wnd >= 2 * adv && wnd - adv >= 2 * c->mss)
+            c->ack_now = true;
+    }
+    mp_tcp_output(c, now);
+    mp_tcp_leave(c);
+}
+
+uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c)
+{
+    return c->snd_wnd;
+}
+
+uint32_t mp_tcp_unacked(const struct mp_tcp_conn *c)
+{
+    return c->snd_nxt - c->snd_una;
+}
+
+bool mp_tcp_can_send(const struct mp_tcp_conn *c)
+{
+    if (c->dead || !c->cc_ok || c->wr_shut)
+        return false;
+    if (c->state != MP_TCP_ESTABLISHED && c->state != MP_TCP_CLOSE_WAIT)
+        return false;
+    uint32_t wnd_end = c->snd_una + c->snd_wnd;
+    if (!mp_seq_gt(wnd_end, c->snd_nxt))
+        return false;
+    return mp_rtxq_in_flight(&c->q) < mp_cc_cwnd_bytes(&c->cc);
+}
+
 void mp_tcp_set_cbs(struct mp_tcp_conn *c, const struct mp_tcp_cbs *cbs)
 {
     set_cbs(c, cbs);

@@ -129,6 +129,17 @@ struct mp_tcp_seg_info {
  * input_opts  every accepted segment's raw options area (MPTCP signalling
  *             on pure ACKs too).
  * state_change, loss (a segment of |len| bytes at |seq| declared lost).
+ * syn_request on a *listener*: a SYN made |child| (SYN_RECEIVED, nothing
+ *             sent yet) with the SYN's raw options. The callback may set the
+ *             child's extension (its SYN-ACK options then come from it) and
+ *             may mp_tcp_claim() it. Returning a negative value refuses the
+ *             SYN: the child answers with a RST (<SEQ=0><ACK=SEG.SEQ+1>,
+ *             options from the child's extension when it has one) and goes
+ *             away.
+ *
+ * For a segment that completes the passive handshake, input_opts runs
+ * before the connection becomes ESTABLISHED, so the extension may check the
+ * third ACK's options (and abort the child) first.
  */
 struct mp_tcp_ext {
     uint32_t (*opt_space)(void *arg, struct mp_tcp_conn *c, uint32_t flags);
@@ -145,6 +156,8 @@ struct mp_tcp_ext {
                          enum mp_tcp_state to, mp_time_t now);
     void (*loss)(void *arg, struct mp_tcp_conn *c, uint32_t seq, uint32_t len,
                  const union mp_rtx_meta *meta, mp_time_t now);
+    int (*syn_request)(void *arg, struct mp_tcp_conn *listener, struct mp_tcp_conn *child,
+                       const uint8_t *opts, size_t olen, mp_time_t now);
 };
 
 /* A snapshot for results and tests. */
@@ -256,6 +269,28 @@ void *mp_tcp_ext_arg(const struct mp_tcp_conn *c);
 /* Switches to plain TCP in place (MPTCP fallback): the table is dropped;
  * data already in the send buffer stays and new data comes from mp_tcp_send. */
 void mp_tcp_fallback(struct mp_tcp_conn *c);
+
+/* Takes a child that its listener has not handed out yet (SYN_RECEIVED or
+ * in the accept queue) away from the listener: it no longer counts against
+ * the backlog nor appears in mp_tcp_accept(); the caller owns it (MPTCP's
+ * MP_JOIN subflows belong to their connection, not to the accept queue). */
+void mp_tcp_claim(struct mp_tcp_conn *child);
+
+/* Sends an ACK now (with the extension's options: a DATA_ACK, the fourth
+ * ACK of MP_JOIN), even if nothing new arrived. */
+void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now);
+/* Sends what the windows allow now: the extension has new data to pull, or
+ * its receive window opened (a window update is sent when it grew by two
+ * segments or half the buffer, as Linux's tcp_cleanup_rbuf). */
+void mp_tcp_push(struct mp_tcp_conn *c, mp_time_t now);
+/* The peer's last advertised window, bytes (scaled). */
+uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c);
+/* Unacknowledged bytes (sequence space from snd_una to snd_nxt). */
+uint32_t mp_tcp_unacked(const struct mp_tcp_conn *c);
+/* True when new data would be sent now if there were some: established
+ * (or CLOSE_WAIT), not shut down for writing, and room in the congestion
+ * and peer windows for at least one byte. */
+bool mp_tcp_can_send(const struct mp_tcp_conn *c);
 
 /* Direct access to the retransmission queue (tests, the extension). */
 struct mp_rtxq *mp_tcp_rtxq(struct mp_tcp_conn *c);

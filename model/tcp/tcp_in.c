@@ -128,9 +128,19 @@ static void listen_input(struct mp_tcp_conn *l, const struct seg *s, const struc
     mp_tcp_init_transfer(c, now);
     MP_TCP_CTR(c, TCP_PASSIVE_OPENS);
     mp_tcp_set_state(c, MP_TCP_SYN_RECEIVED, now);
-    if (c->ext && c->ext->input_opts)
-        c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
     mp_tcp_enter(c);
+    if (l->ext && l->ext->syn_request &&
+        l->ext->syn_request(l->ext_arg, l, c, s->th->opts, s->th->opts_len, now) < 0) {
+        /* Refused (an MP_JOIN with an unknown token, over the limits):
+         * RFC 9293 3.10.7.1's answer to a SYN, with the extension's
+         * options (MP_TCPRST). */
+        if (!c->dead) {
+            mp_tcp_send_rst_syn(c, now);
+            mp_tcp_done(c, 0, now);
+        }
+        mp_tcp_leave(c);
+        return;
+    }
     /* The window scale was chosen above; send_syn keeps it. */
     mp_rtxq_add(&c->q, c->iss, c->iss + 1, MP_RTX_SYN, NULL, now);
     c->snd_nxt = c->iss + 1;
@@ -565,6 +575,7 @@ static bool oow_rate_limited(struct mp_tcp_conn *c, const struct seg *s, uint64_
 
 static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
 {
+    bool opts_seen = false;
     uint32_t rcv_wnd = c->rcv_adv - c->rcv_nxt;
     if (mp_seq_lt(c->rcv_adv, c->rcv_nxt))
         rcv_wnd = 0;
@@ -623,6 +634,14 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
             c->ts_recent = s->ov.tsval;
         /* Linux: the window of the third ACK is scaled. */
         c->snd_wl1 = s->seq - 1;
+        /* The extension checks the third ACK's options first (MPTCP:
+         * the peer's key, MP_JOIN's HMAC) and may abort the child. */
+        if (c->ext && c->ext->input_opts) {
+            c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+            if (c->dead)
+                return;
+            opts_seen = true;
+        }
         established(c, now);
         if (c->dead)
             return;
@@ -666,7 +685,7 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
     }
     if (c->dead)
         return;
-    if (c->ext && c->ext->input_opts && s->th->opts_len)
+    if (c->ext && c->ext->input_opts && s->th->opts_len && !opts_seen)
         c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
     /* Seventh: text. Trim what lies before rcv_nxt or beyond the window. */
     uint32_t seq = s->seq;

@@ -172,6 +172,8 @@ void mp_tcp_send_ack(struct mp_tcp_conn *c, mp_time_t now);
  * use snd_una - 1). */
 void mp_tcp_send_ack_seq(struct mp_tcp_conn *c, uint32_t seq, mp_time_t now);
 void mp_tcp_send_rst(struct mp_tcp_conn *c, mp_time_t now);
+/* Refuses the SYN that made |c| (SYN_RECEIVED): <SEQ=0><ACK=rcv_nxt><RST,ACK>. */
+void mp_tcp_send_rst_syn(struct mp_tcp_conn *c, mp_time_t now);
 /* A RST for a segment that has no connection (RFC 9293 3.10.7.1). */
 void mp_tcp_send_rst_reply(struct mp_tcp_stack *st, const struct mp_ip_meta *m,
                            const struct mp_wire_tcp *th, uint32_t seglen);

@@ -228,6 +228,11 @@ void mp_tcp_send_rst(struct mp_tcp_conn *c, mp_time_t now)
     xmit(c, MP_TCP_RST | MP_TCP_ACK, c->snd_nxt, 0, NULL, NULL, MP_TCP_SEG_RST, now);
 }
 
+void mp_tcp_send_rst_syn(struct mp_tcp_conn *c, mp_time_t now)
+{
+    xmit(c, MP_TCP_RST | MP_TCP_ACK, 0, 0, NULL, NULL, MP_TCP_SEG_RST, now);
+}
+
 void mp_tcp_send_rst_reply(struct mp_tcp_stack *st, const struct mp_ip_meta *m,
                            const struct mp_wire_tcp *th, uint32_t seglen)
 {
