@@ -42,6 +42,12 @@
 
 struct mp_host;
 
+/* Linux's IPPROTO_MPTCP: socket(AF_INET or AF_INET6, SOCK_STREAM,
+ * AFMP_IPPROTO_MPTCP) opens an MPTCP connection (ENOPROTOOPT when the host
+ * has MPTCP disabled), which falls back to TCP transparently when the peer
+ * lacks it. */
+#define AFMP_IPPROTO_MPTCP 262
+
 int afmp_socket(int domain, int type, int protocol);
 int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len);

@@ -20,6 +20,7 @@
 #include "model/net/icmp.h"
 #include "model/net/addr.h"
 #include "model/net/udp.h"
+#include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
 #include "model/tcp/tcp_int.h"
 #include "sim/proc/proc.h"
@@ -31,6 +32,8 @@ struct tsock {
     struct mp_host *h;
     struct mp_tcp_stack *stack;
     struct mp_tcp_conn *conn; /* NULL until connect() or listen() */
+    bool mptcp;               /* IPPROTO_MPTCP: the connection is an msk */
+    struct mp_mptcp_sock *msk; /* when mptcp: NULL until connect() or listen() */
     struct mp_tcp_opts o;     /* for the connection(s) it will make */
     struct mp_endpoint bound; /* valid when is_bound */
     bool is_bound;
@@ -306,6 +309,20 @@ int afmp_socket(int domain, int type, int protocol)
         f->protocol = IPPROTO_TCP;
         f->tcp = tsock_new(c.st, ts);
         g_ptr_array_add(c.st->tcp, f);
+    } else if (type == SOCK_STREAM && protocol == AFMP_IPPROTO_MPTCP &&
+               (ts = mp_tcp_stack_of(c.h)) && mp_mptcp_stack_of(c.h) &&
+               mp_mptcp_stack_config(mp_mptcp_stack_of(c.h))->enabled) {
+        /* Linux: socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP). */
+        f->kind = K_TCP;
+        f->protocol = AFMP_IPPROTO_MPTCP;
+        f->tcp = tsock_new(c.st, ts);
+        f->tcp->mptcp = true;
+        g_ptr_array_add(c.st->tcp, f);
+    } else if (type == SOCK_STREAM && protocol == AFMP_IPPROTO_MPTCP && mp_mptcp_stack_of(c.h)) {
+        /* Linux with net.mptcp.enabled = 0. */
+        g_ptr_array_free(f->pollers, TRUE);
+        g_free(f);
+        return fail(-ENOPROTOOPT);
     } else {
         g_ptr_array_free(f->pollers, TRUE);
         g_free(f);
@@ -444,14 +461,135 @@ static mp_time_t host_now(const struct tsock *t)
     return mp_env_now(t->h->env);
 }
 
+/* ---- one stream, TCP or MPTCP: the calls below pick the right one ---- */
+
+static void msk_cb_wake(void *arg, struct mp_mptcp_sock *m, mp_time_t now)
+{
+    file_wake(arg);
+}
+
+static void msk_cb_closed(void *arg, struct mp_mptcp_sock *m, int err, mp_time_t now)
+{
+    file_wake(arg);
+}
+
+static void msk_cbs(struct file *f, struct mp_mptcp_cbs *cbs)
+{
+    memset(cbs, 0, sizeof(*cbs));
+    cbs->connected = msk_cb_wake;
+    cbs->accept_ready = msk_cb_wake;
+    cbs->readable = msk_cb_wake;
+    cbs->writable = msk_cb_wake;
+    cbs->closed = msk_cb_closed;
+    cbs->arg = f;
+}
+
+static bool s_open(const struct tsock *t)
+{
+    return t->conn || t->msk;
+}
+
+static enum mp_tcp_state s_state(const struct tsock *t)
+{
+    if (t->msk)
+        return mp_mptcp_state(t->msk);
+    return t->conn ? mp_tcp_conn_state(t->conn) : MP_TCP_CLOSED;
+}
+
+static int s_take_error(struct tsock *t)
+{
+    return t->msk ? mp_mptcp_take_error(t->msk) : mp_tcp_take_error(t->conn);
+}
+
+static int s_peek_error(const struct tsock *t)
+{
+    if (t->msk) {
+        const struct mp_tcp_conn *ssk = mp_mptcp_first_tcp(t->msk);
+        int e = mp_mptcp_peek_error(t->msk);
+        return e ? e : (ssk ? tcp_peek_error(ssk) : 0);
+    }
+    return tcp_peek_error(t->conn);
+}
+
+static ssize_t s_send(struct tsock *t, const void *buf, size_t len, mp_time_t now)
+{
+    return t->msk ? mp_mptcp_send(t->msk, buf, len, now) : mp_tcp_send(t->conn, buf, len, now);
+}
+
+static ssize_t s_recv(struct tsock *t, void *buf, size_t len, mp_time_t now)
+{
+    return t->msk ? mp_mptcp_recv(t->msk, buf, len, now) : mp_tcp_recv(t->conn, buf, len, now);
+}
+
+static size_t s_readable(const struct tsock *t)
+{
+    return t->msk ? mp_mptcp_readable(t->msk) : mp_tcp_readable(t->conn);
+}
+
+static size_t s_writable(const struct tsock *t)
+{
+    return t->msk ? mp_mptcp_writable(t->msk) : mp_tcp_writable(t->conn);
+}
+
+static bool s_fin_rcvd(const struct tsock *t)
+{
+    return t->msk ? mp_mptcp_eof(t->msk) : tcp_fin_rcvd(t->conn);
+}
+
+static void s_want_writable(struct tsock *t)
+{
+    if (t->msk) {
+        mp_mptcp_want_writable(t->msk);
+        struct mp_tcp_conn *ssk = mp_mptcp_first_tcp(t->msk);
+        if (ssk)
+            tcp_want_writable(ssk);
+        return;
+    }
+    tcp_want_writable(t->conn);
+}
+
+static void s_shutdown_wr(struct tsock *t, mp_time_t now)
+{
+    if (t->msk)
+        mp_mptcp_shutdown_wr(t->msk, now);
+    else
+        mp_tcp_shutdown_wr(t->conn, now);
+}
+
+/* Releases the connection (close() semantics) and forgets it. */
+static void s_close(struct tsock *t, mp_time_t now)
+{
+    if (t->msk)
+        mp_mptcp_close(t->msk, now);
+    else if (t->conn)
+        mp_tcp_close(t->conn, now);
+    t->msk = NULL;
+    t->conn = NULL;
+}
+
+static void s_endpoints(const struct tsock *t, struct mp_endpoint *l, struct mp_endpoint *r)
+{
+    if (t->msk)
+        mp_mptcp_endpoints(t->msk, l, r);
+    else
+        mp_tcp_endpoints(t->conn, l, r);
+}
+
+/* The TCP connection for TCP-level socket options and TCP_INFO: the first
+ * subflow of an MPTCP connection, as Linux answers on an MPTCP socket. */
+static struct mp_tcp_conn *s_tcp(const struct tsock *t)
+{
+    return t->msk ? mp_mptcp_first_tcp(t->msk) : t->conn;
+}
+
 static void tcp_file_free(struct file *f)
 {
     struct tsock *t = f->tcp;
     struct afmp_stack *st = t->h->sock;
     /* Linux on close() and on process exit: a FIN after the queued data,
      * a RST when unread data is thrown away (mp_tcp_close decides). */
-    if (t->conn && !st->teardown)
-        mp_tcp_close(t->conn, host_now(t));
+    if (s_open(t) && !st->teardown)
+        s_close(t, host_now(t));
     g_ptr_array_remove(st->tcp, f);
     g_free(t);
 }
@@ -459,8 +597,8 @@ static void tcp_file_free(struct file *f)
 static void tcp_local(const struct file *f, struct mp_endpoint *ep)
 {
     const struct tsock *t = f->tcp;
-    if (t->conn && !t->listening) {
-        mp_tcp_endpoints(t->conn, ep, NULL);
+    if (s_open(t) && !t->listening) {
+        s_endpoints(t, ep, NULL);
     } else if (t->is_bound) {
         *ep = t->bound;
     } else {
@@ -567,9 +705,8 @@ static mp_time_t deadline_of(mp_time_t tmo)
  * anew; a port picked for the attempt is given back). */
 static int tcp_connect_failed(struct tsock *t)
 {
-    int err = mp_tcp_take_error(t->conn);
-    mp_tcp_close(t->conn, mp_proc_now());
-    t->conn = NULL;
+    int err = s_take_error(t);
+    s_close(t, mp_proc_now());
     t->connecting = false;
     if (!t->user_bound)
         t->is_bound = false;
@@ -582,7 +719,7 @@ static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *
     if (t->listening || t->connected)
         return -EISCONN;
     if (t->connecting) {
-        if (mp_tcp_conn_state(t->conn) == MP_TCP_SYN_SENT && f->nonblock)
+        if (s_state(t) == MP_TCP_SYN_SENT && f->nonblock)
             return -EALREADY;
     } else {
         /* A new attempt. */
@@ -592,11 +729,20 @@ static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *
             if (rc < 0)
                 return rc;
         }
-        struct mp_tcp_cbs cbs;
-        tcp_cbs(f, &cbs);
-        int rc = mp_tcp_connect(t->stack, &t->bound, remote, &t->o, &cbs, &t->conn, mp_proc_now());
+        int rc;
+        if (t->mptcp) {
+            struct mp_mptcp_cbs mcbs;
+            msk_cbs(f, &mcbs);
+            rc = mp_mptcp_connect(mp_mptcp_stack_of(t->h), &t->bound, remote, &t->o, &mcbs,
+                                  &t->msk, mp_proc_now());
+        } else {
+            struct mp_tcp_cbs cbs;
+            tcp_cbs(f, &cbs);
+            rc = mp_tcp_connect(t->stack, &t->bound, remote, &t->o, &cbs, &t->conn, mp_proc_now());
+        }
         if (rc < 0) {
             t->conn = NULL;
+            t->msk = NULL;
             if (!t->user_bound)
                 t->is_bound = false;
             return rc;
@@ -607,14 +753,14 @@ static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *
     }
     /* Linux waits for the handshake up to SO_SNDTIMEO, then EINPROGRESS. */
     mp_time_t deadline = deadline_of(f->sndtimeo);
-    while (mp_tcp_conn_state(t->conn) == MP_TCP_SYN_SENT) {
+    while (s_state(t) == MP_TCP_SYN_SENT) {
         int w = tcp_block(c, f, deadline);
         if (w == -EBADF)
             return w;
         if (w == -EAGAIN)
             return -EINPROGRESS;
     }
-    if (mp_tcp_conn_state(t->conn) == MP_TCP_CLOSED)
+    if (s_state(t) == MP_TCP_CLOSED)
         return tcp_connect_failed(t);
     t->connecting = false;
     t->connected = true;
@@ -626,7 +772,7 @@ static int tcp_listen(struct ctx *c, struct file *f, int backlog)
     struct tsock *t = f->tcp;
     if (t->listening)
         return 0;
-    if (t->conn)
+    if (s_open(t))
         return -EINVAL;
     if (!t->is_bound) {
         /* Linux binds an ephemeral port (inet_autobind). */
@@ -640,11 +786,20 @@ static int tcp_listen(struct ctx *c, struct file *f, int backlog)
      * counts connections being set up with them. */
     if (backlog < 0 || backlog > 4096)
         backlog = 4096;
-    struct mp_tcp_cbs cbs;
-    tcp_cbs(f, &cbs);
-    int rc = mp_tcp_listen(t->stack, &t->bound, backlog + 1, &t->o, &cbs, &t->conn);
+    int rc;
+    if (t->mptcp) {
+        struct mp_mptcp_cbs mcbs;
+        msk_cbs(f, &mcbs);
+        rc = mp_mptcp_listen(mp_mptcp_stack_of(t->h), &t->bound, backlog + 1, &t->o, &mcbs,
+                             &t->msk);
+    } else {
+        struct mp_tcp_cbs cbs;
+        tcp_cbs(f, &cbs);
+        rc = mp_tcp_listen(t->stack, &t->bound, backlog + 1, &t->o, &cbs, &t->conn);
+    }
     if (rc < 0) {
         t->conn = NULL;
+        t->msk = NULL;
         return rc;
     }
     t->listening = true;
@@ -659,8 +814,9 @@ static int tcp_accept(struct ctx *c, struct file *f, struct sockaddr *addr, sock
     for (;;) {
         if (!t->listening)
             return -EINVAL;
-        struct mp_tcp_conn *ch = mp_tcp_accept(t->conn);
-        if (ch) {
+        struct mp_tcp_conn *ch = t->msk ? NULL : mp_tcp_accept(t->conn);
+        struct mp_mptcp_sock *mch = t->msk ? mp_mptcp_accept(t->msk) : NULL;
+        if (ch || mch) {
             struct file *nf = g_new0(struct file, 1);
             nf->kind = K_TCP;
             nf->domain = f->domain;
@@ -677,16 +833,24 @@ static int tcp_accept(struct ctx *c, struct file *f, struct sockaddr *addr, sock
             nf->tcp->o = t->o;
             nf->tcp->reuseaddr = t->reuseaddr;
             nf->tcp->conn = ch;
+            nf->tcp->msk = mch;
+            nf->tcp->mptcp = t->mptcp;
             nf->tcp->connected = true;
-            mp_tcp_endpoints(ch, &nf->tcp->bound, NULL);
+            s_endpoints(nf->tcp, &nf->tcp->bound, NULL);
             nf->tcp->is_bound = true;
             g_ptr_array_add(c->st->tcp, nf);
-            struct mp_tcp_cbs cbs;
-            tcp_cbs(nf, &cbs);
-            mp_tcp_set_cbs(ch, &cbs);
+            if (mch) {
+                struct mp_mptcp_cbs mcbs;
+                msk_cbs(nf, &mcbs);
+                mp_mptcp_set_cbs(mch, &mcbs);
+            } else {
+                struct mp_tcp_cbs cbs;
+                tcp_cbs(nf, &cbs);
+                mp_tcp_set_cbs(ch, &cbs);
+            }
             if (addr || len) {
                 struct mp_endpoint re;
-                mp_tcp_endpoints(ch, NULL, &re);
+                s_endpoints(nf->tcp, NULL, &re);
                 to_sockaddr(&re, addr, len);
             }
             /* Data or a FIN may have come before the accept. */
@@ -709,21 +873,21 @@ static ssize_t tcp_send(struct ctx *c, struct file *f, const void *buf, size_t l
     mp_time_t deadline = deadline_of(f->sndtimeo);
     size_t done = 0;
     for (;;) {
-        if (!t->conn || t->listening)
+        if (!s_open(t) || t->listening)
             return -EPIPE;
-        enum mp_tcp_state s = mp_tcp_conn_state(t->conn);
+        enum mp_tcp_state s = s_state(t);
         ssize_t n = 0;
         if (s == MP_TCP_CLOSED) {
             /* sk_stream_error: the pending error first (reading it clears
              * it), then EPIPE. No SIGPIPE in the simulation. */
-            int e = mp_tcp_take_error(t->conn);
+            int e = s_take_error(t);
             n = e ? e : -EPIPE;
         } else if (s == MP_TCP_SYN_SENT || s == MP_TCP_SYN_RECEIVED) {
             n = 0; /* sk_stream_wait_connect: wait for the handshake */
         } else if (t->wr_shut) {
             n = -EPIPE;
         } else {
-            n = mp_tcp_send(t->conn, (const uint8_t *)buf + done, len - done, mp_proc_now());
+            n = s_send(t, (const uint8_t *)buf + done, len - done, mp_proc_now());
             if (n == -ENOTCONN)
                 n = -EPIPE;
         }
@@ -748,7 +912,7 @@ static ssize_t tcp_recv(struct ctx *c, struct file *f, void *buf, size_t len, in
     bool nb = f->nonblock || (flags & MSG_DONTWAIT);
     mp_time_t deadline = deadline_of(f->rcvtimeo);
     size_t done = 0;
-    if (!t->conn || t->listening)
+    if (!s_open(t) || t->listening)
         return -ENOTCONN;
     if (flags & MSG_PEEK)
         return -EOPNOTSUPP;
@@ -756,9 +920,9 @@ static ssize_t tcp_recv(struct ctx *c, struct file *f, void *buf, size_t len, in
         ssize_t n;
         if (len == done)
             return (ssize_t)done;
-        if (t->rd_shut && mp_tcp_readable(t->conn) == 0)
+        if (t->rd_shut && s_readable(t) == 0)
             return (ssize_t)done;
-        n = mp_tcp_recv(t->conn, (uint8_t *)buf + done, len - done, mp_proc_now());
+        n = s_recv(t, (uint8_t *)buf + done, len - done, mp_proc_now());
         if (n == 0)
             return (ssize_t)done; /* end of stream */
         if (n > 0) {
@@ -771,7 +935,7 @@ static ssize_t tcp_recv(struct ctx *c, struct file *f, void *buf, size_t len, in
             if (done)
                 return (ssize_t)done;
             /* Reported once (sock_error clears it); then end of stream. */
-            mp_tcp_take_error(t->conn);
+            s_take_error(t);
             return n;
         }
         if (done && !(flags & MSG_WAITALL))
@@ -791,9 +955,9 @@ static int tcp_shutdown(struct file *f, int how)
     int err = 0;
     /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2: Linux works with how + 1 as a mask. */
     unsigned mask = (unsigned)how + 1;
-    if (!t->conn)
+    if (!s_open(t))
         return -ENOTCONN;
-    enum mp_tcp_state s = mp_tcp_conn_state(t->conn);
+    enum mp_tcp_state s = s_state(t);
     mp_time_t now = mp_proc_now();
     if (t->connecting && s != MP_TCP_SYN_SENT && s != MP_TCP_SYN_RECEIVED && s != MP_TCP_CLOSED) {
         t->connecting = false;
@@ -807,13 +971,11 @@ static int tcp_shutdown(struct file *f, int how)
         if (!(mask & 1))
             break;
         /* Stops listening (a disconnect): blocked accept() calls fail. */
-        mp_tcp_close(t->conn, now);
-        t->conn = NULL;
+        s_close(t, now);
         t->listening = false;
         break;
     case MP_TCP_SYN_SENT:
-        mp_tcp_close(t->conn, now);
-        t->conn = NULL;
+        s_close(t, now);
         t->connecting = false;
         if (!t->user_bound)
             t->is_bound = false;
@@ -823,7 +985,7 @@ static int tcp_shutdown(struct file *f, int how)
             t->rd_shut = true;
         if ((mask & 2) && !t->wr_shut) {
             t->wr_shut = true;
-            mp_tcp_shutdown_wr(t->conn, now);
+            s_shutdown_wr(t, now);
         }
         break;
     }
@@ -837,28 +999,29 @@ static short tcp_poll_mask(struct file *f, bool arm)
 {
     struct tsock *t = f->tcp;
     if (t->listening)
-        return tcp_accept_pending(t->conn) ? POLLIN | POLLRDNORM : 0;
-    if (!t->conn)
+        return (t->msk ? mp_mptcp_accept_pending(t->msk) : tcp_accept_pending(t->conn))
+                   ? POLLIN | POLLRDNORM
+                   : 0;
+    if (!s_open(t))
         return POLLOUT | POLLWRNORM | POLLHUP; /* Linux: TCP_CLOSE */
-    struct mp_tcp_conn *cn = t->conn;
-    enum mp_tcp_state s = mp_tcp_conn_state(cn);
+    enum mp_tcp_state s = s_state(t);
     short m = 0;
-    bool rd_end = t->rd_shut || tcp_fin_rcvd(cn) || s == MP_TCP_CLOSED;
+    bool rd_end = t->rd_shut || s_fin_rcvd(t) || s == MP_TCP_CLOSED;
     bool wr_end = t->wr_shut || s == MP_TCP_CLOSED;
     if (rd_end && wr_end)
         m |= POLLHUP;
     if (rd_end)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (s != MP_TCP_SYN_SENT && s != MP_TCP_SYN_RECEIVED) {
-        if (mp_tcp_readable(cn))
+        if (s_readable(t))
             m |= POLLIN | POLLRDNORM;
         size_t lowat = t->o.sndlowat ? t->o.sndlowat : t->o.sndbuf / 2;
-        if (wr_end || mp_tcp_writable(cn) >= lowat)
+        if (wr_end || s_writable(t) >= lowat)
             m |= POLLOUT | POLLWRNORM;
         else if (arm)
-            tcp_want_writable(cn);
+            s_want_writable(t);
     }
-    if (tcp_peek_error(cn))
+    if (s_peek_error(t))
         m |= POLLERR;
     return m;
 }
@@ -1032,10 +1195,10 @@ int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
     if (f->kind == K_TCP) {
         /* Linux: ENOTCONN while SYN_SENT and once closed. */
         struct tsock *t = f->tcp;
-        enum mp_tcp_state s = t->conn ? mp_tcp_conn_state(t->conn) : MP_TCP_CLOSED;
+        enum mp_tcp_state s = s_state(t);
         if (t->listening || s == MP_TCP_CLOSED || s == MP_TCP_SYN_SENT)
             return fail(-ENOTCONN);
-        mp_tcp_endpoints(t->conn, NULL, &ep);
+        s_endpoints(t, NULL, &ep);
     } else if (f->kind != K_UDP || mp_udp_peer(f->udp, &ep) < 0) {
         return fail(-ENOTCONN);
     }
@@ -1055,8 +1218,8 @@ static int tcp_setsockopt(struct file *f, int name, int v)
     switch (name) {
     case TCP_NODELAY:
         t->o.nagle = v == 0;
-        if (t->conn && !t->listening)
-            tcp_set_nagle(t->conn, t->o.nagle);
+        if (s_tcp(t) && !t->listening)
+            tcp_set_nagle(s_tcp(t), t->o.nagle);
         return 0;
     case TCP_MAXSEG:
         if (v != 0 && (v < 88 || v > 65535))
@@ -1144,7 +1307,8 @@ int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
 {
     memset(ti, 0, sizeof(*ti));
-    if (!t->conn) {
+    const struct mp_tcp_conn *conn = s_tcp(t);
+    if (!conn) {
         ti->tcpi_state = 7; /* TCP_CLOSE */
         return;
     }
@@ -1156,7 +1320,7 @@ static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
         [MP_TCP_LAST_ACK] = 9,   [MP_TCP_TIME_WAIT] = 6,
     };
     struct mp_tcp_info in;
-    mp_tcp_get_info(t->conn, &in);
+    mp_tcp_get_info(conn, &in);
     ti->tcpi_state = linux_state[in.state];
     ti->tcpi_backoff = (uint8_t)MIN(in.backoff, 255u);
     ti->tcpi_options = (in.sack_ok ? 2 : 0) | (in.ts_ok ? 1 : 0) | (in.snd_wscale || in.rcv_wscale ? 4 : 0);
@@ -1187,8 +1351,8 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
             break;
         case TCP_MAXSEG: {
             struct mp_tcp_info in;
-            if (f->tcp->conn && !f->tcp->listening) {
-                mp_tcp_get_info(f->tcp->conn, &in);
+            if (s_tcp(f->tcp) && !f->tcp->listening) {
+                mp_tcp_get_info(s_tcp(f->tcp), &in);
                 v = (int)in.mss;
             } else {
                 v = f->tcp->o.mss ? (int)f->tcp->o.mss : 536;
@@ -1224,7 +1388,7 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     case SO_ERROR:
         /* Reading SO_ERROR clears it, as in Linux. */
         if (f->kind == K_TCP)
-            v = f->tcp->conn ? -mp_tcp_take_error(f->tcp->conn) : 0;
+            v = s_open(f->tcp) ? -s_take_error(f->tcp) : 0;
         else
             v = f->kind == K_UDP ? mp_udp_take_error(f->udp) : 0;
         break;

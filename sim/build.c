@@ -8,6 +8,7 @@
 #include "afmp/program.h"
 #include "afmp/resolver.h"
 #include "model/net/counters.h"
+#include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
 #include "sim/apps/apps.h"
 #include "sim/net/fault.h"
@@ -35,6 +36,40 @@ static void host_opts(const struct mp_scn_node *sn, struct mp_host_opts *o)
     o->ttl = (uint8_t)mp_scn_node_opt_uint(sn, "ip.ttl");
 }
 
+/* A tcp.rmem / tcp.wmem value: three sizes (min default max, as the
+ * sysctl) set the autotuning range; one size fixes the buffer as
+ * SO_RCVBUF / SO_SNDBUF would (Linux doubles the value). Returns whether
+ * the buffer is locked. */
+static bool tcp_mem(const struct mp_scn_node *sn, const char *key, size_t mem[3], size_t *buf)
+{
+    const struct mp_scn_opt *opt = mp_scn_node_opt(sn, key);
+    char **t = g_strsplit(opt && opt->s ? opt->s : "", " ", -1);
+    guint n = g_strv_length(t);
+    bool locked = n != 3;
+    if (n == 3) {
+        for (guint i = 0; i < 3; i++)
+            mem[i] = (size_t)g_ascii_strtoull(t[i], NULL, 10);
+        *buf = mem[1];
+    } else {
+        *buf = (size_t)MIN(mp_scn_node_opt_uint(sn, key), (uint64_t)SIZE_MAX / 2) * 2;
+    }
+    g_strfreev(t);
+    return locked;
+}
+
+/* The mptcp.* options as the host's MPTCP settings. */
+static void mptcp_config(const struct mp_scn_node *sn, struct mp_mptcp_config *c)
+{
+    mp_mptcp_config_default(c);
+    c->enabled = mp_scn_node_opt_bool(sn, "mptcp");
+    c->pm = mp_scn_node_opt_str(sn, "mptcp.pm");
+    c->scheduler = mp_scn_node_opt_str(sn, "mptcp.scheduler");
+    c->cc = mp_scn_node_opt_str(sn, "mptcp.cc");
+    c->subflows = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.subflows");
+    c->add_addr_accepted = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.add-addr-accepted");
+    c->checksum = mp_scn_node_opt_bool(sn, "mptcp.checksum");
+}
+
 /* The tcp.* options as the host's TCP defaults. */
 static void tcp_opts(const struct mp_scn_node *sn, struct mp_tcp_opts *o)
 {
@@ -44,8 +79,9 @@ static void tcp_opts(const struct mp_scn_node *sn, struct mp_tcp_opts *o)
     o->timestamps = mp_scn_node_opt_bool(sn, "tcp.timestamps");
     o->wscale = mp_scn_node_opt_bool(sn, "tcp.window-scaling");
     o->time_wait = mp_scn_node_opt_uint(sn, "tcp.time-wait");
-    o->rcvbuf = (size_t)mp_scn_node_opt_uint(sn, "tcp.rmem");
-    o->sndbuf = (size_t)mp_scn_node_opt_uint(sn, "tcp.wmem");
+    o->rcvbuf_lock = tcp_mem(sn, "tcp.rmem", o->rmem, &o->rcvbuf);
+    o->sndbuf_lock = tcp_mem(sn, "tcp.wmem", o->wmem, &o->sndbuf);
+    o->pacing = mp_scn_node_opt_bool(sn, "tcp.pacing");
     o->nagle = !mp_scn_node_opt_bool(sn, "tcp.nodelay");
     o->delack_min = mp_scn_node_opt_uint(sn, "tcp.delayed-ack");
     o->syn_retries = (uint32_t)mp_scn_node_opt_uint(sn, "tcp.syn-retries");
@@ -64,6 +100,9 @@ static bool build_nodes(struct mp_build *b, GError **err)
             struct mp_tcp_opts to;
             tcp_opts(sn, &to);
             mp_node_set_tcp_opts(n, &to);
+            struct mp_mptcp_config mc;
+            mptcp_config(sn, &mc);
+            mp_node_set_mptcp(n, &mc);
         }
         for (size_t j = 0; j < sn->n_ifaces; j++) {
             const struct mp_scn_iface *si = &sn->ifaces[j];

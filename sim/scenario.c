@@ -24,6 +24,9 @@ G_DEFINE_QUARK(mp-scenario-error-quark, mp_scenario_error)
 
 static const char *const stack_choices[] = {"afmp", "legacy", NULL};
 static const char *const tcp_cc_choices[] = {"cubic", "reno", NULL};
+static const char *const mptcp_pm_choices[] = {"fullmesh", NULL};
+static const char *const mptcp_sched_choices[] = {"default", NULL};
+static const char *const mptcp_cc_choices[] = {"uncoupled", NULL};
 
 /* The per-node option table. One row per option; later work adds tcp.* and
  * mptcp.* rows here and nothing else. */
@@ -31,7 +34,19 @@ static const struct mp_scn_opt_def options[] = {
     {"stack", MP_SCN_OPT_ENUM, "afmp", NULL, MP_SCN_FOR_HOST, 0, stack_choices,
      "socket layer: afmp (AF_MULTIPATH and MPTCP) or legacy (AF_INET/AF_INET6 only)"},
     {"mptcp", MP_SCN_OPT_BOOL, "on", NULL, MP_SCN_FOR_HOST, 0, NULL,
-     "MPTCP enabled in the stack"},
+     "MPTCP enabled in the stack (net.mptcp.enabled)"},
+    {"mptcp.pm", MP_SCN_OPT_ENUM, "fullmesh", NULL, MP_SCN_FOR_HOST, 0, mptcp_pm_choices,
+     "MPTCP path manager"},
+    {"mptcp.scheduler", MP_SCN_OPT_ENUM, "default", NULL, MP_SCN_FOR_HOST, 0,
+     mptcp_sched_choices, "MPTCP packet scheduler (default: upstream Linux's)"},
+    {"mptcp.cc", MP_SCN_OPT_ENUM, "uncoupled", NULL, MP_SCN_FOR_HOST, 0, mptcp_cc_choices,
+     "MPTCP congestion control (uncoupled: each subflow its own tcp.cc)"},
+    {"mptcp.subflows", MP_SCN_OPT_UINT, "2", NULL, MP_SCN_FOR_HOST, 8, NULL,
+     "additional subflows per connection, opened or accepted (ip mptcp limits subflows)"},
+    {"mptcp.add-addr-accepted", MP_SCN_OPT_UINT, "0", NULL, MP_SCN_FOR_HOST, 8, NULL,
+     "remote addresses taken from ADD_ADDR (ip mptcp limits add_addr_accepted)"},
+    {"mptcp.checksum", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "ask for DSS checksums (net.mptcp.checksum_enabled)"},
     {"ip.forward", MP_SCN_OPT_BOOL, "off", "on", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 0, NULL,
      "forward packets not addressed to this node"},
     {"ip.ttl", MP_SCN_OPT_UINT, "64", "64", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 255, NULL,
@@ -47,10 +62,12 @@ static const struct mp_scn_opt_def options[] = {
      "TCP window scaling, RFC 7323 (tcp_window_scaling)"},
     {"tcp.time-wait", MP_SCN_OPT_TIME, "60s", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "TCP TIME_WAIT length (Linux TCP_TIMEWAIT_LEN)"},
-    {"tcp.rmem", MP_SCN_OPT_SIZE, "4MiB", NULL, MP_SCN_FOR_HOST, 0, NULL,
-     "TCP receive buffer per connection, bounds the window (tcp_rmem)"},
-    {"tcp.wmem", MP_SCN_OPT_SIZE, "4MiB", NULL, MP_SCN_FOR_HOST, 0, NULL,
-     "TCP send buffer per connection (tcp_wmem)"},
+    {"tcp.rmem", MP_SCN_OPT_SIZES, "4096 131072 6291456", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP receive buffer: min default max, autotuned (tcp_rmem); one size: fixed, as SO_RCVBUF"},
+    {"tcp.wmem", MP_SCN_OPT_SIZES, "4096 16384 4194304", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP send buffer: min default max, autotuned (tcp_wmem); one size: fixed, as SO_SNDBUF"},
+    {"tcp.pacing", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "TCP pacing at Linux's rate (200% of cwnd/srtt in slow start, 120% after), as with fq"},
     {"tcp.nodelay", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "TCP_NODELAY on every connection (Nagle off)"},
     {"tcp.delayed-ack", MP_SCN_OPT_TIME, "40ms", NULL, MP_SCN_FOR_HOST, 0, NULL,
@@ -1267,6 +1284,40 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
     case MP_SCN_OPT_STRING:
         o->s = g_strdup(text);
         return true;
+    case MP_SCN_OPT_SIZES: {
+        /* As the sysctl: "min default max", or one size. */
+        char **t = g_strsplit_set(text, " \t", -1);
+        uint64_t v[3] = {0, 0, 0};
+        guint n = 0;
+        rc = 0;
+        for (guint i = 0; t[i] && rc == 0; i++) {
+            if (!*t[i])
+                continue;
+            if (n == 3) {
+                rc = MP_UNITS_ESYNTAX;
+                break;
+            }
+            /* Bare numbers are bytes, as the sysctl writes them. */
+            rc = mp_units_parse_uint(t[i], UINT64_MAX, &v[n]);
+            if (rc)
+                rc = mp_units_parse_size(t[i], &v[n]);
+            n++;
+        }
+        g_strfreev(t);
+        form = "one size, or three: min default max (like 4096 131072 6MiB)";
+        if (rc == 0 && (n == 0 || n == 2))
+            rc = MP_UNITS_ESYNTAX;
+        if (rc == 0 && n == 3 && (v[0] > v[1] || v[1] > v[2]))
+            return fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE,
+                        "expected min <= default <= max, got '%s'", text);
+        if (rc)
+            return fail_unit(c, g, d->key, form, text, rc);
+        o->u = n == 3 ? v[1] : v[0];
+        o->s = n == 3 ? g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                        v[0], v[1], v[2])
+                      : g_strdup_printf("%" G_GUINT64_FORMAT, v[0]);
+        return true;
+    }
     }
     if (rc == 0)
         return true;

@@ -77,6 +77,10 @@ enum mp_scn_opt_type {
     MP_SCN_OPT_PPM,
     MP_SCN_OPT_ENUM, /* one of |choices|; u = its index */
     MP_SCN_OPT_STRING,
+    /* one size, or three as Linux's tcp_rmem ("min default max", each a
+     * size); u = the single or the middle one, s = the bytes in decimal,
+     * space-separated */
+    MP_SCN_OPT_SIZES,
 };
 
 enum {

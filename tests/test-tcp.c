@@ -37,6 +37,7 @@ struct fx {
     uint64_t seq;
     GList *timers;
     GPtrArray *out; /* struct mp_pkt * sent, in order */
+    GArray *out_t;  /* mp_time_t: when each was sent */
     struct mp_host *h;
     struct mp_tcp_stack *st;
     struct mp_ip me, peer, me6, peer6;
@@ -98,6 +99,7 @@ static void f_output(void *ctx, uint32_t ifindex, struct mp_pkt *pkt)
 {
     struct fx *f = ctx;
     g_ptr_array_add(f->out, pkt);
+    g_array_append_val(f->out_t, f->now);
 }
 
 static void f_trace(void *ctx, const char *line, size_t len)
@@ -141,6 +143,7 @@ static void fx_init(struct fx *f, const struct mp_tcp_opts *o)
     f->env.seed = 7;
     f->env.pool = &f->pool;
     f->out = g_ptr_array_new();
+    f->out_t = g_array_new(FALSE, FALSE, sizeof(mp_time_t));
     f->h = mp_host_new("a", &f->env, NULL);
     uint32_t ifi = mp_host_add_iface(f->h, "eth0", 1500)->ifindex;
     mp_host_set_carrier(f->h, ifi, true);
@@ -158,6 +161,7 @@ static void out_clear(struct fx *f)
     for (guint i = 0; i < f->out->len; i++)
         mp_pkt_free(f->out->pdata[i]);
     g_ptr_array_set_size(f->out, 0);
+    g_array_set_size(f->out_t, 0);
 }
 
 static void fx_clear(struct fx *f)
@@ -165,6 +169,7 @@ static void fx_clear(struct fx *f)
     mp_tcp_detach(f->st);
     out_clear(f);
     g_ptr_array_unref(f->out);
+    g_array_unref(f->out_t);
     mp_host_free(f->h);
     for (GList *l = f->timers; l; l = l->next)
         g_free(l->data);
@@ -276,8 +281,9 @@ static size_t peer_syn_opts(uint8_t *o, uint32_t tsval, uint32_t tsecr)
     return n;
 }
 
-/* Active open to peer:80, answered; returns the connection established. */
-static struct mp_tcp_conn *open_active(struct fx *f, bool v6, uint32_t peer_isn)
+/* Active open to peer:80, answered |rtt| later; returns the connection
+ * established. */
+static struct mp_tcp_conn *open_active_rtt(struct fx *f, bool v6, uint32_t peer_isn, mp_time_t rtt)
 {
     struct mp_endpoint rem = {.ip = v6 ? f->peer6 : f->peer, .port = 80};
     struct mp_tcp_conn *c = NULL;
@@ -287,13 +293,19 @@ static struct mp_tcp_conn *open_active(struct fx *f, bool v6, uint32_t peer_isn)
     cap_last(f, &syn);
     uint8_t o[40];
     size_t ol = peer_syn_opts(o, 1000, syn.ov.tsval);
-    f->now += MP_MS(10);
+    f->now += rtt;
     struct inseg s = {.sport = 80, .dport = syn.th.sport, .seq = peer_isn, .ack = syn.th.seq + 1,
                       .flags = MP_TCP_SYN | MP_TCP_ACK, .win = 65535, .opts = o, .olen = ol,
                       .v6 = v6};
     inject(f, &s);
     g_assert_cmpint(mp_tcp_conn_state(c), ==, MP_TCP_ESTABLISHED);
     return c;
+}
+
+/* The same with a 10 ms round trip. */
+static struct mp_tcp_conn *open_active(struct fx *f, bool v6, uint32_t peer_isn)
+{
+    return open_active_rtt(f, v6, peer_isn, MP_MS(10));
 }
 
 /* Standard data-segment options from the peer: NOP NOP TS. */
@@ -1323,6 +1335,14 @@ struct bulk {
     bool eof;
     int srv_closed, cli_closed;
     mp_time_t done_at;
+    /* The buffers as the receiver (at each read) and the sender (at each
+     * write) saw them. */
+    size_t rcvbuf_first, rcvbuf_min, rcvbuf_max, rcvbuf_last;
+    uint32_t rcv_wnd_max;
+    size_t sndbuf_min, sndbuf_max;
+    uint8_t rcv_wscale;
+    uint32_t srv_mss;
+    uint8_t srv_v;
 };
 
 static uint8_t pat(uint64_t i)
@@ -1333,6 +1353,10 @@ static uint8_t pat(uint64_t i)
 static void bulk_push(struct bulk *b, mp_time_t now)
 {
     uint8_t buf[65536];
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(b->cli, &ti);
+    b->sndbuf_min = b->sndbuf_min ? MIN(b->sndbuf_min, ti.sndbuf) : ti.sndbuf;
+    b->sndbuf_max = MAX(b->sndbuf_max, ti.sndbuf);
     while (b->sent < b->total) {
         size_t n = (size_t)MIN(sizeof(buf), b->total - b->sent);
         for (size_t i = 0; i < n; i++)
@@ -1364,6 +1388,20 @@ static void bk_readable(void *arg, struct mp_tcp_conn *c, mp_time_t now)
     struct bulk *b = arg;
     uint8_t buf[32768];
     ssize_t n;
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(c, &ti);
+    if (!b->rcvbuf_first) {
+        b->rcvbuf_first = b->rcvbuf_min = ti.rcvbuf;
+        b->rcv_wscale = ti.rcv_wscale;
+        b->srv_mss = ti.mss;
+        struct mp_endpoint l;
+        mp_tcp_endpoints(c, &l, NULL);
+        b->srv_v = l.ip.v;
+    }
+    b->rcvbuf_min = MIN(b->rcvbuf_min, ti.rcvbuf);
+    b->rcvbuf_max = MAX(b->rcvbuf_max, ti.rcvbuf);
+    b->rcvbuf_last = ti.rcvbuf;
+    b->rcv_wnd_max = MAX(b->rcv_wnd_max, ti.rcv_wnd);
     while ((n = mp_tcp_recv(c, buf, sizeof(buf), now)) > 0) {
         for (ssize_t i = 0; i < n; i++)
             if (buf[i] != pat(b->rcvd + (uint64_t)i))
@@ -1397,26 +1435,39 @@ static void add_addr(struct mp_node *n, uint32_t ifi, const char *s)
     g_assert_cmpint(mp_host_addr_add(mp_node_host(n), ifi, &p.ip, p.len, 0), ==, 0);
 }
 
-/* Runs a bulk transfer of |total| bytes over a 20 Mbit/s, 10 ms link with
- * |loss_ppm| random loss each way; returns the trace bytes. */
-static GString *bulk_run(uint64_t total, uint32_t loss_ppm, mp_time_t *done_at, uint64_t *rexmits)
+/* A two-host world for a bulk transfer. */
+struct wconf {
+    uint64_t total;
+    uint32_t loss_ppm;           /* random loss each way */
+    uint64_t rate;               /* bit/s (0: 20 Mbit/s) */
+    mp_time_t delay;             /* one way (0: 10 ms) */
+    bool v6;                     /* 2001:db8::/64 instead of 10.0.0.0/24 */
+    const struct mp_tcp_opts *o; /* both hosts' TCP defaults (NULL: Linux's) */
+};
+
+/* Runs the transfer of |wc|; fills |b| (what the hosts saw), |*done_at|
+ * and |*rexmits|; returns the trace bytes. */
+static GString *world_bulk(const struct wconf *wc, struct bulk *b, mp_time_t *done_at,
+                           uint64_t *rexmits)
 {
+    uint64_t total = wc->total;
+    uint32_t loss_ppm = wc->loss_ppm;
     char *path = NULL;
     int fd = g_file_open_tmp("afmp-tcp-XXXXXX", &path, NULL);
     g_assert_cmpint(fd, >=, 0);
     FILE *tr = fdopen(fd, "w+");
-    struct mp_world_conf wc = {.seed = 3, .trace = tr, .trace_mask = MP_TRACE_TCP};
-    struct mp_world *w = mp_world_new(&wc);
+    struct mp_world_conf wconf = {.seed = 3, .trace = tr, .trace_mask = MP_TRACE_TCP};
+    struct mp_world *w = mp_world_new(&wconf);
     struct mp_node *a = mp_world_add_node(w, "a", NULL, false);
     struct mp_node *bn = mp_world_add_node(w, "b", NULL, false);
     uint32_t ia = mp_node_add_iface(a, "eth0", 1500), ib = mp_node_add_iface(bn, "eth0", 1500);
-    add_addr(a, ia, "10.0.0.1/24");
-    add_addr(bn, ib, "10.0.0.2/24");
+    add_addr(a, ia, wc->v6 ? "2001:db8::1/64" : "10.0.0.1/24");
+    add_addr(bn, ib, wc->v6 ? "2001:db8::2/64" : "10.0.0.2/24");
     struct mp_link_conf lc = {0};
     lc.name = "l";
     for (int i = 0; i < 2; i++) {
-        lc.dir[i].rate_bps = 20000000;
-        lc.dir[i].delay = MP_MS(10);
+        lc.dir[i].rate_bps = wc->rate ? wc->rate : 20000000;
+        lc.dir[i].delay = wc->delay ? wc->delay : MP_MS(10);
     }
     struct mp_link *l = mp_world_connect(w, a, ia, bn, ib, &lc, NULL);
     g_assert_nonnull(l);
@@ -1425,30 +1476,31 @@ static GString *bulk_run(uint64_t total, uint32_t loss_ppm, mp_time_t *done_at, 
         mp_link_add_fault(l, 1, mp_fault_loss_new_ppm(loss_ppm));
     }
     mp_world_compute_routes(w);
-    struct mp_tcp_stack *sa = mp_tcp_attach(mp_node_host(a), NULL);
-    struct mp_tcp_stack *sb = mp_tcp_attach(mp_node_host(bn), NULL);
-    struct bulk b = {.total = total};
+    struct mp_tcp_stack *sa = mp_tcp_attach(mp_node_host(a), wc->o);
+    struct mp_tcp_stack *sb = mp_tcp_attach(mp_node_host(bn), wc->o);
+    memset(b, 0, sizeof(*b));
+    b->total = total;
     struct mp_tcp_cbs cb = {.connected = bk_connected, .accept_ready = bk_accept,
                             .readable = bk_readable, .writable = bk_writable,
-                            .closed = bk_closed, .arg = &b};
-    struct mp_endpoint le = {.ip = {.v = 4}, .port = 5001};
-    g_assert_cmpint(mp_tcp_listen(sb, &le, 8, NULL, &cb, &b.lis), ==, 0);
+                            .closed = bk_closed, .arg = b};
+    struct mp_endpoint le = {.ip = {.v = wc->v6 ? 6 : 4}, .port = 5001};
+    g_assert_cmpint(mp_tcp_listen(sb, &le, 8, NULL, &cb, &b->lis), ==, 0);
     struct mp_endpoint re = {.port = 5001};
     struct mp_prefix p;
-    mp_prefix_parse("10.0.0.2", &p);
+    mp_prefix_parse(wc->v6 ? "2001:db8::2" : "10.0.0.2", &p);
     re.ip = p.ip;
-    g_assert_cmpint(mp_tcp_connect(sa, NULL, &re, NULL, &cb, &b.cli, 0), ==, 0);
+    g_assert_cmpint(mp_tcp_connect(sa, NULL, &re, NULL, &cb, &b->cli, 0), ==, 0);
     mp_world_run(w, MP_S(600));
-    g_assert_false(b.bad);
-    g_assert_cmpuint(b.rcvd, ==, total);
-    g_assert_true(b.eof);
-    *done_at = b.done_at;
+    g_assert_false(b->bad);
+    g_assert_cmpuint(b->rcvd, ==, total);
+    g_assert_true(b->eof);
+    *done_at = b->done_at;
     *rexmits = mp_node_host(a)->ctr.v[MP_CTR_TCP_RETRANS_SEGS];
     /* Every connection finished (TIME_WAIT included): nothing left but
      * the listener. */
     g_assert_cmpuint(sa->all->len, ==, 0);
     g_assert_cmpuint(sb->all->len, ==, 1);
-    mp_tcp_close(b.lis, *done_at);
+    mp_tcp_close(b->lis, *done_at);
     mp_tcp_detach(sa);
     mp_tcp_detach(sb);
     mp_world_free(w);
@@ -1463,6 +1515,15 @@ static GString *bulk_run(uint64_t total, uint32_t loss_ppm, mp_time_t *done_at, 
     g_unlink(path);
     g_free(path);
     return out;
+}
+
+/* Runs a bulk transfer of |total| bytes over a 20 Mbit/s, 10 ms link with
+ * |loss_ppm| random loss each way; returns the trace bytes. */
+static GString *bulk_run(uint64_t total, uint32_t loss_ppm, mp_time_t *done_at, uint64_t *rexmits)
+{
+    struct wconf wc = {.total = total, .loss_ppm = loss_ppm};
+    struct bulk b;
+    return world_bulk(&wc, &b, done_at, rexmits);
 }
 
 static void test_bulk_clean(void)
@@ -1504,6 +1565,408 @@ static void test_determinism(void)
     g_string_free(b, TRUE);
 }
 
+/* ---- adaptive delayed-ACK timeout (Linux icsk_ack.ato) ---- */
+
+struct ato_case {
+    const char *name;
+    mp_time_t rtt;         /* of the handshake: srtt and RTO follow */
+    mp_time_t gap[5];      /* between arrivals, after quick-ack mode */
+    mp_time_t delay[5];    /* expected delay of each ACK (0: at once) */
+    mp_time_t ato_after[5]; /* icsk_ack.ato once that ACK went out */
+};
+
+static const struct ato_case ato_cases[] = {
+    /* srtt 300 ms, RTO 900 ms. The timer fires before a second segment,
+     * so the ATO doubles (40, 80, 160 ms, ...); 150 ms gaps shorter than
+     * the ATO pull it to ato / 2 + gap; the delay never passes
+     * TCP_DELACK_MAX (200 ms), the ATO never the RTO; a gap over the RTO
+     * means the sender stalled: quick ACKs again. */
+    {"/tcp/ack/ato/grows", MP_MS(300),
+     {MP_MS(1), MP_MS(150), MP_MS(150), MP_MS(250), MP_MS(1000)},
+     {MP_MS(40), MP_MS(80), MP_MS(200), MP_MS(200), 0},
+     {MP_MS(80), MP_MS(160), MP_MS(460), MP_MS(900), MP_MS(900)}},
+    /* srtt 60 ms (RTO 260 ms): the delay is bounded by the RTT and the
+     * ATO by the RTO. */
+    {"/tcp/ack/ato/rtt-bound", MP_MS(60),
+     {MP_MS(1), MP_MS(150), MP_MS(150), MP_MS(150), MP_MS(150)},
+     {MP_MS(40), MP_MS(60), MP_MS(60), MP_MS(60), MP_MS(60)},
+     {MP_MS(80), MP_MS(160), MP_MS(260), MP_MS(260), MP_MS(260)}},
+};
+
+static void test_ato(gconstpointer data)
+{
+    const struct ato_case *ac = data;
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    e.c = open_active_rtt(&f, false, 5000, ac->rtt);
+    struct cap a;
+    cap_last(&f, &a);
+    e.lport = a.th.sport;
+    e.snd = a.th.seq;
+    e.rcv = 5001;
+    e.tsval = a.ov.tsval;
+    uint8_t d[100] = {0};
+    uint32_t seq = e.rcv;
+    /* Quick-ack mode first: 16 segments 1 ms apart, each ACKed at once. */
+    for (int i = 0; i < 16; i++, seq += 100) {
+        f.now += MP_MS(1);
+        out_clear(&f);
+        peer_send(&f, &e, MP_TCP_ACK, seq, e.snd, d, 100);
+        g_assert_cmpuint(f.out->len, ==, 1);
+    }
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(e.c, &ti);
+    g_assert_cmpuint(ti.ato, ==, MP_MS(40)); /* TCP_ATO_MIN */
+    mp_time_t t = f.now;
+    for (int i = 0; i < 5; i++, seq += 100) {
+        t += ac->gap[i];
+        f_run(&f, t);
+        out_clear(&f);
+        peer_send(&f, &e, MP_TCP_ACK, seq, e.snd, d, 100);
+        if (ac->delay[i])
+            f_run(&f, t + ac->delay[i] - 1);
+        g_assert_cmpuint(f.out->len, ==, ac->delay[i] ? 0u : 1u);
+        f_run(&f, t + ac->delay[i]);
+        g_assert_cmpuint(f.out->len, ==, 1);
+        struct cap ack;
+        cap_get(&f, 0, &ack);
+        g_assert_cmpuint(ack.th.ack, ==, seq + 100);
+        g_assert_cmpuint(g_array_index(f.out_t, mp_time_t, 0), ==, t + ac->delay[i]);
+        mp_tcp_get_info(e.c, &ti);
+        g_assert_cmpuint(ti.ato, ==, ac->ato_after[i]);
+    }
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- challenge-ACK limits (RFC 5961 7) ---- */
+
+static void test_challenge_per_conn(void)
+{
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e);
+    const uint64_t *ctr = f.h->ctr.v;
+    /* Linux: one per tcp_invalid_ratelimit (500 ms) per connection. */
+    mp_time_t t0 = f.now;
+    static const struct {
+        mp_time_t at;
+        uint64_t sent, skipped;
+    } steps[] = {{0, 1, 0}, {MP_MS(100), 1, 1}, {MP_MS(499), 1, 2}, {MP_MS(600), 2, 2}};
+    for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+        f.now = t0 + steps[i].at;
+        out_clear(&f);
+        peer_send(&f, &e, MP_TCP_RST, e.rcv + 100, 0, NULL, 0);
+        g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_ESTABLISHED);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_CHALLENGE_ACK], ==, steps[i].sent);
+        g_assert_cmpuint(ctr[MP_CTR_TCP_ACK_SKIPPED_CHALLENGE], ==, steps[i].skipped);
+        g_assert_cmpuint(f.out->len, ==, i == 0 || i == 3 ? 1u : 0u);
+    }
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+static void test_challenge_host(void)
+{
+    struct mp_tcp_opts o;
+    mp_tcp_opts_default(&o);
+    o.challenge_ack_limit = 1; /* the budget is then exactly 1 per second */
+    struct fx f;
+    fx_init(&f, &o);
+    struct est e[3];
+    for (int i = 0; i < 3; i++)
+        est_open(&f, &e[i]);
+    const uint64_t *ctr = f.h->ctr.v;
+    f.now = MP_S(5);
+    out_clear(&f);
+    for (int i = 0; i < 3; i++)
+        peer_send(&f, &e[i], MP_TCP_RST, e[i].rcv + 100, 0, NULL, 0);
+    /* One answer for the host; the others are not counted (Linux has no
+     * counter for them). */
+    g_assert_cmpuint(f.out->len, ==, 1);
+    g_assert_cmpuint(ctr[MP_CTR_TCP_CHALLENGE_ACK], ==, 1);
+    g_assert_cmpuint(ctr[MP_CTR_TCP_ACK_SKIPPED_CHALLENGE], ==, 0);
+    /* The next second has a new budget. */
+    f.now = MP_S(6);
+    peer_send(&f, &e[1], MP_TCP_RST, e[1].rcv + 100, 0, NULL, 0);
+    g_assert_cmpuint(f.out->len, ==, 2);
+    g_assert_cmpuint(ctr[MP_CTR_TCP_CHALLENGE_ACK], ==, 2);
+    for (int i = 0; i < 3; i++)
+        mp_tcp_abort(e[i].c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- keepalive ---- */
+
+static void test_keepalive(gconstpointer data)
+{
+    bool answer = GPOINTER_TO_INT(data) != 0;
+    struct mp_tcp_opts o;
+    mp_tcp_opts_default(&o);
+    o.keepalive = true;
+    o.keepalive_time = MP_S(10);
+    o.keepalive_intvl = MP_S(2);
+    o.keepalive_probes = 3;
+    struct fx f;
+    fx_init(&f, &o);
+    struct est e;
+    est_open(&f, &e);
+    mp_time_t t0 = f.now;
+    out_clear(&f);
+    f_run(&f, t0 + MP_S(10) - 1);
+    g_assert_cmpuint(f.out->len, ==, 0);
+    f_run(&f, t0 + MP_S(10));
+    /* The probe: a pure ACK one below snd_una, as Linux sends it. */
+    g_assert_cmpuint(f.out->len, ==, 1);
+    struct cap p;
+    cap_get(&f, 0, &p);
+    g_assert_cmpuint(p.th.flags, ==, MP_TCP_ACK);
+    g_assert_cmpuint(p.th.seq, ==, e.snd - 1);
+    g_assert_cmpuint(p.plen, ==, 0);
+    if (answer) {
+        /* An answer is traffic: the idle time starts over. */
+        f.now += MP_MS(10);
+        peer_send(&f, &e, MP_TCP_ACK, e.rcv, e.snd, NULL, 0);
+        mp_time_t t1 = f.now;
+        out_clear(&f);
+        f_run(&f, t1 + MP_S(10) - 1);
+        g_assert_cmpuint(f.out->len, ==, 0);
+        f_run(&f, t1 + MP_S(10));
+        g_assert_cmpuint(f.out->len, ==, 1);
+        g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_ESTABLISHED);
+        mp_tcp_abort(e.c, f.now);
+        fx_clear(&f);
+        return;
+    }
+    /* Unanswered: every interval, then ETIMEDOUT one interval after the
+     * last probe. */
+    for (int i = 1; i < 3; i++) {
+        f_run(&f, t0 + MP_S(10) + (mp_time_t)i * MP_S(2) - 1);
+        g_assert_cmpuint(f.out->len, ==, (guint)i);
+        f_run(&f, t0 + MP_S(10) + (mp_time_t)i * MP_S(2));
+        g_assert_cmpuint(f.out->len, ==, (guint)i + 1);
+    }
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_KEEPALIVE], ==, 3);
+    f_run(&f, t0 + MP_S(16) - 1);
+    g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_ESTABLISHED);
+    f_run(&f, t0 + MP_S(16));
+    g_assert_cmpint(mp_tcp_conn_state(e.c), ==, MP_TCP_CLOSED);
+    g_assert_cmpint(f.closed_err, ==, -ETIMEDOUT);
+    g_assert_cmpuint(f.out->len, ==, 3); /* no RST: Linux sends none */
+    mp_tcp_close(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- undo of spurious reductions (Linux tcp_try_undo_*) ---- */
+
+static void test_undo_dsack(void)
+{
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e);
+    out_clear(&f);
+    uint32_t mss = 1460 - 12;
+    send_bytes(&f, &e, 10 * mss);
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(e.c, &ti);
+    uint32_t cwnd0 = ti.cwnd, ssthresh0 = ti.ssthresh;
+    f.now += MP_MS(10);
+    /* The first segment seems lost: SACKs for 2, 3, 4. */
+    for (uint32_t i = 2; i <= 4; i++)
+        peer_sack(&f, &e, e.snd, e.snd + mss, e.snd + i * mss);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_RETRANS_SEGS], ==, 1);
+    mp_tcp_get_info(e.c, &ti);
+    g_assert_cmpuint(ti.ssthresh, <, ssthresh0);
+    /* It was only late: the original fills the hole, then the
+     * retransmission arrives as a duplicate, reported by D-SACK
+     * (RFC 2883). */
+    f.now += MP_MS(1);
+    peer_sack(&f, &e, e.snd + 4 * mss, 0, 0);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_DSACK_UNDO], ==, 0);
+    peer_sack(&f, &e, e.snd + 4 * mss, e.snd, e.snd + mss);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_DSACK_RECV], ==, 1);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_DSACK_UNDO], ==, 1);
+    mp_tcp_get_info(e.c, &ti);
+    g_assert_cmpuint(ti.ssthresh, ==, ssthresh0);
+    g_assert_cmpuint(ti.cwnd, >=, cwnd0);
+    g_assert_cmpint(e.c->cc.ca_state, <, MP_CC_RECOVERY);
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+static void test_undo_rto(void)
+{
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e);
+    out_clear(&f);
+    uint32_t mss = 1460 - 12;
+    mp_time_t t0 = f.now;
+    send_bytes(&f, &e, 10 * mss);
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(e.c, &ti);
+    uint32_t cwnd0 = ti.cwnd;
+    /* No ACK for a while: a tail loss probe, then the RTO. */
+    f_run(&f, t0 + MP_MS(300));
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_TIMEOUTS], ==, 1);
+    mp_tcp_get_info(e.c, &ti);
+    g_assert_cmpuint(ti.cwnd, ==, 1);
+    /* The ACKs were only delayed: the one that comes echoes a timestamp
+     * older than the retransmission, so the originals arrived (Eifel,
+     * RFC 3522): the reduction is undone. */
+    peer_sack(&f, &e, e.snd + 10 * mss, 0, 0);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_LOSS_UNDO], ==, 1);
+    mp_tcp_get_info(e.c, &ti);
+    g_assert_cmpuint(ti.cwnd, >=, cwnd0);
+    g_assert_cmpint(e.c->cc.ca_state, ==, MP_CC_OPEN);
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- pacing ---- */
+
+static void test_pacing(gconstpointer data)
+{
+    bool on = GPOINTER_TO_INT(data) != 0;
+    struct mp_tcp_opts o;
+    mp_tcp_opts_default(&o);
+    o.pacing = on;
+    o.nagle = false;
+    struct fx f;
+    fx_init(&f, &o);
+    struct est e;
+    est_open(&f, &e); /* srtt 10 ms */
+    out_clear(&f);
+    uint32_t mss = 1460 - 12;
+    send_bytes(&f, &e, 30 * mss);
+    /* The first 10 segments are never paced (as sch_fq). */
+    g_assert_cmpuint(f.out->len, ==, 10);
+    out_clear(&f);
+    f.now += MP_MS(10);
+    peer_sack(&f, &e, e.snd + 10 * mss, 0, 0);
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(e.c, &ti);
+    /* HyStart++ limits an unpaced sender's growth per ACK to 8 segments
+     * (RFC 9406 4.3), a paced one not. */
+    g_assert_cmpuint(ti.cwnd, ==, on ? 20 : 18);
+    /* Slow start (cwnd < ssthresh / 2): 200% of cwnd * mss / srtt. */
+    g_assert_cmpuint(ti.pacing_rate, ==, (uint64_t)1460 * ti.cwnd * 2 * MP_S(1) / ti.srtt);
+    mp_time_t t = f.now;
+    f_run(&f, t + MP_MS(9));
+    g_assert_cmpuint(f.out->len, ==, ti.cwnd);
+    mp_time_t slot = (mp_time_t)mss * MP_S(1) / ti.pacing_rate;
+    for (guint i = 1; i < f.out->len; i++) {
+        mp_time_t gap = g_array_index(f.out_t, mp_time_t, i) - g_array_index(f.out_t, mp_time_t, i - 1);
+        if (!on)
+            g_assert_cmpuint(gap, ==, 0);
+        else if (i == 1)
+            g_assert_cmpuint(gap, ==, slot - slot / 2); /* idle credit: half a slot */
+        else
+            g_assert_cmpuint(gap, ==, slot);
+    }
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* ---- buffer autotuning in a world ---- */
+
+enum tune_kind { TK_GROWS, TK_RMEM_MAX, TK_RCV_LOCKED, TK_SND_LOCKED };
+
+struct tune_case {
+    const char *name;
+    enum tune_kind kind;
+};
+
+static const struct tune_case tune_cases[] = {
+    {"/tcp/autotune/rcvbuf-grows", TK_GROWS},
+    {"/tcp/autotune/rcvbuf-stops-at-max", TK_RMEM_MAX},
+    {"/tcp/autotune/rcvbuf-locked", TK_RCV_LOCKED},
+    {"/tcp/autotune/sndbuf-locked", TK_SND_LOCKED},
+};
+
+static void test_autotune(gconstpointer data)
+{
+    const struct tune_case *tc = data;
+    struct mp_tcp_opts o;
+    mp_tcp_opts_default(&o);
+    if (tc->kind == TK_RMEM_MAX)
+        o.rmem[2] = 262144;
+    if (tc->kind == TK_RCV_LOCKED) {
+        o.rcvbuf = 200000;
+        o.rcvbuf_lock = true;
+    }
+    if (tc->kind == TK_SND_LOCKED) {
+        o.sndbuf = 65536;
+        o.sndbuf_lock = true;
+    }
+    /* 20 Mbit/s, 100 ms RTT: a bandwidth-delay product of 250 kB, four
+     * times the initial window (64 KiB of a 128 KiB buffer). */
+    struct wconf wc = {.total = 8u << 20, .rate = 20000000, .delay = MP_MS(50), .o = &o};
+    struct bulk b;
+    mp_time_t done;
+    uint64_t rx;
+    GString *tr = world_bulk(&wc, &b, &done, &rx);
+    g_test_message("rcvbuf %zu..%zu, window up to %u, sndbuf %zu..%zu, done at %" G_GUINT64_FORMAT
+                   " ms", b.rcvbuf_min, b.rcvbuf_max, b.rcv_wnd_max, b.sndbuf_min, b.sndbuf_max,
+                   done / MP_MS(1));
+    switch (tc->kind) {
+    case TK_GROWS:
+        g_assert_cmpuint(b.rcvbuf_first, ==, 131072); /* tcp_rmem[1] */
+        g_assert_cmpuint(b.rcv_wscale, ==, 7);        /* from tcp_rmem[2] */
+        /* The window grew past the BDP (memory is twice the window)... */
+        g_assert_cmpuint(b.rcv_wnd_max, >=, 250000);
+        g_assert_cmpuint(b.rcvbuf_max, >=, 2 * 250000);
+        g_assert_cmpuint(b.rcvbuf_max, <=, 6u << 20);
+        /* ... so the link is full: 8 MiB is 3.4 s of wire time. */
+        g_assert_cmpuint(done, <, MP_S(5));
+        /* The send buffer followed cwnd from tcp_wmem[1]. */
+        g_assert_cmpuint(b.sndbuf_max, >, 2 * 10 * 4352);
+        g_assert_cmpuint(b.sndbuf_max, <=, 4u << 20);
+        g_assert_nonnull(strstr(tr->str, "\"rcvbuf\":"));
+        break;
+    case TK_RMEM_MAX:
+        g_assert_cmpuint(b.rcv_wscale, ==, 3); /* 256 KiB: 2^18 >> 15 */
+        g_assert_cmpuint(b.rcvbuf_max, ==, 262144);
+        g_assert_cmpuint(b.rcvbuf_last, ==, 262144);
+        g_assert_cmpuint(b.rcv_wnd_max, <=, 131072);
+        /* A 128 KiB window per 100 ms: about 10 Mbit/s. */
+        g_assert_cmpuint(done, >, MP_S(6));
+        break;
+    case TK_RCV_LOCKED:
+        g_assert_cmpuint(b.rcvbuf_min, ==, 200000);
+        g_assert_cmpuint(b.rcvbuf_max, ==, 200000);
+        g_assert_cmpuint(b.rcv_wnd_max, <=, 100000);
+        g_assert_cmpuint(b.rcv_wscale, ==, 1); /* the window, not tcp_rmem[2] */
+        break;
+    case TK_SND_LOCKED:
+        g_assert_cmpuint(b.sndbuf_min, ==, 65536);
+        g_assert_cmpuint(b.sndbuf_max, ==, 65536);
+        g_assert_cmpuint(b.rcvbuf_max, >, 131072); /* the other direction still tunes */
+        break;
+    }
+    g_string_free(tr, TRUE);
+}
+
+/* ---- IPv6 through the world ---- */
+
+static void test_bulk_v6(void)
+{
+    struct wconf wc = {.total = 2u << 20, .v6 = true};
+    struct bulk b;
+    mp_time_t done;
+    uint64_t rx;
+    GString *tr = world_bulk(&wc, &b, &done, &rx); /* asserts every byte */
+    g_assert_cmpuint(b.srv_v, ==, 6);
+    g_assert_cmpuint(b.srv_mss, ==, 1500 - 60);
+    g_assert_cmpuint(rx, ==, 0);
+    g_assert_cmpuint(done, <, MP_S(2));
+    g_string_free(tr, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1536,5 +1999,18 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/world/bulk", test_bulk_clean);
     g_test_add_func("/tcp/world/bulk-lossy", test_bulk_lossy);
     g_test_add_func("/tcp/world/determinism", test_determinism);
+    g_test_add_func("/tcp/world/bulk-v6", test_bulk_v6);
+    for (size_t i = 0; i < MP_ARRAY_LEN(ato_cases); i++)
+        g_test_add_data_func(ato_cases[i].name, &ato_cases[i], test_ato);
+    g_test_add_func("/tcp/rst/challenge-rate-limit", test_challenge_per_conn);
+    g_test_add_func("/tcp/rst/challenge-host-limit", test_challenge_host);
+    g_test_add_data_func("/tcp/keepalive/timeout", GINT_TO_POINTER(0), test_keepalive);
+    g_test_add_data_func("/tcp/keepalive/answered", GINT_TO_POINTER(1), test_keepalive);
+    g_test_add_func("/tcp/undo/dsack", test_undo_dsack);
+    g_test_add_func("/tcp/undo/rto-timestamps", test_undo_rto);
+    g_test_add_data_func("/tcp/pacing/off", GINT_TO_POINTER(0), test_pacing);
+    g_test_add_data_func("/tcp/pacing/gaps", GINT_TO_POINTER(1), test_pacing);
+    for (size_t i = 0; i < MP_ARRAY_LEN(tune_cases); i++)
+        g_test_add_data_func(tune_cases[i].name, &tune_cases[i], test_autotune);
     return g_test_run();
 }

@@ -6,6 +6,7 @@
 static const char *const names[MP_CTR__COUNT] = {
 #define MP_CTR_NAME(id, name) [MP_CTR_##id] = name,
     MP_COUNTER_LIST(MP_CTR_NAME)
+    MP_COUNTER_LIST_MPTCP(MP_CTR_NAME)
 #undef MP_CTR_NAME
 };
 

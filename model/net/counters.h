@@ -94,11 +94,46 @@
     X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \
     X(TCP_KEEPALIVE, "TcpExtTCPKeepAlive") \
     X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \
-    X(TCP_TW, "TcpExtTW")
+    X(TCP_TW, "TcpExtTW") \
+    X(TCP_ACK_SKIPPED_CHALLENGE, "TcpExtTCPACKSkippedChallenge")
+
+/* MPTCP (model/mptcp): Linux's MPTcpExt* names where the meaning is the
+ * same. */
+#define MP_COUNTER_LIST_MPTCP(X) \
+    X(MPTCP_MP_CAPABLE_SYNRX, "MPTcpExtMPCapableSYNRX") \
+    X(MPTCP_MP_CAPABLE_SYNTX, "MPTcpExtMPCapableSYNTX") \
+    X(MPTCP_MP_CAPABLE_SYNACKRX, "MPTcpExtMPCapableSYNACKRX") \
+    X(MPTCP_MP_CAPABLE_ACKRX, "MPTcpExtMPCapableACKRX") \
+    X(MPTCP_MP_CAPABLE_DATA_FALLBACK, "MPTcpExtMPCapableDataFallback") \
+    X(MPTCP_MP_CAPABLE_FALLBACK_ACK, "MPTcpExtMPCapableFallbackACK") \
+    X(MPTCP_MP_CAPABLE_FALLBACK_SYNACK, "MPTcpExtMPCapableFallbackSYNACK") \
+    X(MPTCP_MP_FALLBACK_TOKEN_INIT, "MPTcpExtMPFallbackTokenInit") \
+    X(MPTCP_RETRANS, "MPTcpExtMPTCPRetrans") \
+    X(MPTCP_MP_JOIN_NO_TOKEN_FOUND, "MPTcpExtMPJoinNoTokenFound") \
+    X(MPTCP_MP_JOIN_SYN_RX, "MPTcpExtMPJoinSynRx") \
+    X(MPTCP_MP_JOIN_SYN_TX, "MPTcpExtMPJoinSynTx") \
+    X(MPTCP_MP_JOIN_SYN_ACK_RX, "MPTcpExtMPJoinSynAckRx") \
+    X(MPTCP_MP_JOIN_SYN_ACK_HMAC_FAILURE, "MPTcpExtMPJoinSynAckHMacFailure") \
+    X(MPTCP_MP_JOIN_ACK_RX, "MPTcpExtMPJoinAckRx") \
+    X(MPTCP_MP_JOIN_ACK_HMAC_FAILURE, "MPTcpExtMPJoinAckHMacFailure") \
+    X(MPTCP_MP_JOIN_REJECTED, "MPTcpExtMPJoinRejected") \
+    X(MPTCP_DSS_NOT_MATCHING, "MPTcpExtDSSNotMatching") \
+    X(MPTCP_DSS_NO_MATCH_TCP, "MPTcpExtDSSNoMatchTCP") \
+    X(MPTCP_INFINITE_MAP_RX, "MPTcpExtInfiniteMapRx") \
+    X(MPTCP_DATA_CSUM_ERR, "MPTcpExtDataCsumErr") \
+    X(MPTCP_OFO_QUEUE_TAIL, "MPTcpExtOFOQueueTail") \
+    X(MPTCP_OFO_QUEUE, "MPTcpExtOFOQueue") \
+    X(MPTCP_OFO_MERGE, "MPTcpExtOFOMerge") \
+    X(MPTCP_NO_DSS_IN_WINDOW, "MPTcpExtNoDSSInWindow") \
+    X(MPTCP_DUPLICATE_DATA, "MPTcpExtDuplicateData") \
+    X(MPTCP_MP_RST_TX, "MPTcpExtMPRstTx") \
+    X(MPTCP_MP_RST_RX, "MPTcpExtMPRstRx") \
+    X(MPTCP_OPT_MALFORMED, "AfmpMPTcpOptMalformed")
 
 enum mp_ctr {
 #define MP_CTR_ENUM(id, name) MP_CTR_##id,
     MP_COUNTER_LIST(MP_CTR_ENUM)
+    MP_COUNTER_LIST_MPTCP(MP_CTR_ENUM)
 #undef MP_CTR_ENUM
     MP_CTR__COUNT
 };

@@ -138,6 +138,7 @@ struct mp_host {
     void *icmp; /* model/net/icmp.c's state */
     void *user; /* for the layer that owns the host (the world, tests) */
     void *sock; /* afmp/'s socket layer state */
+    void *mptcp; /* model/mptcp's state (struct mp_mptcp_stack) */
 };
 
 /*

@@ -22,8 +22,16 @@ const char *mp_tcp_state_name(enum mp_tcp_state s)
 void mp_tcp_opts_default(struct mp_tcp_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->sndbuf = 4u << 20;
-    o->rcvbuf = 4u << 20;
+    /* net.ipv4.tcp_rmem and tcp_wmem; a connection starts at the middle
+     * values and autotunes. */
+    o->rmem[0] = 4096;
+    o->rmem[1] = 131072;
+    o->rmem[2] = 6u << 20;
+    o->wmem[0] = 4096;
+    o->wmem[1] = 16384;
+    o->wmem[2] = 4u << 20;
+    o->rcvbuf = o->rmem[1];
+    o->sndbuf = o->wmem[1];
     o->sack = true;
     o->timestamps = true;
     o->wscale = true;
@@ -132,10 +140,12 @@ struct mp_tcp_conn *mp_tcp_conn_new(struct mp_tcp_stack *st, const struct mp_tcp
     c->rto_at = c->persist_at = c->ka_at = c->tw_at = c->delack_at = MP_TIME_NEVER;
     c->last_oow_ack = MP_TIME_NEVER;
     c->rack_at = c->tlp_at = c->retrans_stamp = MP_TIME_NEVER;
+    c->pace_at = c->rcv_rtt_time = MP_TIME_NEVER;
     mp_rack_init(&c->rack);
     c->rcvq = g_byte_array_new();
     mp_rtt_init(&c->rtt, NULL);
-    mp_reass_init(&c->rq, c->o.rcvbuf);
+    mp_tcp_buf_init(c);
+    mp_reass_init(&c->rq, c->rcvbuf);
     c->mss = MP_TCP_DEFAULT_MSS;
     g_ptr_array_add(st->all, c);
     return c;
@@ -174,7 +184,7 @@ static void conn_unlink(struct mp_tcp_conn *c)
     g_ptr_array_remove(c->st->all, c);
     mp_env_deadline_stop(c->st->env, &c->dl);
     c->rto_at = c->persist_at = c->ka_at = c->tw_at = c->delack_at = MP_TIME_NEVER;
-    c->rack_at = c->tlp_at = MP_TIME_NEVER;
+    c->rack_at = c->tlp_at = c->pace_at = MP_TIME_NEVER;
     c->dead = true;
     if (c->listener) {
         c->listener->nchildren--;
@@ -248,6 +258,10 @@ struct mp_tcp_stack *mp_tcp_attach(struct mp_host *h, const struct mp_tcp_opts *
     char *name = g_strdup_printf("host/%s/tcp/isn", h->name);
     mp_env_rng(h->env, name, &st->isn_rng);
     g_free(name);
+    name = g_strdup_printf("host/%s/tcp/challenge", h->name);
+    mp_env_rng(h->env, name, &st->challenge_rng);
+    g_free(name);
+    st->challenge_second = UINT64_MAX;
     st->conns = g_hash_table_new(key_hash, key_equal);
     st->listeners = g_ptr_array_new();
     st->all = g_ptr_array_new();
@@ -305,6 +319,14 @@ int mp_tcp_connect(struct mp_tcp_stack *st, const struct mp_endpoint *local,
                    const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
                    const struct mp_tcp_cbs *cbs, struct mp_tcp_conn **out, mp_time_t now)
 {
+    return mp_tcp_connect_ext(st, local, remote, o, cbs, NULL, NULL, out, now);
+}
+
+int mp_tcp_connect_ext(struct mp_tcp_stack *st, const struct mp_endpoint *local,
+                       const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
+                       const struct mp_tcp_cbs *cbs, const struct mp_tcp_ext *ext,
+                       void *ext_arg, struct mp_tcp_conn **out, mp_time_t now)
+{
     if (remote->ip.v != 4 && remote->ip.v != 6)
         return -EINVAL;
     if (local && local->ip.v && local->ip.v != remote->ip.v)
@@ -329,6 +351,8 @@ int mp_tcp_connect(struct mp_tcp_stack *st, const struct mp_endpoint *local,
     }
     c->owned = true;
     set_cbs(c, cbs);
+    c->ext = ext;
+    c->ext_arg = ext_arg;
     uint32_t hdr = remote->ip.v == 4 ? 40 : 60;
     c->mss_clamp = c->o.mss ? c->o.mss : (rt.mtu > hdr ? rt.mtu - hdr : MP_TCP_DEFAULT_MSS);
     c->iss = mp_rng_u32(&st->isn_rng);
@@ -341,9 +365,9 @@ int mp_tcp_connect(struct mp_tcp_stack *st, const struct mp_endpoint *local,
     MP_TCP_CTR(c, TCP_ACTIVE_OPENS);
     mp_tcp_set_state(c, MP_TCP_SYN_SENT, now);
     mp_tcp_enter(c);
+    *out = c; /* before the SYN: the extension may look for it */
     mp_tcp_send_syn(c, false, now);
     mp_tcp_leave(c);
-    *out = c;
     return 0;
 }
 
@@ -424,6 +448,11 @@ void mp_tcp_push(struct mp_tcp_conn *c, mp_time_t now)
     mp_tcp_leave(c);
 }
 
+bool mp_tcp_fin_rcvd(const struct mp_tcp_conn *c)
+{
+    return c->fin_rcvd;
+}
+
 uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c)
 {
     return c->snd_wnd;
@@ -456,7 +485,8 @@ void mp_tcp_set_cbs(struct mp_tcp_conn *c, const struct mp_tcp_cbs *cbs)
 uint32_t mp_tcp_rcv_space(const struct mp_tcp_conn *c)
 {
     size_t held = c->rcvq->len - c->rcvq_off;
-    return held >= c->o.rcvbuf ? 0 : (uint32_t)(c->o.rcvbuf - held);
+    size_t full = mp_tcp_rcv_full_space(c);
+    return held >= full ? 0 : (uint32_t)MIN(full - held, (size_t)UINT32_MAX);
 }
 
 size_t mp_tcp_readable(const struct mp_tcp_conn *c)
@@ -525,6 +555,8 @@ ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now)
     size_t n = MIN(avail, len);
     memcpy(buf, c->rcvq->data + c->rcvq_off, n);
     c->rcvq_off += n;
+    c->copied_seq += (uint32_t)n;
+    mp_tcp_rcv_space_adjust(c, now);
     if (c->rcvq_off == c->rcvq->len) {
         g_byte_array_set_size(c->rcvq, 0);
         c->rcvq_off = 0;
@@ -538,7 +570,7 @@ ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now)
     uint32_t wnd_after = mp_tcp_window_to_advertise(c);
     if (!c->dead && c->busy == 0 && c->state >= MP_TCP_ESTABLISHED &&
         c->state != MP_TCP_TIME_WAIT && wnd_after >= wnd_before + 2 * c->mss &&
-        (uint32_t)(c->rcv_adv - c->rcv_nxt) < c->o.rcvbuf / 2) {
+        (uint32_t)(c->rcv_adv - c->rcv_nxt) < mp_tcp_rcv_full_space(c) / 2) {
         mp_tcp_enter(c);
         mp_tcp_send_ack(c, now);
         mp_tcp_leave(c);
@@ -670,6 +702,11 @@ void mp_tcp_get_info(const struct mp_tcp_conn *c, struct mp_tcp_info *out)
     out->bytes_received = c->bytes_received;
     out->retrans_segs = c->retrans_segs;
     out->backoff = c->rtt.backoff;
+    out->rcvbuf = c->rcvbuf;
+    out->sndbuf = c->sb.limit ? c->sb.limit : c->o.sndbuf;
+    out->pacing_rate = c->pacing_rate;
+    out->ato = c->ato;
+    out->rcv_rtt = c->rcv_rtt;
 }
 
 void mp_tcp_endpoints(const struct mp_tcp_conn *c, struct mp_endpoint *local,
@@ -728,6 +765,10 @@ void mp_tcp_init_transfer(struct mp_tcp_conn *c, mp_time_t now)
             mp_cc_init(&c->cc, &mp_cc_cubic_ops, c->mss, NULL, now);
         c->cc_ok = true;
     }
+    mp_tcp_init_buffer_space(c, now);
+    mp_tcp_update_pacing_rate(c);
+    /* HyStart++ (RFC 9406 4.3) counts on paced senders differently. */
+    c->cc.paced = c->o.pacing;
 }
 
 void mp_tcp_trace_ack(struct mp_tcp_conn *c, mp_time_t now)
@@ -742,6 +783,9 @@ void mp_tcp_trace_ack(struct mp_tcp_conn *c, mp_time_t now)
     mp_trace_u64(&r, "rto", mp_rtt_rto(&c->rtt));
     mp_trace_u64(&r, "inflight", mp_rtxq_in_flight(&c->q));
     mp_trace_u64(&r, "rcv_wnd", c->rcv_adv - c->rcv_nxt);
+    mp_trace_u64(&r, "rcvbuf", c->rcvbuf);
+    mp_trace_u64(&r, "sndbuf", c->sb.limit);
+    mp_trace_u64(&r, "pacing_rate", c->pacing_rate);
     mp_trace_str(&r, "ca", mp_cc_state_name(c->cc.ca_state));
     mp_trace_end(&r, c->st->env);
 }

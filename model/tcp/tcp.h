@@ -49,9 +49,37 @@ enum mp_tcp_state {
 /* "ESTABLISHED", "SYN-SENT", ... as RFC 9293 spells them. */
 const char *mp_tcp_state_name(enum mp_tcp_state s);
 
+/*
+ * Buffers, as Linux sizes them (sk_rcvbuf, sk_sndbuf).
+ *
+ * |rcvbuf| is memory: Linux charges a segment's truesize (payload plus
+ * overhead) to it, and with its default scaling ratio (tcp_adv_win_scale 1,
+ * 50%) the window it offers is half the buffer. afmp keeps only payload, so
+ * it offers rcvbuf / 2 less the bytes waiting to be read. |sndbuf| bounds the
+ * payload queued for sending (Linux with TSO: truesize ~ payload).
+ *
+ * Autotuning (net.ipv4.tcp_moderate_rcvbuf = 1). Unless locked, a
+ * connection starts with rcvbuf = rmem[1] and sndbuf = wmem[1] and moves
+ * them within [rmem[0], rmem[2]] and [wmem[0], wmem[2]]: the receive buffer
+ * grows each receiver RTT with what the application read in it (Linux
+ * tcp_rcv_space_adjust), the send buffer with cwnd (tcp_sndbuf_expand). A
+ * locked direction (SO_RCVBUF / SO_SNDBUF, Linux SOCK_RCVBUF_LOCK and
+ * SOCK_SNDBUF_LOCK) keeps rcvbuf / sndbuf as set; like Linux, the socket
+ * layer stores twice the value the application passed.
+ */
 struct mp_tcp_opts {
-    size_t sndbuf;          /* send buffer limit, bytes (Linux tcp_wmem[1]-like) */
-    size_t rcvbuf;          /* receive buffer, bytes: bounds the advertised window */
+    size_t sndbuf;          /* send buffer, bytes: the start (wmem[1]) or the fixed size */
+    size_t rcvbuf;          /* receive buffer, bytes of memory: the window is half */
+    size_t rmem[3];         /* net.ipv4.tcp_rmem: min, default, max (4096 131072 6291456) */
+    size_t wmem[3];         /* net.ipv4.tcp_wmem: min, default, max (4096 16384 4194304) */
+    bool rcvbuf_lock;       /* rcvbuf was set (SO_RCVBUF): no receive autotuning */
+    bool sndbuf_lock;       /* sndbuf was set (SO_SNDBUF): no send autotuning */
+    bool pacing;            /* pace data at the pacing rate (Linux internal pacing / fq) */
+    /* net.ipv4.tcp_challenge_ack_limit: RFC 5961 challenge ACKs per second
+     * for the whole host (read from the host's defaults); 0: no host-wide
+     * limit, as Linux since 6.0 (INT_MAX). The per-connection limit (one
+     * per 500 ms, tcp_invalid_ratelimit) always applies. */
+    uint32_t challenge_ack_limit;
     uint32_t mss;           /* 0: from the route's MTU */
     bool sack;              /* RFC 2018 (net.ipv4.tcp_sack = 1) */
     bool timestamps;        /* RFC 7323 (tcp_timestamps = 1) */
@@ -70,7 +98,8 @@ struct mp_tcp_opts {
     uint32_t sndlowat;      /* writable when this much space is free (0: sndbuf / 2) */
 };
 
-/* Linux's defaults (with 4 MiB buffers: autotuning is not modelled yet). */
+/* Linux's defaults: autotuned buffers within tcp_rmem / tcp_wmem, pacing
+ * off, no host-wide challenge-ACK limit. */
 void mp_tcp_opts_default(struct mp_tcp_opts *o);
 
 /*
@@ -175,6 +204,10 @@ struct mp_tcp_info {
     uint64_t bytes_acked, bytes_received;
     uint64_t retrans_segs;
     uint32_t backoff;
+    size_t rcvbuf, sndbuf;   /* current buffers (autotuned or locked), as SO_RCVBUF reads */
+    uint64_t pacing_rate;    /* bytes/s (Linux sk_pacing_rate), computed even unpaced; 0: no RTT yet */
+    mp_time_t ato;           /* delayed-ACK timeout now (Linux icsk_ack.ato) */
+    mp_time_t rcv_rtt;       /* the receiver's RTT estimate (Linux rcv_rtt_est), 0: none */
 };
 
 /*
@@ -200,6 +233,13 @@ void mp_tcp_detach(struct mp_tcp_stack *st);
 int mp_tcp_connect(struct mp_tcp_stack *st, const struct mp_endpoint *local,
                    const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
                    const struct mp_tcp_cbs *cbs, struct mp_tcp_conn **out, mp_time_t now);
+
+/* mp_tcp_connect with the extension table |ext| (and its |ext_arg|) set
+ * before the SYN is built, so the SYN carries the extension's options. */
+int mp_tcp_connect_ext(struct mp_tcp_stack *st, const struct mp_endpoint *local,
+                       const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
+                       const struct mp_tcp_cbs *cbs, const struct mp_tcp_ext *ext,
+                       void *ext_arg, struct mp_tcp_conn **out, mp_time_t now);
 
 /*
  * mp_tcp_listen makes a listening connection on |local| (an unspecified
@@ -237,6 +277,8 @@ ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now)
 
 /* Bytes waiting to be read. */
 size_t mp_tcp_readable(const struct mp_tcp_conn *c);
+/* True once the peer's FIN arrived in order (the end of the stream). */
+bool mp_tcp_fin_rcvd(const struct mp_tcp_conn *c);
 /* Bytes that mp_tcp_send would take now. */
 size_t mp_tcp_writable(const struct mp_tcp_conn *c);
 

@@ -20,9 +20,40 @@ struct seg {
     uint32_t dlen;
 };
 
+/* RFC 5961 7 / Linux tcp_send_challenge_ack(): the host-wide budget of
+ * tcp_challenge_ack_limit per second, drawn at random in [limit / 2,
+ * 3 limit / 2) each second so that an attacker cannot count it out.
+ * Returns false when it is spent. */
+static bool challenge_budget(struct mp_tcp_stack *st, mp_time_t now)
+{
+    uint32_t limit = st->defaults.challenge_ack_limit;
+    if (limit == 0)
+        return true;
+    uint64_t sec = now / MP_S(1);
+    if (sec != st->challenge_second) {
+        uint32_t half = (limit + 1) / 2;
+        st->challenge_second = sec;
+        st->challenge_count = half + mp_rng_below(&st->challenge_rng, limit);
+    }
+    if (st->challenge_count == 0)
+        return false;
+    st->challenge_count--;
+    return true;
+}
+
 static void challenge_ack(struct mp_tcp_conn *c, mp_time_t now)
 {
-    /* RFC 5961 3.2, 4.2 (Linux rate-limits these; afmp does not yet). */
+    /* RFC 5961 3.2, 4.2. Linux first applies the connection's own limit
+     * (one duplicate ACK per tcp_invalid_ratelimit, shared with the
+     * answers to other invalid segments; TcpExtTCPACKSkippedChallenge),
+     * then the host-wide one, which has no counter. */
+    if (c->last_oow_ack != MP_TIME_NEVER && now - c->last_oow_ack < MP_TCP_INVALID_RATELIMIT) {
+        MP_TCP_CTR(c, TCP_ACK_SKIPPED_CHALLENGE);
+        return;
+    }
+    c->last_oow_ack = now;
+    if (!challenge_budget(c->st, now))
+        return;
     MP_TCP_CTR(c, TCP_CHALLENGE_ACK);
     mp_tcp_send_ack(c, now);
 }
@@ -117,12 +148,8 @@ static void listen_input(struct mp_tcp_conn *l, const struct seg *s, const struc
     c->snd_una = c->snd_nxt = c->iss;
     mp_rtxq_init(&c->q, c->iss);
     mp_sndbuf_init(&c->sb, c->iss + 1, c->o.sndbuf);
-    if (c->o.wscale) {
-        uint8_t ws = 0;
-        while (ws < MP_TCP_MAX_WSCALE && ((size_t)65535 << ws) < c->o.rcvbuf)
-            ws++;
-        c->rcv_ws = ws;
-    }
+    if (c->o.wscale)
+        c->rcv_ws = mp_tcp_rcv_wscale(c);
     syn_options(c, s);
     update_wnd(c, s, true);
     mp_tcp_init_transfer(c, now);
@@ -300,6 +327,7 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
         c->snd_una = s->ack;
         mp_sndbuf_ack(&c->sb, s->ack);
         c->bytes_acked += acked;
+        c->sb_shrunk = true;
         c->retries = 0;
         c->dupacks = 0;
         c->rto_at = MP_TIME_NEVER; /* restarted below when data remains */
@@ -386,6 +414,7 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
                           (mp_cc_in_slow_start(&c->cc) && ca.in_flight * 2 >= c->cc.cwnd);
         mp_cc_on_ack(&c->cc, &ca, now);
     }
+    mp_tcp_update_pacing_rate(c);
     if (!mp_rtxq_empty(&c->q) && c->rto_at == MP_TIME_NEVER)
         c->rto_at = now + mp_rtt_rto(&c->rtt);
     if (mp_rtxq_empty(&c->q))
@@ -395,14 +424,6 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
         mp_tcp_arm_tlp(c, now);
     if (mp_env_tracing(c->st->env, MP_TRACE_TCP))
         mp_tcp_trace_ack(c, now);
-    /* Writers wake at the low-water mark, not on every ACK. */
-    if (c->writable_armed && c->owned && c->cbs.writable) {
-        size_t lowat = c->o.sndlowat ? c->o.sndlowat : c->o.sndbuf / 2;
-        if (mp_sndbuf_space(&c->sb) >= lowat) {
-            c->writable_armed = false;
-            c->cbs.writable(c->cbs.arg, c, now);
-        }
-    }
     return true;
 }
 
@@ -434,6 +455,7 @@ static void data_input(struct mp_tcp_conn *c, const struct seg *s, uint32_t seq,
                        const uint8_t *data, uint32_t dlen, mp_time_t now)
 {
     bool use_ext = c->ext && c->ext->deliver;
+    mp_tcp_rcv_rtt_measure(c, s->ov.has_ts, s->ov.tsecr, dlen, now);
     if (seq == c->rcv_nxt && mp_reass_empty(&c->rq)) {
         if (use_ext)
             c->ext->deliver(c->ext_arg, c, seq, data, dlen, s->th->opts, s->th->opts_len, now);
@@ -442,18 +464,22 @@ static void data_input(struct mp_tcp_conn *c, const struct seg *s, uint32_t seq,
         c->rcv_nxt += dlen;
         c->bytes_received += dlen;
         c->rcv_unacked += dlen;
-        if (c->rcv_unacked >= 2 * c->mss || c->quickack) {
+        mp_tcp_event_data_recv(c, now);
+        /* Linux __tcp_ack_snd_check(): more than one full segment
+         * unacknowledged, or quick-ack mode: ACK now; else delay by the
+         * ATO. */
+        if (c->rcv_unacked > c->rcv_mss || c->quickack) {
             c->ack_now = true;
             if (c->quickack)
                 c->quickack--;
         } else if (c->delack_at == MP_TIME_NEVER) {
-            c->delack_at = now + c->o.delack_min;
+            c->delack_at = now + mp_tcp_delack_timeout(c);
         }
     } else {
         struct mp_reass_result rr;
         if (mp_seq_gt(seq, c->rcv_nxt))
             MP_TCP_CTR(c, TCP_OFO_QUEUE);
-        mp_reass_set_limit(&c->rq, mp_tcp_rcv_space(c));
+        mp_reass_set_limit(&c->rq, mp_tcp_rcv_mem_free(c));
         if (mp_reass_insert(&c->rq, c->rcv_nxt, seq, data, dlen, &rr) < 0)
             MP_TCP_CTR(c, TCP_OFO_DROP);
         size_t n;
@@ -469,6 +495,11 @@ static void data_input(struct mp_tcp_conn *c, const struct seg *s, uint32_t seq,
          * stay in quick-ack mode for a while as Linux does. */
         c->ack_now = true;
         c->quickack = MP_TCP_MAX_QUICKACKS;
+    }
+    if (use_ext && c->copied_seq != c->rcv_nxt) {
+        /* The extension took the bytes: they count as read. */
+        c->copied_seq = c->rcv_nxt;
+        mp_tcp_rcv_space_adjust(c, now);
     }
     if (c->fin_pending && c->rcv_nxt == c->fin_pending_seq)
         fin_input(c, now);
@@ -767,8 +798,12 @@ static void syn_sent_input(struct mp_tcp_conn *c, struct seg *s, const struct mp
     syn_options(c, s);
     update_wnd(c, s, true);
     mp_tcp_init_transfer(c, now);
-    if (c->ext && c->ext->input_opts)
+    if (c->ext && c->ext->input_opts) {
+        /* The extension may refuse the SYN-ACK (MP_JOIN's HMAC). */
         c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+        if (c->dead)
+            return;
+    }
     if (ack_ok) {
         struct mp_rtx_ack ra;
         mp_rtxq_ack(&c->q, s->ack, NULL, 0, 0, now, &ra);
@@ -845,8 +880,17 @@ void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct
             c->ka_probes = 0;
         }
     }
-    if (!c->dead && c->state != MP_TCP_LISTEN)
+    if (!c->dead && c->state != MP_TCP_LISTEN) {
         mp_tcp_output(c, now);
+        /* Linux tcp_data_snd_check(): push, then see to the send buffer
+         * and the writer, who may queue more at once. */
+        if (c->sb_shrunk && !c->dead) {
+            size_t before = mp_sndbuf_bytes(&c->sb);
+            mp_tcp_check_space(c, now);
+            if (!c->dead && mp_sndbuf_bytes(&c->sb) != before)
+                mp_tcp_output(c, now);
+        }
+    }
     mp_tcp_leave(c);
     goto out;
 bad:

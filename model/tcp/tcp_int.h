@@ -28,6 +28,22 @@
 /* Linux tcp_invalid_ratelimit: one duplicate ACK per this interval for
  * out-of-window or PAWS-failing pure ACKs (ACK-loop protection). */
 #define MP_TCP_INVALID_RATELIMIT MP_MS(500)
+/* Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF. */
+#define MP_TCP_SOCK_MIN_RCVBUF 2304u
+#define MP_TCP_SOCK_MIN_SNDBUF 4608u
+/* net.core.rmem_max: the window scale covers at least this much. */
+#define MP_TCP_RMEM_MAX_CORE 212992u
+/* A worst-case skb's overheads in tcp_sndbuf_expand() (x86_64):
+ * MAX_TCP_HEADER, SKB_DATA_ALIGN(sizeof(struct skb_shared_info)),
+ * SKB_DATA_ALIGN(sizeof(struct sk_buff)). */
+#define MP_TCP_MAX_HEADER 320u
+#define MP_TCP_SKB_SHINFO 320u
+#define MP_TCP_SKB_STRUCT 256u
+/* net.ipv4.tcp_pacing_ss_ratio / tcp_pacing_ca_ratio, percent. */
+#define MP_TCP_PACING_SS_RATIO 200u
+#define MP_TCP_PACING_CA_RATIO 120u
+/* tcp_send_delayed_ack(): the ATO's bound before TCP_DELACK_MAX (HZ / 2). */
+#define MP_TCP_ATO_MAX MP_MS(500)
 
 struct mp_tcp_stack {
     struct mp_host *h;
@@ -38,6 +54,11 @@ struct mp_tcp_stack {
     GPtrArray *listeners;  /* conn *, in creation order */
     GPtrArray *all;        /* every live conn, in creation order */
     uint64_t next_id;
+    /* RFC 5961 7: the host-wide challenge-ACK budget of the current second
+     * (Linux tcp_challenge_count / tcp_challenge_timestamp). */
+    struct mp_rng challenge_rng;
+    uint64_t challenge_second;
+    uint32_t challenge_count;
 };
 
 /* A 4-tuple, laid out for hashing and memcmp. */
@@ -100,6 +121,14 @@ struct mp_tcp_conn {
     uint32_t undo_retrans;
     mp_time_t retrans_stamp;
     bool writable_armed; /* owner waits for space */
+    bool sb_shrunk;      /* an ACK freed send-buffer space (Linux SOCK_QUEUE_SHRUNK) */
+    bool snd_locked;     /* no send-buffer autotuning (SO_SNDBUF) */
+    /* Pacing (tcp_tune.c): Linux sk_pacing_rate in bytes/s (0: no RTT
+     * yet), the earliest departure of the next data segment
+     * (tcp_wstamp_ns), the timer waiting for it. */
+    uint64_t pacing_rate;
+    mp_time_t pace_next, pace_at;
+    uint64_t data_segs_out;
     uint64_t bytes_acked, retrans_segs;
     bool cwnd_limited;     /* the last output stopped at cwnd */
 
@@ -116,12 +145,28 @@ struct mp_tcp_conn {
     uint32_t last_ack_sent;
     mp_time_t last_oow_ack; /* last duplicate ACK for an invalid segment (NEVER: none) */
     uint64_t bytes_received;
+    /* Receive buffer and DRS (tcp_tune.c): Linux sk_rcvbuf (memory; the
+     * window is half), copied_seq, rcvq_space (bytes read in the last
+     * receiver RTT, counted from rcvq_seq at rcvq_time), the receiver's
+     * RTT estimate rcv_rtt_est and the peer's segment size estimate. */
+    size_t rcvbuf;
+    bool rcv_locked;
+    uint32_t copied_seq;
+    uint32_t rcvq_space, rcvq_seq;
+    mp_time_t rcvq_time;
+    mp_time_t rcv_rtt;        /* 0: no sample */
+    uint32_t rcv_rtt_last_tsecr;
+    uint32_t rcv_rtt_seq;     /* without timestamps: the window's end */
+    mp_time_t rcv_rtt_time;   /* ... and when it was set (NEVER: not yet) */
+    uint32_t rcv_mss;
 
     /* ACK policy */
     bool ack_now;
     uint32_t rcv_unacked; /* bytes received since our last ACK */
     uint32_t quickack;
     mp_time_t delack_at;
+    mp_time_t ato;         /* Linux icsk_ack.ato (0: no data yet) */
+    mp_time_t lrcvtime;    /* last in-order data segment */
 
     /* timers (one deadline) */
     struct mp_deadline dl;
@@ -151,6 +196,40 @@ void mp_tcp_notify_readable(struct mp_tcp_conn *c, mp_time_t now);
 void mp_tcp_child_established(struct mp_tcp_conn *c, mp_time_t now);
 uint32_t mp_tcp_rcv_space(const struct mp_tcp_conn *c);
 void mp_tcp_trace_ack(struct mp_tcp_conn *c, mp_time_t now);
+
+/* tcp_tune.c */
+/* Sets the buffers and their locks from the options (at creation). */
+void mp_tcp_buf_init(struct mp_tcp_conn *c);
+/* The largest window the receive buffer offers (Linux tcp_full_space). */
+size_t mp_tcp_rcv_full_space(const struct mp_tcp_conn *c);
+/* The window scale to offer in the SYN. */
+uint8_t mp_tcp_rcv_wscale(const struct mp_tcp_conn *c);
+/* Linux tcp_init_buffer_space(), once the handshake options are known. */
+void mp_tcp_init_buffer_space(struct mp_tcp_conn *c, mp_time_t now);
+/* After an ACK freed send-buffer space and output ran: grows the send
+ * buffer if it limited the sender, and wakes a writer at the low-water
+ * mark (may call the owner's writable callback). */
+void mp_tcp_check_space(struct mp_tcp_conn *c, mp_time_t now);
+/* A data segment of |dlen| bytes arrived (timestamp echo |tsecr| when
+ * |has_ts|): the receiver's RTT estimate. */
+void mp_tcp_rcv_rtt_measure(struct mp_tcp_conn *c, bool has_ts, uint32_t tsecr, uint32_t dlen,
+                            mp_time_t now);
+/* The application read up to copied_seq: DRS, once per receiver RTT. */
+void mp_tcp_rcv_space_adjust(struct mp_tcp_conn *c, mp_time_t now);
+/* Memory the reassembly queue may use now. */
+size_t mp_tcp_rcv_mem_free(struct mp_tcp_conn *c);
+/* Recomputes pacing_rate from cwnd and srtt. */
+void mp_tcp_update_pacing_rate(struct mp_tcp_conn *c);
+/* True when pacing holds data back now (pace_at is then set). */
+bool mp_tcp_pacing_wait(struct mp_tcp_conn *c, mp_time_t now);
+/* A data segment of |len| bytes left: advances the pacing clock. */
+void mp_tcp_pacing_sent(struct mp_tcp_conn *c, uint32_t len, mp_time_t now);
+/* In-order data arrived: adapts the ATO (Linux tcp_event_data_recv). */
+void mp_tcp_event_data_recv(struct mp_tcp_conn *c, mp_time_t now);
+/* How long an ACK may be delayed now. */
+mp_time_t mp_tcp_delack_timeout(const struct mp_tcp_conn *c);
+/* The delayed-ACK timer fired: the ATO grows. */
+void mp_tcp_delack_missed(struct mp_tcp_conn *c);
 
 /* tcp_in.c */
 void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct mp_ip_meta *m);

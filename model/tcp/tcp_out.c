@@ -22,7 +22,7 @@ uint32_t mp_tcp_window_to_advertise(struct mp_tcp_conn *c)
     if (space > max)
         space = max;
     /* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): do not offer a sliver. */
-    if (space < c->mss && space < c->o.rcvbuf / 2)
+    if (space < c->mss && space < mp_tcp_rcv_full_space(c) / 2)
         space = 0;
     space &= ~(uint64_t)((1u << c->rcv_ws) - 1);
     uint32_t cur = mp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
@@ -192,13 +192,8 @@ void mp_tcp_send_syn(struct mp_tcp_conn *c, bool retrans, mp_time_t now)
 {
     bool synack = c->state == MP_TCP_SYN_RECEIVED;
     if (!retrans) {
-        if (c->o.wscale) {
-            /* Linux: the smallest shift that lets the buffer be offered. */
-            uint8_t ws = 0;
-            while (ws < MP_TCP_MAX_WSCALE && ((size_t)65535 << ws) < c->o.rcvbuf)
-                ws++;
-            c->rcv_ws = ws;
-        }
+        if (c->o.wscale)
+            c->rcv_ws = mp_tcp_rcv_wscale(c);
         mp_rtxq_add(&c->q, c->iss, c->iss + 1, MP_RTX_SYN, NULL, now);
         c->snd_nxt = c->iss + 1;
     }
@@ -364,10 +359,21 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
                 c->cwnd_limited = true;
                 break;
             }
+            /* Linux paces retransmissions too (tcp_pacing_check). */
+            if (mp_tcp_pacing_wait(c, now))
+                break;
             rexmit(c, lost, now);
+            mp_tcp_pacing_sent(c, MIN(mp_rtx_seg_len(lost), c->mss), now);
             sent_any = true;
             continue;
         }
+        /* Pacing holds data (not pure ACKs or the FIN alone) until its
+         * departure time; the deadline timer brings the connection back.
+         * A tail loss probe is not held. */
+        if (!probe && c->o.pacing && !c->fin_sent &&
+            (mp_sndbuf_unsent(&c->sb, c->snd_nxt) > 0 || (c->ext && c->ext->pull && !c->wr_shut)) &&
+            mp_tcp_pacing_wait(c, now))
+            break;
         uint32_t eff = data_mss(c, MP_TCP_SEG_DATA);
         uint32_t wnd_end = c->snd_una + c->snd_wnd;
         uint32_t wnd_room = mp_seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
@@ -421,6 +427,8 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
         }
         c->snd_nxt += len + (fin ? 1 : 0);
         c->cc.last_send = now;
+        if (len)
+            mp_tcp_pacing_sent(c, len, now);
         if (c->cc.ca_state == MP_CC_RECOVERY)
             mp_prr_on_send(&c->prr, 1);
         sent_any = true;

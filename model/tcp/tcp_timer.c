@@ -23,6 +23,8 @@ static mp_time_t earliest(const struct mp_tcp_conn *c)
         t = c->rack_at;
     if (c->tlp_at < t)
         t = c->tlp_at;
+    if (c->pace_at < t)
+        t = c->pace_at;
     return t;
 }
 
@@ -164,7 +166,12 @@ mp_time_t mp_tcp_expire(void *obj, mp_time_t now)
     if (c->delack_at <= now) {
         c->delack_at = MP_TIME_NEVER;
         MP_TCP_CTR(c, TCP_DELAYED_ACKS);
+        mp_tcp_delack_missed(c);
         mp_tcp_send_ack(c, now);
+    }
+    if (c->pace_at <= now) {
+        c->pace_at = MP_TIME_NEVER;
+        mp_tcp_output(c, now);
     }
     if (c->persist_at <= now) {
         /* Zero-window probe: Linux sends an old sequence number

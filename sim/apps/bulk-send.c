@@ -42,6 +42,7 @@ struct bulk_conf {
     struct sockaddr_storage dst, src;
     socklen_t dlen, slen;
     bool has_bind, has_bytes, has_duration;
+    bool mptcp; /* IPPROTO_MPTCP (until AF_MULTIPATH's connect does it) */
     uint64_t bytes, length;
     mp_time_t duration, interval;
     uint16_t port;
@@ -117,7 +118,7 @@ static int run(const struct bulk_conf *c)
     struct mp_app_meter m;
 
     publish(&b);
-    int fd = afmp_socket(c->dst.ss_family, SOCK_STREAM, 0);
+    int fd = afmp_socket(c->dst.ss_family, SOCK_STREAM, c->mptcp ? AFMP_IPPROTO_MPTCP : 0);
     if (fd < 0) {
         afmp_log("%s: socket: %s", PROG, g_strerror(errno));
         return MP_APP_EXIT_FAIL;
@@ -292,6 +293,7 @@ int mp_app_bulk_send_main(int argc, char **argv)
     char *dst = NULL, *to = NULL, *bind = NULL, *bytes = NULL, *duration = NULL;
     char *interval = NULL, *length = NULL;
     gint port = 0;
+    gboolean mptcp = FALSE;
     const GOptionEntry entries[] = {
         {"dst", 0, 0, G_OPTION_ARG_STRING, &dst, "destination address", "ADDR"},
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "destination port", "P"},
@@ -303,6 +305,8 @@ int mp_app_bulk_send_main(int argc, char **argv)
         {"interval", 0, 0, G_OPTION_ARG_STRING, &interval,
          "seconds between interval reports (default 1s; 0s: none)", "TIME"},
         {"length", 0, 0, G_OPTION_ARG_STRING, &length, "bytes per send (default 128KiB)", "SIZE"},
+        {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
+         "open an MPTCP socket (IPPROTO_MPTCP; plain TCP if the peer lacks MPTCP)", NULL},
         {NULL},
     };
     struct bulk_conf c;
@@ -323,6 +327,7 @@ int mp_app_bulk_send_main(int argc, char **argv)
         else
             rc = configure(dst, to, port, bind, bytes, duration, interval, length, &c);
     }
+    c.mptcp = mptcp;
     g_free(dst);
     g_free(to);
     g_free(bind);

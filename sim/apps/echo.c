@@ -91,13 +91,13 @@ static int run(uint16_t port, const struct sockaddr_storage *bind, socklen_t ble
     unsigned nl = 0;
 
     if (bind) {
-        int fd = mp_app_tcp_listen(PROG, bind->ss_family, bind, blen, port, BACKLOG);
+        int fd = mp_app_tcp_listen(PROG, bind->ss_family, false, bind, blen, port, BACKLOG);
         if (fd >= 0)
             lfd[nl++] = fd;
     } else {
         static const int fams[2] = {AF_INET, AF_INET6};
         for (int i = 0; i < 2; i++) {
-            int fd = mp_app_tcp_listen(PROG, fams[i], NULL, 0, port, BACKLOG);
+            int fd = mp_app_tcp_listen(PROG, fams[i], false, NULL, 0, port, BACKLOG);
             if (fd >= 0)
                 lfd[nl++] = fd;
         }

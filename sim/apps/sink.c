@@ -41,6 +41,7 @@
 
 struct sink_conf {
     uint16_t port;
+    bool mptcp; /* IPPROTO_MPTCP listener */
     bool has_bind, respond;
     struct sockaddr_storage bind;
     socklen_t blen;
@@ -238,7 +239,7 @@ static int run(const struct sink_conf *cf)
     s->conf = cf;
     s->conns = g_ptr_array_new_with_free_func(g_free);
     if (cf->has_bind) {
-        int fd = mp_app_tcp_listen(PROG, cf->bind.ss_family, &cf->bind, cf->blen, cf->port,
+        int fd = mp_app_tcp_listen(PROG, cf->bind.ss_family, cf->mptcp, &cf->bind, cf->blen, cf->port,
                                    BACKLOG);
         if (fd >= 0)
             lfd[nl++] = fd;
@@ -246,7 +247,7 @@ static int run(const struct sink_conf *cf)
         /* No dual-stack sockets here: one per family. */
         static const int fams[2] = {AF_INET, AF_INET6};
         for (int i = 0; i < 2; i++) {
-            int fd = mp_app_tcp_listen(PROG, fams[i], NULL, 0, cf->port, BACKLOG);
+            int fd = mp_app_tcp_listen(PROG, fams[i], cf->mptcp, NULL, 0, cf->port, BACKLOG);
             if (fd >= 0)
                 lfd[nl++] = fd;
         }
@@ -359,6 +360,7 @@ int mp_app_sink_main(int argc, char **argv)
 {
     gint port = 0;
     char *bind = NULL, *count = NULL, *interval = NULL, *resp = NULL, *req = NULL;
+    gboolean mptcp = FALSE;
     const GOptionEntry entries[] = {
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port to listen on", "P"},
         {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "local address (default: any, both families)",
@@ -370,6 +372,8 @@ int mp_app_sink_main(int argc, char **argv)
         {"respond", 0, 0, G_OPTION_ARG_STRING, &resp, "answer every request with SIZE bytes",
          "SIZE"},
         {"request", 0, 0, G_OPTION_ARG_STRING, &req, "request size for --respond", "SIZE"},
+        {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
+         "listen with MPTCP (IPPROTO_MPTCP; plain TCP clients are accepted too)", NULL},
         {NULL},
     };
     struct sink_conf c = {.interval = MP_S(1)};
@@ -407,6 +411,7 @@ int mp_app_sink_main(int argc, char **argv)
             rc = MP_APP_EXIT_OK;
     }
     c.port = (uint16_t)port;
+    c.mptcp = mptcp;
     c.has_bind = bind != NULL;
     c.respond = resp != NULL;
     g_free(bind);

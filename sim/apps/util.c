@@ -309,8 +309,8 @@ uint64_t mp_app_stat_mdev(const struct mp_app_stat *s)
 
 /* A socket of |type| bound to |bind| or the family's wildcard and |port|;
  * failures logged. */
-static int open_bound(const char *prog, int family, int type, const struct sockaddr_storage *bind,
-                      socklen_t blen, uint16_t port)
+static int open_bound(const char *prog, int family, int type, int proto,
+                      const struct sockaddr_storage *bind, socklen_t blen, uint16_t port)
 {
     struct sockaddr_storage any;
     char abuf[INET6_ADDRSTRLEN];
@@ -327,7 +327,7 @@ static int open_bound(const char *prog, int family, int type, const struct socka
         }
         bind = &any;
     }
-    int fd = afmp_socket(family, type, 0);
+    int fd = afmp_socket(family, type, proto);
     if (fd < 0) {
         afmp_log("%s: socket: %s", prog, g_strerror(errno));
         return -1;
@@ -345,7 +345,7 @@ static int open_bound(const char *prog, int family, int type, const struct socka
 int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage *bind,
                     socklen_t blen, uint16_t port)
 {
-    return open_bound(prog, family, SOCK_DGRAM, bind, blen, port);
+    return open_bound(prog, family, SOCK_DGRAM, 0, bind, blen, port);
 }
 
 /* ---- the stream pattern ---- */
@@ -375,10 +375,10 @@ size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off)
 
 /* ---- TCP ---- */
 
-int mp_app_tcp_listen(const char *prog, int family, const struct sockaddr_storage *bind,
+int mp_app_tcp_listen(const char *prog, int family, bool mptcp, const struct sockaddr_storage *bind,
                       socklen_t blen, uint16_t port, int backlog)
 {
-    int fd = open_bound(prog, family, SOCK_STREAM, bind, blen, port);
+    int fd = open_bound(prog, family, SOCK_STREAM, mptcp ? AFMP_IPPROTO_MPTCP : 0, bind, blen, port);
     if (fd < 0)
         return -1;
     if (afmp_listen(fd, backlog) < 0) {

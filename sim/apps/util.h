@@ -132,11 +132,11 @@ size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off);
 
 /* ---- TCP ---- */
 
-/* A listening TCP socket of |family| bound to |bind| (|blen| bytes; NULL:
- * the wildcard address of the family) and |port|, with |backlog|; failures
- * are logged as "PROG: socket/bind/listen ...". Returns the descriptor or
- * -1. */
-int mp_app_tcp_listen(const char *prog, int family, const struct sockaddr_storage *bind,
+/* A listening TCP socket (MPTCP with |mptcp|) of |family| bound to |bind|
+ * (|blen| bytes; NULL: the wildcard address of the family) and |port|, with
+ * |backlog|; failures are logged as "PROG: socket/bind/listen ...". Returns
+ * the descriptor or -1. */
+int mp_app_tcp_listen(const char *prog, int family, bool mptcp, const struct sockaddr_storage *bind,
                       socklen_t blen, uint16_t port, int backlog);
 
 /*

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "afmp/stack.h"
+#include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
 #include "model/trace.h"
 #include "model/wire/wire.h"
@@ -86,6 +87,7 @@ void mp_world_free(struct mp_world *w)
     for (guint i = 0; i < w->nodes->len; i++) {
         struct mp_node *n = g_ptr_array_index(w->nodes, i);
         afmp_stack_detach(n->host);
+        mp_mptcp_detach(mp_mptcp_stack_of(n->host));
         mp_tcp_detach(n->tcp);
         g_free(n->tcp_cc);
         mp_host_free(n->host);
@@ -187,6 +189,7 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
     /* Every host speaks TCP, with Linux's defaults until the scenario
      * says otherwise (mp_node_set_tcp_opts). */
     n->tcp = mp_tcp_attach(n->host, NULL);
+    mp_mptcp_attach(n->host, NULL);
     afmp_stack_attach(n->host);
     n->procs = mp_proc_table_new(&n->se.env, name, n->host);
     mp_proc_table_set_exit_hook(n->procs, afmp_stack_proc_exit, NULL);
@@ -209,6 +212,12 @@ void mp_node_set_tcp_opts(struct mp_node *n, const struct mp_tcp_opts *o)
     n->tcp = mp_tcp_attach(n->host, &d);
     g_free(n->tcp_cc);
     n->tcp_cc = cc;
+}
+
+int mp_node_set_mptcp(struct mp_node *n, const struct mp_mptcp_config *c)
+{
+    mp_mptcp_detach(mp_mptcp_stack_of(n->host));
+    return mp_mptcp_attach(n->host, c) ? 0 : -ENOENT;
 }
 
 struct mp_node *mp_world_node(struct mp_world *w, const char *name)

@@ -75,6 +75,11 @@ struct mp_proc_table *mp_node_procs(struct mp_node *n);
  */
 struct mp_tcp_opts;
 void mp_node_set_tcp_opts(struct mp_node *n, const struct mp_tcp_opts *o);
+struct mp_mptcp_config;
+/* Replaces the node's MPTCP settings (model/mptcp/mptcp.h; NULL: Linux's
+ * defaults). Returns 0, or -ENOENT when a policy it names does not exist
+ * (the node then has no MPTCP). */
+int mp_node_set_mptcp(struct mp_node *n, const struct mp_mptcp_config *c);
 
 /* Adds interface |name| to a node; returns its ifindex. */
 uint32_t mp_node_add_iface(struct mp_node *n, const char *name, uint32_t mtu);

@@ -1,0 +1,152 @@
+/*
+ * afmp: MPTCP v1 (RFC 8684), the public API (issue 7).
+ *
+ * An MPTCP connection (Linux's "msk", struct mp_mptcp_sock) owns subflows,
+ * each a TCP connection of model/tcp with the extension table filled in
+ * (subflow.c); TCP knows nothing of MPTCP. The calls mirror model/tcp's
+ * (mp_tcp_connect, mp_tcp_send, ...) so the socket layer drives either the
+ * same way: sans-IO, |now| last, errors as negative errno values.
+ *
+ * Policies are ops tables chosen by name per host (struct mp_mptcp_config):
+ * the path manager (pm.h: "fullmesh"), the packet scheduler (sched.h:
+ * "default", as upstream Linux's) and the congestion control of the
+ * subflows ("uncoupled": each subflow runs its own TCP algorithm).
+ *
+ * Fallback (RFC 8684 3.1, 3.7): a peer without MPTCP, or one that breaks
+ * the handshake, gives a connection that runs as plain TCP on its first
+ * subflow, transparently to the owner; mp_mptcp_info() tells.
+ */
+#ifndef MP_MPTCP_MPTCP_H
+#define MP_MPTCP_MPTCP_H
+
+#include <sys/types.h>
+
+#include "model/tcp/tcp.h"
+#include "model/types.h"
+
+struct mp_host;
+struct mp_mptcp_stack;
+struct mp_mptcp_sock;
+
+/* Per-host settings (Linux: net.mptcp.* sysctls and `ip mptcp limits`). */
+struct mp_mptcp_config {
+    bool enabled;             /* net.mptcp.enabled */
+    const char *pm;           /* path manager by name: "fullmesh" */
+    const char *scheduler;    /* "default" */
+    const char *cc;           /* "uncoupled" */
+    uint32_t subflows;        /* limit of additional subflows per connection: 2 */
+    uint32_t add_addr_accepted; /* limit of remote addresses taken from ADD_ADDR: 0 */
+    bool checksum;            /* net.mptcp.checksum_enabled: ask for DSS checksums */
+    bool allow_join_initial_addr_port; /* net.mptcp.allow_join_initial_addr_port: 1 (C flag clear) */
+    size_t rcvbuf, sndbuf;    /* connection-level buffers: 0 = the subflows' TCP settings */
+};
+
+/* Linux's defaults. */
+void mp_mptcp_config_default(struct mp_mptcp_config *o);
+
+/* The owner's callbacks, as struct mp_tcp_cbs for a connection. */
+struct mp_mptcp_cbs {
+    void (*connected)(void *arg, struct mp_mptcp_sock *msk, mp_time_t now);
+    void (*accept_ready)(void *arg, struct mp_mptcp_sock *listener, mp_time_t now);
+    void (*readable)(void *arg, struct mp_mptcp_sock *msk, mp_time_t now);
+    void (*writable)(void *arg, struct mp_mptcp_sock *msk, mp_time_t now);
+    void (*closed)(void *arg, struct mp_mptcp_sock *msk, int err, mp_time_t now);
+    void *arg;
+};
+
+/* A snapshot for results, traces and MPTCP_INFO. */
+struct mp_mptcp_info {
+    enum mp_tcp_state state;  /* the connection's (Linux msk sk_state) */
+    bool fallback;            /* running as plain TCP */
+    bool fully_established;
+    bool csum;                /* DSS checksums in use */
+    uint32_t subflows;        /* established subflows now (the initial one included) */
+    uint32_t subflows_total;  /* every subflow ever established */
+    uint32_t local_token, remote_token;
+    uint64_t local_key, remote_key;
+    uint64_t snd_una, snd_nxt, write_seq; /* data sequence numbers */
+    uint64_t rcv_nxt;
+    uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+    uint32_t rcv_wnd;
+};
+
+/* Per-subflow snapshot. */
+struct mp_mptcp_subflow_info {
+    struct mp_endpoint local, remote;
+    uint8_t local_id, remote_id;
+    bool backup, join, established;
+    uint64_t bytes_sent;      /* data-level bytes scheduled on it */
+    uint64_t bytes_received;  /* data-level bytes it delivered */
+    struct mp_tcp_info tcp;
+};
+
+/*
+ * mp_mptcp_attach enables MPTCP on host |h|, whose TCP must be attached, with
+ * settings |o| (NULL: the defaults). Keys, nonces and tokens come from the
+ * stream "host/<name>/mptcp/keys". Returns the host's MPTCP, or NULL when an
+ * ops table named in |o| does not exist.
+ */
+struct mp_mptcp_stack *mp_mptcp_attach(struct mp_host *h, const struct mp_mptcp_config *o);
+/* The MPTCP of |h|, or NULL. */
+struct mp_mptcp_stack *mp_mptcp_stack_of(struct mp_host *h);
+/* Frees every connection silently (end of simulation); before mp_tcp_detach. */
+void mp_mptcp_detach(struct mp_mptcp_stack *st);
+const struct mp_mptcp_config *mp_mptcp_stack_config(const struct mp_mptcp_stack *st);
+
+/*
+ * mp_mptcp_connect opens an MPTCP connection to |remote| from |local| (as
+ * mp_tcp_connect) with TCP options |o| for its subflows. The SYN carries
+ * MP_CAPABLE. Returns 0 or mp_tcp_connect's errors.
+ */
+int mp_mptcp_connect(struct mp_mptcp_stack *st, const struct mp_endpoint *local,
+                     const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
+                     const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out, mp_time_t now);
+
+/* Listens as mp_tcp_listen; a SYN without MP_CAPABLE gives a connection in
+ * fallback, as Linux's MPTCP listener does. */
+int mp_mptcp_listen(struct mp_mptcp_stack *st, const struct mp_endpoint *local, int backlog,
+                    const struct mp_tcp_opts *o, const struct mp_mptcp_cbs *cbs,
+                    struct mp_mptcp_sock **out);
+
+/* The oldest established connection of |listener|, or NULL. */
+struct mp_mptcp_sock *mp_mptcp_accept(struct mp_mptcp_sock *listener);
+size_t mp_mptcp_accept_pending(const struct mp_mptcp_sock *listener);
+
+void mp_mptcp_set_cbs(struct mp_mptcp_sock *msk, const struct mp_mptcp_cbs *cbs);
+
+/*
+ * mp_mptcp_add_remote tells the path manager of another address of the
+ * peer (the per-app option of the built-in apps, later AF_MULTIPATH's
+ * connect()); with |port| 0 the initial subflow's port. Returns 0, -EEXIST,
+ * -ENOSPC (RFC 8684 address IDs are 8 bits), -ENOTCONN (listener).
+ */
+int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote,
+                        mp_time_t now);
+
+ssize_t mp_mptcp_send(struct mp_mptcp_sock *msk, const void *data, size_t len, mp_time_t now);
+ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_t now);
+size_t mp_mptcp_readable(const struct mp_mptcp_sock *msk);
+size_t mp_mptcp_writable(const struct mp_mptcp_sock *msk);
+/* Asks for the writable callback once half the send buffer is free. */
+void mp_mptcp_want_writable(struct mp_mptcp_sock *msk);
+/* True once the peer's DATA_FIN (or its FIN, in fallback) was received. */
+bool mp_mptcp_eof(const struct mp_mptcp_sock *msk);
+int mp_mptcp_shutdown_wr(struct mp_mptcp_sock *msk, mp_time_t now);
+void mp_mptcp_close(struct mp_mptcp_sock *msk, mp_time_t now);
+void mp_mptcp_abort(struct mp_mptcp_sock *msk, mp_time_t now);
+enum mp_tcp_state mp_mptcp_state(const struct mp_mptcp_sock *msk);
+int mp_mptcp_take_error(struct mp_mptcp_sock *msk);
+int mp_mptcp_peek_error(const struct mp_mptcp_sock *msk);
+/* The first subflow's endpoints (Linux's getsockname on an MPTCP socket). */
+void mp_mptcp_endpoints(const struct mp_mptcp_sock *msk, struct mp_endpoint *local,
+                        struct mp_endpoint *remote);
+uint64_t mp_mptcp_id(const struct mp_mptcp_sock *msk);
+void mp_mptcp_get_info(const struct mp_mptcp_sock *msk, struct mp_mptcp_info *out);
+/* Subflows ever opened (established or not), in creation order. */
+size_t mp_mptcp_subflow_count(const struct mp_mptcp_sock *msk);
+bool mp_mptcp_subflow_get(const struct mp_mptcp_sock *msk, size_t i,
+                          struct mp_mptcp_subflow_info *out);
+/* The first subflow's TCP connection (socket options, TCP_INFO), or NULL. */
+struct mp_tcp_conn *mp_mptcp_first_tcp(const struct mp_mptcp_sock *msk);
+
+#endif

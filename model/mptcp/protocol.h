@@ -1,0 +1,276 @@
+/*
+ * afmp: MPTCP internals shared by protocol.c (the connection), subflow.c
+ * (the TCP extension), the path managers and the schedulers.
+ *
+ * Names follow Linux's net/mptcp: |msk| a connection, |sf| a subflow, |ssk|
+ * its TCP connection.
+ */
+#ifndef MP_MPTCP_PROTOCOL_H
+#define MP_MPTCP_PROTOCOL_H
+
+#include <glib.h>
+
+#include "model/env.h"
+#include "model/mptcp/mptcp.h"
+#include "model/mptcp/options.h"
+#include "model/mptcp/token.h"
+#include "model/net/host.h"
+#include "model/tcp/reass.h"
+#include "model/tcp/sndbuf.h"
+#include "model/tcp/tcp.h"
+
+/* Linux MPTCP_SEND_BURST_SIZE: the scheduler keeps a subflow this long. */
+#define MP_MPTCP_SEND_BURST (64u * 1024u)
+/* RFC 8684 3.3.1: a mapping may cover at most 64 KiB - 1 bytes. */
+#define MP_MPTCP_MAX_MAP 65535u
+/* Mappings a subflow remembers for data still in reassembly. */
+#define MP_MPTCP_MAX_MAPS 64u
+#define MP_MPTCP_MAX_ADDRS 8u
+
+struct mp_mptcp_pm_ops;
+struct mp_mptcp_sched_ops;
+
+struct mp_mptcp_stack {
+    struct mp_host *h;
+    const struct mp_env *env;
+    struct mp_mptcp_config o;
+    const struct mp_mptcp_pm_ops *pm;
+    const struct mp_mptcp_sched_ops *sched;
+    struct mp_rng rng;           /* keys and nonces */
+    struct mp_mptcp_tokens *tokens;
+    GPtrArray *all;              /* every live msk, creation order */
+    uint64_t next_id;
+};
+
+/* A received mapping: data-level [dsn, dsn + len) is subflow [seq, seq + len). */
+struct mp_mptcp_map {
+    uint64_t dsn;
+    uint32_t seq;    /* absolute subflow sequence number */
+    uint32_t len;
+    bool data_fin;   /* the mapping ends with the DATA_FIN (counts 1) */
+    bool csum;
+    uint16_t csum_val;
+};
+
+/* What the retransmission queue keeps per segment (union mp_rtx_meta). */
+struct mp_mptcp_meta {
+    uint64_t dsn;     /* data sequence number of the segment's first byte */
+    uint32_t ssn;     /* relative subflow sequence number of that byte */
+    uint16_t len;     /* bytes of the mapping */
+    uint16_t csum;    /* its DSS checksum, when checksums are on */
+    uint8_t flags;    /* MP_META_* */
+    uint8_t pad[15];
+};
+
+enum { MP_META_VALID = 1u << 0, MP_META_REINJECT = 1u << 1 };
+
+enum mp_sf_kind { MP_SF_MPC, MP_SF_JOIN };
+
+struct mp_mptcp_subflow {
+    struct mp_mptcp_sock *msk;
+    struct mp_tcp_conn *ssk;
+    uint64_t id;             /* within its connection, creation order */
+    enum mp_sf_kind kind;
+    bool passive;
+    bool established;        /* TCP established */
+    bool fully_established;  /* MPC: the peer has our key; JOIN: the fourth ACK came */
+    bool closed;             /* TCP gone */
+    bool backup, peer_backup;
+    bool mpc_ack_pending;    /* repeat MP_CAPABLE's keys until fully established */
+    bool join_ack_pending;   /* passive JOIN: send the fourth ACK */
+    bool refuse;             /* the peer's handshake failed: reset once connected */
+    bool send_rst_reason;    /* the next RST carries MP_TCPRST */
+    uint8_t rst_reason;
+    uint8_t local_id, remote_id;
+    uint32_t local_nonce, remote_nonce;
+    uint64_t thmac;          /* the HMAC we expect in the peer's SYN/ACK */
+    uint32_t irs;            /* the subflow's initial receive sequence (for SSNs) */
+    uint32_t iss;
+    /* receive mappings, oldest first */
+    struct mp_mptcp_map maps[MP_MPTCP_MAX_MAPS];
+    uint32_t nmaps;
+    uint64_t bytes_sent, bytes_received;
+    uint32_t stale_rtos;
+    bool stale_reinjected;   /* its in-flight data was sent again elsewhere */
+};
+
+struct mp_mptcp_remote {
+    struct mp_endpoint ep;
+    uint8_t id;
+};
+
+struct mp_mptcp_sock {
+    struct mp_mptcp_stack *st;
+    uint64_t id;
+    enum mp_tcp_state state;
+    struct mp_mptcp_cbs cbs;
+    struct mp_tcp_opts topts;    /* TCP settings of the subflows */
+    bool has_topts;              /* else the TCP stack's defaults */
+    bool owned, dead;
+    int busy;
+    int err;
+    /* listener */
+    bool is_listener;
+    struct mp_tcp_conn *lssk;
+    GQueue acceptq;
+    struct mp_mptcp_sock *parent; /* listener while not accepted */
+    bool accept_queued;
+
+    /* handshake */
+    bool fallback;
+    bool fully_established;
+    bool csum;
+    bool peer_key_known;
+    uint64_t local_key, remote_key;
+    uint32_t local_token, remote_token;
+    uint64_t local_idsn, remote_idsn;
+    bool token_hashed;
+
+    GPtrArray *subflows;         /* struct mp_mptcp_subflow *, creation order */
+    struct mp_mptcp_subflow *first;
+    uint64_t next_sf_id;
+    uint32_t subflows_total;
+    uint32_t joins_opened;       /* additional subflows we started */
+    uint32_t joins_accepted;     /* additional subflows the peer started */
+
+    /* path manager */
+    struct mp_mptcp_remote remotes[MP_MPTCP_MAX_ADDRS];
+    uint32_t nremotes;
+    uint8_t next_local_id;
+    struct {
+        struct mp_ip addr;
+        uint8_t id;
+    } local_ids[MP_MPTCP_MAX_ADDRS];
+    uint32_t nlocal_ids;
+    bool pm_done;                /* the PM had its say after full establishment */
+
+    /* send side: data sequence space */
+    uint64_t snd_una;            /* oldest unacknowledged DSN */
+    uint64_t snd_nxt;            /* next new DSN to give a subflow */
+    uint64_t write_seq;          /* next DSN the owner writes */
+    uint64_t wnd_end;            /* peer's window right edge (RFC 8684 3.3.4) */
+    struct mp_sndbuf sb;         /* bytes [snd_una, write_seq), by the DSN's low 32 bits */
+    bool sb_ok;
+    size_t sndbuf_max;
+    bool push_due;               /* a subflow other than the puller should send */
+    mp_time_t orphan_at;         /* closed by the owner: give up then */
+    bool wr_shut;
+    bool data_fin_sent;          /* DATA_FIN was signalled at least once */
+    bool data_fin_acked;
+    uint64_t data_fin_seq;       /* DSN of our DATA_FIN (write_seq when queued) */
+    bool writable_armed;
+    /* retransmissions at the data level: ranges to send again */
+    GArray *reinject;            /* struct { uint64_t dsn; uint32_t len; } */
+    struct mp_mptcp_subflow *sched_last;
+    uint32_t sched_burst;
+    bool use_64bit_ack;
+    bool in_push;
+    mp_time_t rtx_at;            /* data-level retransmission timer */
+    uint32_t rtx_backoff;
+    struct mp_deadline dl;
+
+    /* receive side */
+    uint64_t rcv_nxt;            /* next DSN expected (the DATA_ACK) */
+    GByteArray *rcvq;
+    size_t rcvq_off;
+    struct mp_reass ofo;         /* data-level reassembly, low 32 bits of the DSN */
+    size_t rcvbuf;
+    bool data_fin_rcvd;          /* in order: EOF */
+    bool data_fin_pending;
+    uint64_t data_fin_rcv_seq;
+
+    uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+};
+
+/* ---- path managers (pm.c, pm_<name>.c) ---- */
+
+struct mp_mptcp_pm_ops {
+    const char *name;
+    /* The connection is fully established: open subflows. */
+    void (*established)(struct mp_mptcp_sock *msk, mp_time_t now);
+    /* A remote address became known (mp_mptcp_add_remote, ADD_ADDR). */
+    void (*remote_added)(struct mp_mptcp_sock *msk, const struct mp_mptcp_remote *r,
+                         mp_time_t now);
+    /* A subflow ended with |err|. */
+    void (*subflow_closed)(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, int err,
+                           mp_time_t now);
+    /* May the peer open one more subflow? (the listener's limit) */
+    bool (*allow_join)(struct mp_mptcp_sock *msk);
+};
+
+const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name);
+extern const struct mp_mptcp_pm_ops mp_mptcp_pm_fullmesh;
+
+/* pm.c helpers for the policies. */
+/* The ID of local address |a| on |msk| (0 for the first subflow's),
+ * allocating one. */
+uint8_t mp_mptcp_pm_local_id(struct mp_mptcp_sock *msk, const struct mp_ip *a);
+/* True when a subflow between |l| and |r| exists (open or opening). */
+bool mp_mptcp_pm_has_subflow(const struct mp_mptcp_sock *msk, const struct mp_ip *l,
+                             const struct mp_endpoint *r);
+/* Opens an MP_JOIN subflow from |l| to |r|. Returns 0 or a negative errno. */
+int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
+                     const struct mp_mptcp_remote *r, mp_time_t now);
+
+/* ---- schedulers (sched.c, sched_<name>.c) ---- */
+
+struct mp_mptcp_sched_ops {
+    const char *name;
+    /* The subflow that should get the next new data now, among those that
+     * can send (mp_tcp_can_send); NULL for none. */
+    struct mp_mptcp_subflow *(*pick)(struct mp_mptcp_sock *msk, mp_time_t now);
+};
+
+const struct mp_mptcp_sched_ops *mp_mptcp_sched_find(const char *name);
+extern const struct mp_mptcp_sched_ops mp_mptcp_sched_default;
+/* A subflow that may carry data: established, MPTCP (not being refused),
+ * and with room in its windows. */
+bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf);
+
+/* ---- protocol.c ---- */
+void mp_mptcp_enter(struct mp_mptcp_sock *msk);
+void mp_mptcp_leave(struct mp_mptcp_sock *msk);
+struct mp_mptcp_sock *mp_mptcp_sock_new(struct mp_mptcp_stack *st, const struct mp_tcp_opts *o);
+/* Draws the local key and reserves its token. */
+int mp_mptcp_new_key(struct mp_mptcp_sock *msk);
+void mp_mptcp_set_remote_key(struct mp_mptcp_sock *msk, uint64_t key);
+/* Hands out new data for |sf| (its TCP pulls): at most |max| bytes. */
+size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint8_t *buf,
+                     size_t max, struct mp_mptcp_meta *meta, mp_time_t now);
+/* Data-level bytes [dsn, dsn + len) arrived on |sf|. */
+void mp_mptcp_data_recv(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
+                        const uint8_t *data, size_t len, mp_time_t now);
+void mp_mptcp_data_fin_recv(struct mp_mptcp_sock *msk, uint64_t dsn, mp_time_t now);
+/* A DATA_ACK |ack| (64-bit, expanded) arrived on |sf|. */
+void mp_mptcp_data_ack(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t ack,
+                       mp_time_t now);
+uint32_t mp_mptcp_rcv_wnd(const struct mp_mptcp_sock *msk);
+/* Schedules new data on the subflows. */
+void mp_mptcp_push(struct mp_mptcp_sock *msk, mp_time_t now);
+void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now);
+/* The connection's first subflow is up (both sides). */
+void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now);
+/* Goes on as plain TCP on the first subflow (RFC 8684 3.7). */
+void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t now);
+/* A subflow's TCP ended with |err|. */
+void mp_mptcp_subflow_gone(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, int err,
+                           mp_time_t now);
+/* Data of a subflow was declared lost: retransmit it elsewhere if needed. */
+void mp_mptcp_reinject(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
+                       uint32_t len, const char *why, mp_time_t now);
+/* Expands a 32-bit data sequence number near |ref| (RFC 8684 3.3.1). */
+uint64_t mp_mptcp_expand_seq(uint64_t ref, uint32_t v);
+void mp_mptcp_trace_sf(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, const char *ev,
+                       mp_time_t now);
+
+/* ---- subflow.c ---- */
+extern const struct mp_tcp_ext mp_mptcp_subflow_ext;
+extern const struct mp_tcp_ext mp_mptcp_listener_ext;
+struct mp_mptcp_subflow *mp_mptcp_subflow_new(struct mp_mptcp_sock *msk, struct mp_tcp_conn *ssk,
+                                              enum mp_sf_kind kind, bool passive);
+/* Callbacks of a subflow's TCP (the msk owns it). */
+void mp_mptcp_subflow_cbs(struct mp_mptcp_subflow *sf, struct mp_tcp_cbs *cbs);
+
+#define MP_MPTCP_CTR(msk, id) mp_ctr_inc(&(msk)->st->h->ctr, MP_CTR_##id)
+
+#endif
