@@ -1262,10 +1262,14 @@ int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         if (f->kind == K_TCP) {
             /* Applies to the connection made next (connect, or the
              * children of a listener), as set before connect() in Linux. */
-            if (name == SO_RCVBUF)
+            /* Linux SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK: no autotuning. */
+            if (name == SO_RCVBUF) {
                 f->tcp->o.rcvbuf = b;
-            else
+                f->tcp->o.rcvbuf_lock = true;
+            } else {
                 f->tcp->o.sndbuf = b;
+                f->tcp->o.sndbuf_lock = true;
+            }
         } else if (f->kind == K_UDP && name == SO_RCVBUF) {
             mp_udp_set_rcvbuf(f->udp, b);
         }
@@ -1308,7 +1312,10 @@ static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
 {
     memset(ti, 0, sizeof(*ti));
     const struct mp_tcp_conn *conn = s_tcp(t);
-    if (!conn) {
+    struct mp_tcp_info in;
+    if (conn) {
+        mp_tcp_get_info(conn, &in);
+    } else if (!t->msk || !mp_mptcp_first_tcp_info(t->msk, &in)) {
         ti->tcpi_state = 7; /* TCP_CLOSE */
         return;
     }
@@ -1319,8 +1326,6 @@ static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
         [MP_TCP_FIN_WAIT_2] = 5, [MP_TCP_CLOSE_WAIT] = 8, [MP_TCP_CLOSING] = 11,
         [MP_TCP_LAST_ACK] = 9,   [MP_TCP_TIME_WAIT] = 6,
     };
-    struct mp_tcp_info in;
-    mp_tcp_get_info(conn, &in);
     ti->tcpi_state = linux_state[in.state];
     ti->tcpi_backoff = (uint8_t)MIN(in.backoff, 255u);
     ti->tcpi_options = (in.sack_ok ? 2 : 0) | (in.ts_ok ? 1 : 0) | (in.snd_wscale || in.rcv_wscale ? 4 : 0);

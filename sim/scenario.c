@@ -1288,15 +1288,13 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
         /* As the sysctl: "min default max", or one size. */
         char **t = g_strsplit_set(text, " \t", -1);
         uint64_t v[3] = {0, 0, 0};
-        guint n = 0;
+        guint n = 0, words = 0;
         rc = 0;
-        for (guint i = 0; t[i] && rc == 0; i++) {
+        for (guint i = 0; t[i]; i++) {
             if (!*t[i])
                 continue;
-            if (n == 3) {
-                rc = MP_UNITS_ESYNTAX;
-                break;
-            }
+            if (words++ >= 3 || rc)
+                continue;
             /* Bare numbers are bytes, as the sysctl writes them. */
             rc = mp_units_parse_uint(t[i], UINT64_MAX, &v[n]);
             if (rc)
@@ -1305,13 +1303,13 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
         }
         g_strfreev(t);
         form = "one size, or three: min default max (like 4096 131072 6MiB)";
-        if (rc == 0 && (n == 0 || n == 2))
-            rc = MP_UNITS_ESYNTAX;
-        if (rc == 0 && n == 3 && (v[0] > v[1] || v[1] > v[2]))
-            return fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE,
-                        "expected min <= default <= max, got '%s'", text);
+        if (words != 1 && words != 3)
+            return fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE, "expected %s, got '%s'", form, text);
         if (rc)
             return fail_unit(c, g, d->key, form, text, rc);
+        if (n == 3 && (v[0] > v[1] || v[1] > v[2]))
+            return fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE,
+                        "expected min <= default <= max, got '%s'", text);
         o->u = n == 3 ? v[1] : v[0];
         o->s = n == 3 ? g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
                                         v[0], v[1], v[2])

@@ -20,6 +20,8 @@
 #include "sim/net/link.h"
 #include "sim/engine.h"
 #include "sim/net/world.h"
+#include "sim/build.h"
+#include "sim/scenario.h"
 #include <glib/gstdio.h>
 
 /* ---- fake environment ---- */
@@ -336,7 +338,7 @@ static void test_handshake(gconstpointer data)
     uint16_t mss = v6 ? 1440 : 1460;
     uint8_t want[20] = {2, 4, (uint8_t)(mss >> 8), (uint8_t)mss, 4, 2, 8, 10};
     memcpy(want + 8, syn.raw_opts + 8, 8); /* TSval, TSecr */
-    want[16] = 1, want[17] = 3, want[18] = 3, want[19] = 7; /* 4 MiB buffer: shift 7 */
+    want[16] = 1, want[17] = 3, want[18] = 3, want[19] = 7; /* tcp_rmem[2] 6 MiB: shift 7 */
     g_assert_cmpuint(syn.olen, ==, 20);
     g_assert_cmpmem(syn.raw_opts, 20, want, 20);
     g_assert_cmpuint(syn.ov.tsecr, ==, 0);
@@ -1967,6 +1969,74 @@ static void test_bulk_v6(void)
     g_string_free(tr, TRUE);
 }
 
+/* ---- tcp.rmem / tcp.wmem / tcp.pacing in a scenario ---- */
+
+struct scn_case {
+    const char *name;
+    const char *keys;    /* lines for [host a] */
+    bool ok;
+    size_t rmem[3], rcvbuf;
+    bool rcv_lock;
+    size_t wmem2, sndbuf;
+    bool snd_lock, pacing;
+    const char *error;   /* part of the message when !ok */
+};
+
+static const struct scn_case scn_cases[] = {
+    {"/tcp/scenario/defaults", "", true, {4096, 131072, 6291456}, 131072, false, 4194304, 16384,
+     false, false, NULL},
+    {"/tcp/scenario/triple", "tcp.rmem = 4KiB 256KiB 16MiB\ntcp.wmem = 4096 65536 8MiB\ntcp.pacing = on\n",
+     true, {4096, 262144, 16777216}, 262144, false, 8388608, 65536, false, true, NULL},
+    /* One size: fixed, doubled as SO_RCVBUF / SO_SNDBUF. */
+    {"/tcp/scenario/single", "tcp.rmem = 4MiB\ntcp.wmem = 1MiB\n", true,
+     {4096, 131072, 6291456}, 8388608, true, 4194304, 2097152, true, false, NULL},
+    {"/tcp/scenario/two-sizes", "tcp.rmem = 4096 131072\n", false, {0}, 0, false, 0, 0, false,
+     false, "min default max"},
+    {"/tcp/scenario/four-sizes", "tcp.wmem = 1 2 3 4\n", false, {0}, 0, false, 0, 0, false, false,
+     "tcp.wmem"},
+    {"/tcp/scenario/unordered", "tcp.rmem = 4096 131072 65536\n", false, {0}, 0, false, 0, 0,
+     false, false, "min <= default <= max"},
+    {"/tcp/scenario/bad-unit", "tcp.rmem = 4096 128kb 6MiB\n", false, {0}, 0, false, 0, 0, false,
+     false, "tcp.rmem"},
+};
+
+static void test_scenario_opts(gconstpointer data)
+{
+    const struct scn_case *sc = data;
+    char *text = g_strdup_printf("[scenario]\nformat = 1\n\n[host a]\niface.eth0 = 10.0.0.1/24\n%s",
+                                 sc->keys);
+    GError *err = NULL;
+    struct mp_scenario *scn = mp_scenario_load_data("t.ini", text, -1, NULL, &err);
+    g_free(text);
+    if (!sc->ok) {
+        g_assert_null(scn);
+        g_assert_nonnull(err);
+        g_test_message("%s", err->message);
+        g_assert_nonnull(strstr(err->message, sc->error));
+        g_error_free(err);
+        return;
+    }
+    g_assert_no_error(err);
+    struct mp_world_conf wc = {0};
+    struct mp_build *b = mp_build_new(scn, &wc, &err);
+    g_assert_no_error(err);
+    struct mp_tcp_stack *st = mp_tcp_stack_of(mp_node_host(mp_world_node(b->w, "a")));
+    const struct mp_tcp_opts *o = &st->defaults;
+    if (!sc->rcv_lock) {
+        for (int i = 0; i < 3; i++)
+            g_assert_cmpuint(o->rmem[i], ==, sc->rmem[i]);
+    }
+    g_assert_cmpuint(o->rcvbuf, ==, sc->rcvbuf);
+    g_assert_cmpint(o->rcvbuf_lock, ==, sc->rcv_lock);
+    if (!sc->snd_lock)
+        g_assert_cmpuint(o->wmem[2], ==, sc->wmem2);
+    g_assert_cmpuint(o->sndbuf, ==, sc->sndbuf);
+    g_assert_cmpint(o->sndbuf_lock, ==, sc->snd_lock);
+    g_assert_cmpint(o->pacing, ==, sc->pacing);
+    mp_build_free(b);
+    mp_scenario_free(scn);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2012,5 +2082,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/tcp/pacing/gaps", GINT_TO_POINTER(1), test_pacing);
     for (size_t i = 0; i < MP_ARRAY_LEN(tune_cases); i++)
         g_test_add_data_func(tune_cases[i].name, &tune_cases[i], test_autotune);
+    for (size_t i = 0; i < MP_ARRAY_LEN(scn_cases); i++)
+        g_test_add_data_func(scn_cases[i].name, &scn_cases[i], test_scenario_opts);
     return g_test_run();
 }

@@ -148,5 +148,9 @@ bool mp_mptcp_subflow_get(const struct mp_mptcp_sock *msk, size_t i,
                           struct mp_mptcp_subflow_info *out);
 /* The first subflow's TCP connection (socket options, TCP_INFO), or NULL. */
 struct mp_tcp_conn *mp_mptcp_first_tcp(const struct mp_mptcp_sock *msk);
+/* The first subflow's TCP_INFO, live or as it was when the subflow was
+ * released (so a socket reports its figures after the connection ended).
+ * Returns false when there was never one. */
+bool mp_mptcp_first_tcp_info(const struct mp_mptcp_sock *msk, struct mp_tcp_info *out);
 
 #endif

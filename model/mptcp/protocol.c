@@ -372,6 +372,9 @@ int mp_mptcp_listen(struct mp_mptcp_stack *st, const struct mp_endpoint *local, 
                     const struct mp_tcp_opts *o, const struct mp_mptcp_cbs *cbs,
                     struct mp_mptcp_sock **out)
 {
+    /* Linux with net.mptcp.enabled = 0: no MPTCP sockets at all. */
+    if (!st->o.enabled)
+        return -ENOPROTOOPT;
     struct mp_mptcp_sock *lmsk = mp_mptcp_sock_new(st, o);
     lmsk->owned = true;
     lmsk->is_listener = true;
@@ -384,8 +387,7 @@ int mp_mptcp_listen(struct mp_mptcp_stack *st, const struct mp_endpoint *local, 
         msk_unlink(lmsk);
         return rc;
     }
-    if (st->o.enabled)
-        mp_tcp_set_ext(lmsk->lssk, &mp_mptcp_listener_ext, lmsk);
+    mp_tcp_set_ext(lmsk->lssk, &mp_mptcp_listener_ext, lmsk);
     lmsk->state = MP_TCP_LISTEN;
     *out = lmsk;
     return 0;
@@ -761,6 +763,10 @@ static void release_subflows(struct mp_mptcp_sock *msk, bool reset, mp_time_t no
         if (!sf->ssk)
             continue;
         struct mp_tcp_conn *ssk = sf->ssk;
+        if (sf == msk->first) {
+            mp_tcp_get_info(ssk, &msk->first_info);
+            msk->first_info_ok = true;
+        }
         sf->ssk = NULL;
         sf->closed = true;
         if (reset) {
@@ -1155,6 +1161,10 @@ void mp_mptcp_subflow_gone(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *s
     mp_mptcp_enter(msk);
     if (sf->ssk) {
         struct mp_tcp_conn *ssk = sf->ssk;
+        if (sf == msk->first) {
+            mp_tcp_get_info(ssk, &msk->first_info);
+            msk->first_info_ok = true;
+        }
         sf->ssk = NULL;
         mp_tcp_set_ext(ssk, NULL, NULL);
         mp_tcp_close(ssk, now); /* releases our handle */
@@ -1379,6 +1389,17 @@ bool mp_mptcp_subflow_get(const struct mp_mptcp_sock *msk, size_t i,
         mp_tcp_get_info(sf->ssk, &out->tcp);
     }
     return true;
+}
+
+bool mp_mptcp_first_tcp_info(const struct mp_mptcp_sock *msk, struct mp_tcp_info *out)
+{
+    if (msk->first && msk->first->ssk) {
+        mp_tcp_get_info(msk->first->ssk, out);
+        return true;
+    }
+    if (msk->first_info_ok)
+        *out = msk->first_info;
+    return msk->first_info_ok;
 }
 
 struct mp_tcp_conn *mp_mptcp_first_tcp(const struct mp_mptcp_sock *msk)

@@ -180,6 +180,8 @@ struct mp_mptcp_sock {
     uint64_t data_fin_rcv_seq;
 
     uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+    struct mp_tcp_info first_info; /* the first subflow's, when it was released */
+    bool first_info_ok;
 };
 
 /* ---- path managers (pm.c, pm_<name>.c) ---- */

@@ -312,6 +312,18 @@ static void synack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_opts
     (void)now;
 }
 
+/* Refuses a passive join with RST + MP_TCPRST |reason|; the subflow then
+ * has no TCP any more (an abort runs no closed callback). */
+static void refuse_join(struct mp_mptcp_subflow *sf, uint8_t reason, mp_time_t now)
+{
+    struct mp_tcp_conn *ssk = sf->ssk;
+    sf->send_rst_reason = true;
+    sf->rst_reason = reason;
+    mp_tcp_abort(ssk, now); /* the RST's MP_TCPRST comes from this subflow */
+    sf->ssk = NULL;
+    sf->closed = true;
+}
+
 /* The segment completing a passive handshake (SYN_RECEIVED). */
 static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_opts *o,
                             mp_time_t now)
@@ -342,9 +354,7 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
     }
     if (!(o->present & MP_MPTCP_HAS_JOIN) || o->join.kind != MP_JOIN_ACK) {
         MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_ACK_HMAC_FAILURE);
-        sf->send_rst_reason = true;
-        sf->rst_reason = 1;
-        mp_tcp_abort(sf->ssk, now);
+        refuse_join(sf, 1, now);
         return;
     }
     uint8_t want[20];
@@ -352,18 +362,14 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
                            want);
     if (memcmp(want, o->join.hmac, sizeof(want)) != 0) {
         MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_ACK_HMAC_FAILURE);
-        sf->send_rst_reason = true;
-        sf->rst_reason = 1;
-        mp_tcp_abort(sf->ssk, now);
+        refuse_join(sf, 1, now);
         return;
     }
     MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_ACK_RX);
     if (msk->dead || msk->fallback || !msk->st->pm->allow_join(msk)) {
         /* Over the limits: Linux refuses at the third ACK with reason 3. */
         MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_REJECTED);
-        sf->send_rst_reason = true;
-        sf->rst_reason = 3;
-        mp_tcp_abort(sf->ssk, now);
+        refuse_join(sf, 3, now);
         return;
     }
     msk->joins_accepted++;
@@ -391,7 +397,7 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
     }
     if (st == MP_TCP_SYN_RECEIVED) {
         third_ack_input(sf, &o, now);
-        if (msk->fallback || mp_tcp_conn_state(c) == MP_TCP_CLOSED)
+        if (msk->fallback || !sf->ssk)
             goto out;
     }
     if (msk->fallback)
@@ -491,6 +497,7 @@ static void sf_connected(void *arg, struct mp_tcp_conn *c, mp_time_t now)
          * MP_TCPRST (RFC 8684 3.2). */
         sf->send_rst_reason = true;
         mp_tcp_abort(c, now);
+        sf->ssk = NULL; /* released: no closed callback comes */
         mp_mptcp_subflow_gone(msk, sf, -ECONNRESET, now);
         mp_mptcp_leave(msk);
         return;

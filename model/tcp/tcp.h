@@ -6,7 +6,8 @@
  * layer (mp_host_ip_send) and arrive through the protocol-6 handler that
  * mp_tcp_attach() registers; each connection keeps one deadline on the
  * host's environment (RTO, delayed ACK, zero-window probe, keepalive,
- * TIME_WAIT), moved only when it comes earlier.
+ * TIME_WAIT, RACK, tail loss probe, pacing), moved only when it comes
+ * earlier.
  *
  * Ownership. A connection returned by mp_tcp_connect(), mp_tcp_listen() or
  * mp_tcp_accept() belongs to its owner until mp_tcp_close() or

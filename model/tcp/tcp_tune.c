@@ -161,6 +161,8 @@ void mp_tcp_rcv_space_adjust(struct mp_tcp_conn *c, mp_time_t now)
     if (c->rcv_rtt == 0 || now - c->rcvq_time < c->rcv_rtt)
         return;
     uint32_t copied = c->copied_seq - c->rcvq_seq;
+    if (c->rcvq_space == 0)
+        c->rcvq_space = 1; /* before tcp_init_buffer_space (cannot happen: be safe) */
     if (copied > c->rcvq_space) {
         if (!c->rcv_locked) {
             /* Twice what was read in the last RTT (losses), some cushion
