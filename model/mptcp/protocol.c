@@ -506,12 +506,11 @@ static uint64_t msk_rto(const struct mp_mptcp_sock *msk)
         const struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
         if (!sf->ssk || !sf->established)
             continue;
-        struct mp_tcp_info ti;
-        mp_tcp_get_info(sf->ssk, &ti);
-        mp_time_t base = ti.backoff ? ti.rto >> MIN(ti.backoff, 16u) : ti.rto;
-        any = MAX(any, base);
-        if (!ti.backoff)
-            rto = MAX(rto, ti.rto);
+        uint32_t backoff = mp_tcp_backoff(sf->ssk);
+        mp_time_t srto = mp_tcp_rto(sf->ssk);
+        any = MAX(any, backoff ? srto >> MIN(backoff, 16u) : srto);
+        if (!backoff)
+            rto = MAX(rto, srto);
     }
     if (!rto)
         rto = any;
@@ -587,13 +586,6 @@ bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf)
     return mp_tcp_can_send(sf->ssk);
 }
 
-static bool sf_backing_off(const struct mp_mptcp_subflow *sf)
-{
-    struct mp_tcp_info ti;
-    mp_tcp_get_info(sf->ssk, &ti);
-    return ti.backoff > 0;
-}
-
 static void trace_pick(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
                        size_t len, bool reinj, mp_time_t now)
 {
@@ -616,13 +608,11 @@ static size_t fill(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint6
 {
     if (mp_sndbuf_peek(&msk->sb, (uint32_t)dsn, buf, n) < 0)
         return 0;
-    struct mp_tcp_info ti;
-    mp_tcp_get_info(sf->ssk, &ti);
     memset(meta, 0, sizeof(*meta));
     meta->dsn = dsn;
     /* RFC 8684 3.3.1: the subflow sequence number relative to the
      * subflow's initial sequence number. */
-    meta->ssn = ti.snd_nxt - sf->iss;
+    meta->ssn = mp_tcp_snd_nxt(sf->ssk) - sf->iss;
     meta->len = (uint16_t)n;
     meta->flags = MP_META_VALID | (reinj ? MP_META_REINJECT : 0);
     if (msk->csum)
@@ -650,11 +640,11 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
             r->len -= (uint32_t)(msk->snd_una - r->dsn);
             r->dsn = msk->snd_una;
         }
-        if (sf_backing_off(sf)) {
+        if (mp_mptcp_subflow_backing_off(sf)) {
             bool other = false;
             for (guint i = 0; i < msk->subflows->len && !other; i++) {
                 struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
-                other = o != sf && mp_mptcp_subflow_usable(o) && !sf_backing_off(o);
+                other = o != sf && mp_mptcp_subflow_usable(o) && !mp_mptcp_subflow_backing_off(o);
             }
             if (other) {
                 msk->push_due = true;
@@ -753,6 +743,15 @@ static void notify_writable(struct mp_mptcp_sock *msk, mp_time_t now)
     msk->cbs.writable(msk->cbs.arg, msk, now);
 }
 
+/* The first subflow's figures outlive its TCP (TCP_INFO after the end). */
+static void keep_first_info(struct mp_mptcp_sock *msk, const struct mp_mptcp_subflow *sf)
+{
+    if (sf != msk->first || !sf->ssk)
+        return;
+    mp_tcp_get_info(sf->ssk, &msk->first_info);
+    msk->first_info_ok = true;
+}
+
 /* Releases every subflow: with FINs (|reset| false: TCP finishes the close
  * on its own, FIN_WAIT and TIME_WAIT included, and must not call back into
  * a connection that may be gone by then) or with RSTs. */
@@ -763,10 +762,7 @@ static void release_subflows(struct mp_mptcp_sock *msk, bool reset, mp_time_t no
         if (!sf->ssk)
             continue;
         struct mp_tcp_conn *ssk = sf->ssk;
-        if (sf == msk->first) {
-            mp_tcp_get_info(ssk, &msk->first_info);
-            msk->first_info_ok = true;
-        }
+        keep_first_info(msk, sf);
         sf->ssk = NULL;
         sf->closed = true;
         if (reset) {
@@ -1161,10 +1157,7 @@ void mp_mptcp_subflow_gone(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *s
     mp_mptcp_enter(msk);
     if (sf->ssk) {
         struct mp_tcp_conn *ssk = sf->ssk;
-        if (sf == msk->first) {
-            mp_tcp_get_info(ssk, &msk->first_info);
-            msk->first_info_ok = true;
-        }
+        keep_first_info(msk, sf);
         sf->ssk = NULL;
         mp_tcp_set_ext(ssk, NULL, NULL);
         mp_tcp_close(ssk, now); /* releases our handle */
@@ -1249,7 +1242,7 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
                 struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
                 if (!sf->ssk || !sf->established)
                     continue;
-                if (!sf_backing_off(sf)) {
+                if (!mp_mptcp_subflow_backing_off(sf)) {
                     sf->stale_reinjected = false;
                 } else if (!sf->stale_reinjected) {
                     sf->stale_reinjected = true;

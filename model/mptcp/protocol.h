@@ -228,6 +228,12 @@ extern const struct mp_mptcp_sched_ops mp_mptcp_sched_default;
 /* A subflow that may carry data: established, MPTCP (not being refused),
  * and with room in its windows. */
 bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf);
+/* A subflow whose TCP is backing off after a retransmission timeout (Linux
+ * would soon call it stale): its path may be dead. */
+static inline bool mp_mptcp_subflow_backing_off(const struct mp_mptcp_subflow *sf)
+{
+    return mp_tcp_backoff(sf->ssk) > 0;
+}
 
 /* ---- protocol.c ---- */
 void mp_mptcp_enter(struct mp_mptcp_sock *msk);

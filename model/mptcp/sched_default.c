@@ -33,9 +33,7 @@ static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
         /* A subflow that timed out loses its burst: after an RTO its
          * window opens (everything is marked lost) although its path may
          * be dead. */
-        struct mp_tcp_info ti;
-        mp_tcp_get_info(last->ssk, &ti);
-        if (ti.backoff == 0)
+        if (!mp_mptcp_subflow_backing_off(last))
             return last;
     }
     /* [0] non-backup, [1] backup; within each, not backing off first. */

@@ -458,6 +458,31 @@ uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c)
     return c->snd_wnd;
 }
 
+uint32_t mp_tcp_in_flight(const struct mp_tcp_conn *c)
+{
+    return c->state >= MP_TCP_SYN_SENT ? mp_rtxq_in_flight(&c->q) : 0;
+}
+
+mp_time_t mp_tcp_rto(const struct mp_tcp_conn *c)
+{
+    return mp_rtt_rto(&c->rtt);
+}
+
+uint32_t mp_tcp_backoff(const struct mp_tcp_conn *c)
+{
+    return c->rtt.backoff;
+}
+
+uint32_t mp_tcp_snd_nxt(const struct mp_tcp_conn *c)
+{
+    return c->snd_nxt;
+}
+
+uint64_t mp_tcp_pacing_rate(const struct mp_tcp_conn *c)
+{
+    return c->pacing_rate;
+}
+
 uint32_t mp_tcp_unacked(const struct mp_tcp_conn *c)
 {
     return c->snd_nxt - c->snd_una;

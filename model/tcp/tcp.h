@@ -328,6 +328,17 @@ void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now);
 void mp_tcp_push(struct mp_tcp_conn *c, mp_time_t now);
 /* The peer's last advertised window, bytes (scaled). */
 uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c);
+/* Cheap reads for the MPTCP scheduler, which asks on every segment (a full
+ * mp_tcp_get_info() there would copy the whole snapshot): bytes in flight
+ * (Linux tcp_packets_in_flight, in bytes), RTO backoffs since the last
+ * progress, the next sequence number to send, and the pacing rate in
+ * bytes/s (Linux sk_pacing_rate; 0 before the first RTT sample). */
+uint32_t mp_tcp_in_flight(const struct mp_tcp_conn *c);
+uint32_t mp_tcp_backoff(const struct mp_tcp_conn *c);
+uint32_t mp_tcp_snd_nxt(const struct mp_tcp_conn *c);
+uint64_t mp_tcp_pacing_rate(const struct mp_tcp_conn *c);
+/* The retransmission timeout now, backoff included. */
+mp_time_t mp_tcp_rto(const struct mp_tcp_conn *c);
 /* Unacknowledged bytes (sequence space from snd_una to snd_nxt). */
 uint32_t mp_tcp_unacked(const struct mp_tcp_conn *c);
 /* True when new data would be sent now if there were some: established
