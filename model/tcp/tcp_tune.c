@@ -14,12 +14,10 @@
 
 void mp_tcp_buf_init(struct mp_tcp_conn *c)
 {
-    const struct mp_tcp_opts *d = &c->st->defaults;
-    /* Until the socket layer sets the locks itself, a size other than the
-     * host's default can only come from SO_RCVBUF / SO_SNDBUF (the socket
-     * copies the defaults and changes the size): lock it as Linux does. */
-    c->rcv_locked = c->o.rcvbuf_lock || c->o.rcvbuf != d->rcvbuf;
-    c->snd_locked = c->o.sndbuf_lock || c->o.sndbuf != d->sndbuf;
+    /* SO_RCVBUF / SO_SNDBUF (and a single size in the scenario) lock a
+     * buffer, as Linux's SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK. */
+    c->rcv_locked = c->o.rcvbuf_lock;
+    c->snd_locked = c->o.sndbuf_lock;
     c->rcvbuf = c->o.rcvbuf ? c->o.rcvbuf : c->o.rmem[1];
     if (c->rcvbuf < MP_TCP_SOCK_MIN_RCVBUF)
         c->rcvbuf = MP_TCP_SOCK_MIN_RCVBUF;
