@@ -322,10 +322,7 @@ int mp_app_bulk_send_main(int argc, char **argv)
     case MP_APP_OPTS_ERROR:
         break;
     default:
-        if (argc > 1)
-            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
-        else
-            rc = configure(dst, to, port, bind, bytes, duration, interval, length, &c);
+        rc = configure(dst, to, port, bind, bytes, duration, interval, length, &c);
     }
     c.mptcp = mptcp;
     g_free(dst);

@@ -533,10 +533,7 @@ int mp_app_dns_server_main(int argc, char **argv)
         break;
     default:
         rc = MP_APP_EXIT_OK;
-        if (argc > 1) {
-            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
-            rc = MP_APP_EXIT_USAGE;
-        } else if (port <= 0 || port > 65535) {
+        if (port <= 0 || port > 65535) {
             afmp_log("%s: --port: expected 1..65535", PROG);
             rc = MP_APP_EXIT_USAGE;
         } else if (ttl < 0) {

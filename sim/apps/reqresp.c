@@ -220,9 +220,7 @@ int mp_app_reqresp_main(int argc, char **argv)
     case MP_APP_OPTS_ERROR:
         break;
     default:
-        if (argc > 1)
-            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
-        else if (req && !mp_app_opt_size(PROG, "--request", req, &c.request))
+        if (req && !mp_app_opt_size(PROG, "--request", req, &c.request))
             ;
         else if (resp && !mp_app_opt_size(PROG, "--response", resp, &c.response))
             ;

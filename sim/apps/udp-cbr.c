@@ -216,12 +216,7 @@ int mp_app_udp_cbr_main(int argc, char **argv)
         rc = MP_APP_EXIT_USAGE;
         break;
     default:
-        if (argc > 1) {
-            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
-            rc = MP_APP_EXIT_USAGE;
-        } else {
-            rc = configure(&o, &c);
-        }
+        rc = configure(&o, &c);
     }
     g_free(o.dst);
     g_free(o.to);

@@ -117,9 +117,7 @@ int mp_app_udp_echo_main(int argc, char **argv)
     case MP_APP_OPTS_ERROR:
         break;
     default:
-        if (argc > 1)
-            afmp_log("%s: unexpected argument '%s'", PROG, argv[1]);
-        else if (port <= 0 || port > 65535)
+        if (port <= 0 || port > 65535)
             afmp_log("%s: --port 1..65535 is required", PROG);
         else if (bind && !mp_app_resolve(PROG, bind, (uint16_t)port, &c.bind, &c.blen))
             ;

@@ -45,6 +45,10 @@ enum mp_app_opts_result mp_app_parse_options(const char *prog, const char *param
         afmp_log("%s: %s (try --help)", prog, err->message);
         g_error_free(err);
         r = MP_APP_OPTS_ERROR;
+    } else if (!*params && *argc > 1) {
+        /* A program without positional parameters takes none. */
+        afmp_log("%s: unexpected argument '%s'", prog, (*argv)[1]);
+        r = MP_APP_OPTS_ERROR;
     }
     g_option_context_free(ctx);
     return r;

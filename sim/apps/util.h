@@ -30,7 +30,9 @@ enum mp_app_opts_result {
 /*
  * mp_app_parse_options parses |*argc|/|*argv| (left holding argv[0] and the
  * arguments that are not options) with a GOptionContext made of |entries|
- * and |summary|, the help text shown by --help / -h. GLib's own help is
+ * and |summary|, the help text shown by --help / -h. With |params| "" the
+ * program takes no positional arguments: one left over is logged as
+ * "PROG: unexpected argument 'X'" and is an error. GLib's own help is
  * disabled: it would print to the simulator's stdout and exit the whole
  * simulator.
  */
