@@ -395,10 +395,9 @@ static void m_wake(void *arg, struct mp_mptcp_sock *msk, mp_time_t now)
     kick(arg, now);
 }
 
-static void m_closed(void *arg, struct mp_mptcp_sock *msk, int err, mp_time_t now)
+/* What both kinds of connection report, MPTCP and plain TCP. */
+static void peer_closed(struct peer *p, int err, mp_time_t now)
 {
-    struct peer *p = arg;
-    (void)msk;
     if (!p->closed) {
         p->closed = true;
         p->close_err = err;
@@ -406,19 +405,33 @@ static void m_closed(void *arg, struct mp_mptcp_sock *msk, int err, mp_time_t no
     }
 }
 
+/* Takes the first accepted connection; later ones are refused (one
+ * connection per test server). Returns false for those. */
+static bool peer_accepted(struct peer *p, bool have, mp_time_t now)
+{
+    p->accepted++;
+    if (have)
+        return false;
+    p->connected = true;
+    kick(p, now);
+    return true;
+}
+
+static void m_closed(void *arg, struct mp_mptcp_sock *msk, int err, mp_time_t now)
+{
+    (void)msk;
+    peer_closed(arg, err, now);
+}
+
 static void m_accept_ready(void *arg, struct mp_mptcp_sock *l, mp_time_t now)
 {
     struct peer *p = arg;
     struct mp_mptcp_sock *m;
     while ((m = mp_mptcp_accept(l))) {
-        p->accepted++;
-        if (p->msk) {
-            mp_mptcp_abort(m, now); /* one connection per test server */
-            continue;
-        }
-        p->msk = m;
-        p->connected = true;
-        kick(p, now);
+        if (peer_accepted(p, p->msk != NULL, now))
+            p->msk = m;
+        else
+            mp_mptcp_abort(m, now);
     }
 }
 
@@ -438,13 +451,8 @@ static void t_wake(void *arg, struct mp_tcp_conn *c, mp_time_t now)
 
 static void t_closed(void *arg, struct mp_tcp_conn *c, int err, mp_time_t now)
 {
-    struct peer *p = arg;
     (void)c;
-    if (!p->closed) {
-        p->closed = true;
-        p->close_err = err;
-        p->closed_at = now;
-    }
+    peer_closed(arg, err, now);
 }
 
 static void t_accept_ready(void *arg, struct mp_tcp_conn *l, mp_time_t now)
@@ -452,14 +460,10 @@ static void t_accept_ready(void *arg, struct mp_tcp_conn *l, mp_time_t now)
     struct peer *p = arg;
     struct mp_tcp_conn *c;
     while ((c = mp_tcp_accept(l))) {
-        p->accepted++;
-        if (p->tc) {
+        if (peer_accepted(p, p->tc != NULL, now))
+            p->tc = c;
+        else
             mp_tcp_abort(c, now);
-            continue;
-        }
-        p->tc = c;
-        p->connected = true;
-        kick(p, now);
     }
 }
 
