@@ -153,6 +153,8 @@ struct mp_tcp_conn *mp_tcp_conn_new(struct mp_tcp_stack *st, const struct mp_tcp
 
 static void conn_free(struct mp_tcp_conn *c)
 {
+    if (c->zombie)
+        g_ptr_array_remove_fast(c->st->zombies, c);
     mp_env_deadline_stop(c->st->env, &c->dl);
     mp_sndbuf_clear(&c->sb);
     mp_rtxq_clear(&c->q);
@@ -190,6 +192,12 @@ static void conn_unlink(struct mp_tcp_conn *c)
         c->listener->nchildren--;
         g_queue_remove(&c->listener->acceptq, c);
         c->listener = NULL;
+    }
+    if (c->owned) {
+        /* The owner frees it with mp_tcp_close(); until then the stack
+         * remembers it, so mp_tcp_detach() frees it if that never comes. */
+        c->zombie = true;
+        g_ptr_array_add(c->st->zombies, c);
     }
     if (c->busy == 0 && !c->owned)
         conn_free(c);
@@ -265,6 +273,7 @@ struct mp_tcp_stack *mp_tcp_attach(struct mp_host *h, const struct mp_tcp_opts *
     st->conns = g_hash_table_new(key_hash, key_equal);
     st->listeners = g_ptr_array_new();
     st->all = g_ptr_array_new();
+    st->zombies = g_ptr_array_new();
     st->next_id = 1;
     struct mp_l4_proto p = {.input = mp_tcp_input, .error = mp_tcp_icmp_error, .arg = st};
     mp_host_set_l4(h, MP_IPPROTO_TCP, &p);
@@ -290,6 +299,9 @@ void mp_tcp_detach(struct mp_tcp_stack *st)
         c->busy = 0;
         conn_unlink(c);
     }
+    while (st->zombies->len)
+        conn_free(st->zombies->pdata[st->zombies->len - 1]);
+    g_ptr_array_unref(st->zombies);
     g_hash_table_unref(st->conns);
     g_ptr_array_unref(st->listeners);
     g_ptr_array_unref(st->all);

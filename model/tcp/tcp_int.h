@@ -53,6 +53,7 @@ struct mp_tcp_stack {
     GHashTable *conns;     /* struct mp_tcp_key * -> conn (lookups only) */
     GPtrArray *listeners;  /* conn *, in creation order */
     GPtrArray *all;        /* every live conn, in creation order */
+    GPtrArray *zombies;    /* ended conns their owner has not released yet */
     uint64_t next_id;
     /* RFC 5961 7: the host-wide challenge-ACK budget of the current second
      * (Linux tcp_challenge_count / tcp_challenge_timestamp). */
@@ -83,6 +84,7 @@ struct mp_tcp_conn {
     /* life */
     bool owned;       /* the owner holds a handle */
     bool dead;        /* removed from the stack: free when not busy */
+    bool zombie;      /* dead but owned: on st->zombies */
     int busy;         /* entry-point nesting depth */
     int err;          /* pending error (negative errno) */
     int err_soft;     /* Linux sk_err_soft: last ICMP error, reported at a timeout */
