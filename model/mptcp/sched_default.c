@@ -12,17 +12,13 @@
  */
 #include "model/mptcp/protocol.h"
 
-/* Linux's pacing rate when pacing is not configured: 2 * cwnd * mss / srtt
- * in slow start, 1.2 * in congestion avoidance (sk_pacing_rate). Bytes per
- * second; a subflow without an RTT sample yet gets the initial window over
- * the 1 s initial RTO's worth. */
-static uint64_t pacing_rate(const struct mp_tcp_info *ti)
+/* Linux's linger time, (bytes queued << 32) / pacing rate, with TCP's
+ * pacing rate (sk_pacing_rate, computed whether or not pacing is on); a
+ * subflow without an RTT sample yet has Linux's initial ~0 rate: linger 0. */
+static uint64_t linger(const struct mp_tcp_conn *ssk)
 {
-    uint64_t srtt = ti->srtt ? ti->srtt : MP_S(1);
-    uint64_t bytes = (uint64_t)ti->cwnd * ti->mss;
-    uint64_t pct = ti->cwnd < ti->ssthresh / 2 ? 200 : 120;
-    uint64_t rate = bytes * pct / 100 * MP_S(1) / srtt;
-    return rate ? rate : 1;
+    uint64_t rate = mp_tcp_pacing_rate(ssk);
+    return rate ? ((uint64_t)mp_tcp_in_flight(ssk) << 32) / rate : 0;
 }
 
 static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
@@ -43,14 +39,11 @@ static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
         struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
         if (!mp_mptcp_subflow_usable(sf))
             continue;
-        struct mp_tcp_info ti;
-        mp_tcp_get_info(sf->ssk, &ti);
-        /* linger = queued << 32 / rate, as Linux compares them. */
-        uint64_t linger = ((uint64_t)ti.in_flight << 32) / pacing_rate(&ti);
+        uint64_t l = linger(sf->ssk);
         int b = (sf->backup || sf->peer_backup) ? 1 : 0;
-        int stale = ti.backoff > 0 ? 1 : 0;
-        if (linger < best_linger[b][stale]) {
-            best_linger[b][stale] = linger;
+        int stale = mp_mptcp_subflow_backing_off(sf) ? 1 : 0;
+        if (l < best_linger[b][stale]) {
+            best_linger[b][stale] = l;
             best[b][stale] = sf;
         }
     }
