@@ -260,6 +260,8 @@ void mp_mptcp_trace_sf(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, c
     mp_trace_u64(&r, "local_id", sf->local_id);
     mp_trace_u64(&r, "remote_id", sf->remote_id);
     mp_trace_bool(&r, "backup", sf->backup);
+    if (sf->rst_reason)
+        mp_trace_str(&r, "rst_reason", mp_mptcp_rst_reason_name(sf->rst_reason));
     mp_trace_end(&r, env);
 }
 

@@ -386,6 +386,15 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
     if (mp_mptcp_opts_parse(opts, olen, &o) < 0 || o.malformed)
         MP_MPTCP_CTR(msk, MPTCP_OPT_MALFORMED);
     mp_mptcp_enter(msk);
+    if (tcp_flags & MP_TCP_RST) {
+        /* RFC 8684 3.6: MP_TCPRST says why the peer reset the subflow. */
+        if (o.present & MP_MPTCP_HAS_TCPRST) {
+            MP_MPTCP_CTR(msk, MPTCP_MP_RST_RX);
+            sf->rst_reason = o.rst.reason;
+            mp_mptcp_trace_sf(msk, sf, "subflow.reset", now);
+        }
+        goto out;
+    }
     enum mp_tcp_state st = mp_tcp_conn_state(c);
     if ((tcp_flags & MP_TCP_SYN) && (tcp_flags & MP_TCP_ACK) && st == MP_TCP_SYN_SENT) {
         struct mp_tcp_info ti;

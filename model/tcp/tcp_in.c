@@ -41,6 +41,14 @@ static bool challenge_budget(struct mp_tcp_stack *st, mp_time_t now)
     return true;
 }
 
+/* An acceptable RST's options go to the extension before the connection
+ * ends (MPTCP's MP_TCPRST says why). */
+static void rst_opts(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
+{
+    if (c->ext && c->ext->input_opts && s->th->opts_len)
+        c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+}
+
 static void challenge_ack(struct mp_tcp_conn *c, mp_time_t now)
 {
     /* RFC 5961 3.2, 4.2. Linux first applies the connection's own limit
@@ -636,9 +644,10 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
     }
     /* Second: RST (RFC 5961 3.2). */
     if (s->flags & MP_TCP_RST) {
-        if (s->seq == c->rcv_nxt)
+        if (s->seq == c->rcv_nxt) {
+            rst_opts(c, s, now);
             reset_received(c, now);
-        else
+        } else
             challenge_ack(c, now);
         return;
     }
@@ -786,8 +795,10 @@ static void syn_sent_input(struct mp_tcp_conn *c, struct seg *s, const struct mp
         ack_ok = true;
     }
     if (s->flags & MP_TCP_RST) {
-        if (ack_ok)
+        if (ack_ok) {
+            rst_opts(c, s, now);
             mp_tcp_done(c, -ECONNREFUSED, now);
+        }
         return;
     }
     if (!(s->flags & MP_TCP_SYN))
