@@ -57,7 +57,8 @@ struct mp_mptcp_stack *mp_mptcp_attach(struct mp_host *h, const struct mp_mptcp_
     const struct mp_mptcp_pm_ops *pm = mp_mptcp_pm_find(c.pm ? c.pm : "fullmesh");
     const struct mp_mptcp_sched_ops *sched =
         mp_mptcp_sched_find(c.scheduler ? c.scheduler : "default");
-    if (!pm || !sched || !mp_tcp_stack_of(h) || (c.cc && strcmp(c.cc, "uncoupled") != 0))
+    const struct mp_mptcp_cc_ops *cc = mp_mptcp_cc_find(c.cc ? c.cc : "uncoupled");
+    if (!pm || !sched || !cc || !mp_tcp_stack_of(h))
         return NULL;
     struct mp_mptcp_stack *st = g_new0(struct mp_mptcp_stack, 1);
     st->h = h;
@@ -65,6 +66,7 @@ struct mp_mptcp_stack *mp_mptcp_attach(struct mp_host *h, const struct mp_mptcp_
     st->o = c;
     st->pm = pm;
     st->sched = sched;
+    st->cc = cc;
     char *name = g_strdup_printf("host/%s/mptcp/keys", h->name);
     mp_env_rng(h->env, name, &st->rng);
     g_free(name);
@@ -265,6 +267,14 @@ void mp_mptcp_trace_sf(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, c
     mp_trace_end(&r, env);
 }
 
+void mp_mptcp_subflow_up(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now)
+{
+    msk->subflows_total++;
+    if (msk->st->cc->subflow_init)
+        msk->st->cc->subflow_init(msk, sf);
+    mp_mptcp_trace_sf(msk, sf, "subflow.established", now);
+}
+
 static void trace_msk(struct mp_mptcp_sock *msk, const char *ev, mp_time_t now)
 {
     const struct mp_env *env = msk->st->env;
@@ -348,7 +358,7 @@ static void listener_accept_ready(void *arg, struct mp_tcp_conn *l, mp_time_t no
         }
         struct mp_mptcp_sock *msk = sf->msk;
         sf->established = true;
-        msk->subflows_total++;
+        mp_mptcp_subflow_up(msk, sf, now);
         msk->state = mp_tcp_conn_state(child) == MP_TCP_CLOSE_WAIT ? MP_TCP_CLOSE_WAIT
                                                                      : MP_TCP_ESTABLISHED;
         struct mp_endpoint le, re;
@@ -360,7 +370,6 @@ static void listener_accept_ready(void *arg, struct mp_tcp_conn *l, mp_time_t no
         msk->nremotes = 1;
         if (!msk->fallback)
             msk->wnd_end = msk->snd_una + mp_tcp_snd_wnd(child);
-        mp_mptcp_trace_sf(msk, sf, "subflow.established", now);
         trace_msk(msk, "accepted", now);
         g_queue_push_tail(&lmsk->acceptq, msk);
         msk->accept_queued = true;

@@ -29,6 +29,7 @@
 
 struct mp_mptcp_pm_ops;
 struct mp_mptcp_sched_ops;
+struct mp_mptcp_cc_ops;
 
 struct mp_mptcp_stack {
     struct mp_host *h;
@@ -36,6 +37,7 @@ struct mp_mptcp_stack {
     struct mp_mptcp_config o;
     const struct mp_mptcp_pm_ops *pm;
     const struct mp_mptcp_sched_ops *sched;
+    const struct mp_mptcp_cc_ops *cc;
     struct mp_rng rng;           /* keys and nonces */
     struct mp_mptcp_tokens *tokens;
     GPtrArray *all;              /* every live msk, creation order */
@@ -235,6 +237,18 @@ static inline bool mp_mptcp_subflow_backing_off(const struct mp_mptcp_subflow *s
     return mp_tcp_backoff(sf->ssk) > 0;
 }
 
+/* ---- congestion control (cc.c) ---- */
+
+struct mp_mptcp_cc_ops {
+    const char *name;
+    /* A subflow was set up (both sides, before data flows); NULL: the
+     * subflow keeps the host's TCP algorithm, uncoupled. */
+    void (*subflow_init)(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf);
+};
+
+const struct mp_mptcp_cc_ops *mp_mptcp_cc_find(const char *name);
+extern const struct mp_mptcp_cc_ops mp_mptcp_cc_uncoupled;
+
 /* ---- protocol.c ---- */
 void mp_mptcp_enter(struct mp_mptcp_sock *msk);
 void mp_mptcp_leave(struct mp_mptcp_sock *msk);
@@ -256,6 +270,9 @@ uint32_t mp_mptcp_rcv_wnd(const struct mp_mptcp_sock *msk);
 /* Schedules new data on the subflows. */
 void mp_mptcp_push(struct mp_mptcp_sock *msk, mp_time_t now);
 void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now);
+/* Subflow |sf|'s TCP is established: counts it, lets the congestion
+ * control take it, traces it. */
+void mp_mptcp_subflow_up(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
 /* The connection's first subflow is up (both sides). */
 void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now);
 /* Goes on as plain TCP on the first subflow (RFC 8684 3.7). */

@@ -511,8 +511,7 @@ static void sf_connected(void *arg, struct mp_tcp_conn *c, mp_time_t now)
         mp_mptcp_leave(msk);
         return;
     }
-    msk->subflows_total++;
-    mp_mptcp_trace_sf(msk, sf, "subflow.established", now);
+    mp_mptcp_subflow_up(msk, sf, now);
     if (sf->kind == MP_SF_MPC) {
         mp_mptcp_first_established(msk, now);
     } else if (sf->join_ack_pending) {
