@@ -695,6 +695,13 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
     if (msk->sched_last == sf)
         msk->sched_burst = msk->sched_burst > n ? msk->sched_burst - (uint32_t)n : 0;
     arm_rtx(msk, now, false);
+    if (msk->wr_shut && !msk->data_fin_sent && msk->snd_nxt == msk->write_seq) {
+        /* The last byte is out: the DATA_FIN follows on the subflows' ACKs,
+         * sent from the connection's timer, not from inside this
+         * subflow's output. */
+        msk->push_due = true;
+        mp_env_deadline(msk->st->env, &msk->dl, now);
+    }
     return n;
 }
 
