@@ -1306,6 +1306,7 @@ struct mangle {
     struct mp_fault base;
     unsigned subtype;
     int optlen, byte; /* the option's length, the byte to flip */
+    int max_hits;     /* 0: every matching packet */
     int hits;
 };
 
@@ -1322,7 +1323,8 @@ static void mangle_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
         mp_wire_opt_iter_init(&it, th.opts, th.opts_len);
         while (mp_wire_opt_next(&it, &o) == 1) {
             if (o.kind == MP_TCPOPT_MPTCP && o.len == m->optlen && o.data_len >= 1 &&
-                (unsigned)(o.data[0] >> 4) == m->subtype) {
+                (unsigned)(o.data[0] >> 4) == m->subtype &&
+                (!m->max_hits || m->hits < m->max_hits)) {
                 size_t at = (size_t)(th.opts - pkt->data) + o.off + (size_t)m->byte;
                 pkt->data[at] ^= 0x5a;
                 m->hits++;
@@ -1387,6 +1389,46 @@ static void test_join_bad_hmac(gconstpointer data)
     assert_intact(&x->sv, total);
     g_assert_cmpint(x->cl.close_err, ==, 0);
     g_assert_cmpint(x->sv.close_err, ==, 0);
+    fx_free(&x->f);
+    g_free(x);
+}
+
+/* ---- DSS checksums ---- */
+
+/* RFC 8684 3.3.1: a mapping whose checksum fails never reaches the
+ * connection: one DSS checksum damaged on the way (the TCP checksum does
+ * not cover what the simulator rewrites) is counted, the mapping dropped,
+ * and the data level sends it again; the stream stays intact. */
+static void test_dss_csum_bad(void)
+{
+    struct mp_mptcp_config cc;
+    mp_mptcp_config_default(&cc);
+    cc.checksum = true;
+    struct wconf c = {.nif = 2, .tap = true, .client_mptcp = &cc};
+    struct xfer *x = g_new0(struct xfer, 1);
+    fx_build(&x->f, &c);
+    struct mangle *m = g_malloc0(sizeof(*m));
+    m->base.ops = &mangle_ops;
+    m->subtype = MP_MPTCP_DSS;
+    /* The client's DSS: a 32-bit DATA_ACK (the server sends no mapping, so
+     * no 64-bit DSN to echo) and a 64-bit mapping with its checksum at
+     * bytes 22..23. */
+    m->optlen = 24;
+    m->byte = 22;
+    m->max_hits = 1;
+    mp_link_add_fault(x->f.link[LINK_C0], 0, &m->base);
+    peer_init(&x->cl, &x->f, x->f.client);
+    peer_init(&x->sv, &x->f, x->f.server);
+    peer_listen(&x->sv, "10.0.10.2");
+    const uint64_t total = MIB;
+    x->cl.total = total;
+    dial_at(&x->d, &x->cl, MP_MS(1), "10.0.1.2", "10.0.10.2");
+    x->done = run_until_done(&x->f, &x->cl, &x->sv, MP_S(20));
+    g_assert_cmpint(m->hits, ==, 1);
+    g_assert_cmpuint(ctr(x->f.server, "MPTcpExtDataCsumErr"), ==, 1);
+    g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPTCPRetrans"), >=, 1);
+    g_assert_true(x->done);
+    assert_intact(&x->sv, total);
     fx_free(&x->f);
     g_free(x);
 }
@@ -1571,6 +1613,7 @@ int main(int argc, char **argv)
     g_test_add_func("/mptcp/reassembly/duplicates", test_reassembly_duplicates);
     g_test_add_data_func("/mptcp/options/budget-and-lengths", GINT_TO_POINTER(0),
                          test_option_budget);
+    g_test_add_func("/mptcp/dss/checksum-failure", test_dss_csum_bad);
     g_test_add_data_func("/mptcp/options/budget-and-lengths/checksum", GINT_TO_POINTER(1),
                          test_option_budget);
     g_test_add_func("/mptcp/join/ipv6-on-ipv4-connection", test_join_v6);

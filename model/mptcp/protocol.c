@@ -89,8 +89,12 @@ const struct mp_mptcp_config *mp_mptcp_stack_config(const struct mp_mptcp_stack 
 
 static void msk_free(struct mp_mptcp_sock *msk)
 {
-    for (guint i = 0; i < msk->subflows->len; i++)
-        g_free(msk->subflows->pdata[i]);
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (sf->cbuf)
+            g_byte_array_free(sf->cbuf, TRUE);
+        g_free(sf);
+    }
     g_ptr_array_free(msk->subflows, TRUE);
     g_queue_clear(&msk->acceptq);
     g_array_free(msk->reinject, TRUE);

@@ -94,6 +94,8 @@ struct mp_mptcp_subflow {
     uint64_t bytes_sent, bytes_received;
     uint32_t stale_rtos;
     bool stale_reinjected;   /* its in-flight data was sent again elsewhere */
+    GByteArray *cbuf;        /* with checksums: the mapping being received */
+    uint32_t cmap_seq;       /* its subflow sequence number */
 };
 
 struct mp_mptcp_remote {

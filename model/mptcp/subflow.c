@@ -239,6 +239,35 @@ static void map_trim(struct mp_mptcp_subflow *sf, uint32_t seq)
     sf->nmaps = k;
 }
 
+/* RFC 8684 3.3.1: with checksums a mapping's bytes reach the connection
+ * only once all of them arrived and the checksum over the pseudo-header
+ * and the payload holds. A failure is counted (DataCsumErr) and the bytes
+ * dropped; the peer's data-level retransmission sends them again (MP_FAIL
+ * and the infinite mapping come with a later issue). */
+static void csum_deliver(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *m, uint32_t seq,
+                         const uint8_t *data, uint32_t n, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    if (!sf->cbuf)
+        sf->cbuf = g_byte_array_new();
+    if (seq == m->seq || sf->cmap_seq != m->seq) {
+        g_byte_array_set_size(sf->cbuf, 0);
+        sf->cmap_seq = m->seq;
+        if (seq != m->seq)
+            return; /* the mapping's head went elsewhere: cannot check it */
+    }
+    g_byte_array_append(sf->cbuf, data, n);
+    if (sf->cbuf->len < m->len)
+        return;
+    uint16_t dlen = (uint16_t)(m->len + (m->data_fin ? 1u : 0u));
+    if (mp_mptcp_dss_csum_ok(m->dsn, m->seq - sf->irs, dlen, m->csum_val, sf->cbuf->data,
+                             sf->cbuf->len))
+        mp_mptcp_data_recv(msk, sf, m->dsn, sf->cbuf->data, sf->cbuf->len, now);
+    else
+        MP_MPTCP_CTR(msk, MPTCP_DATA_CSUM_ERR);
+    g_byte_array_set_size(sf->cbuf, 0);
+}
+
 static void sf_deliver(void *arg, struct mp_tcp_conn *c, uint32_t seq, const uint8_t *data,
                        size_t len, const uint8_t *opts, size_t olen, mp_time_t now)
 {
@@ -260,7 +289,10 @@ static void sf_deliver(void *arg, struct mp_tcp_conn *c, uint32_t seq, const uin
         uint32_t n = (uint32_t)MIN(len, (size_t)(m->seq + m->len - seq));
         uint64_t dsn = m->dsn + (seq - m->seq);
         sf->bytes_received += n;
-        mp_mptcp_data_recv(msk, sf, dsn, data, n, now);
+        if (m->csum)
+            csum_deliver(sf, m, seq, data, n, now);
+        else
+            mp_mptcp_data_recv(msk, sf, dsn, data, n, now);
         seq += n;
         data += n;
         len -= n;
@@ -345,7 +377,9 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
             /* The first data: DSN = IDSN + 1, SSN 1 implied. */
             struct mp_mptcp_map m = {.dsn = msk->remote_idsn + 1,
                                      .seq = sf->irs + 1,
-                                     .len = mpc->data_len};
+                                     .len = mpc->data_len,
+                                     .csum = mpc->has_csum,
+                                     .csum_val = mpc->csum};
             map_add(sf, &m);
         }
         sf->fully_established = true;
@@ -416,7 +450,8 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
         /* The first data again (the third ACK's copy was lost or this is a
          * retransmission): its implied mapping. */
         struct mp_mptcp_map m = {.dsn = msk->remote_idsn + 1, .seq = sf->irs + 1,
-                                 .len = o.mpc.data_len};
+                                 .len = o.mpc.data_len, .csum = o.mpc.has_csum,
+                                 .csum_val = o.mpc.csum};
         map_add(sf, &m);
     }
     if (!(o.present & MP_MPTCP_HAS_DSS))
