@@ -1307,6 +1307,7 @@ struct mangle {
     unsigned subtype;
     int optlen, byte; /* the option's length, the byte to flip */
     int max_hits;     /* 0: every matching packet */
+    uint8_t xor;      /* what to flip (0: 0x5a) */
     int hits;
 };
 
@@ -1326,7 +1327,7 @@ static void mangle_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
                 (unsigned)(o.data[0] >> 4) == m->subtype &&
                 (!m->max_hits || m->hits < m->max_hits)) {
                 size_t at = (size_t)(th.opts - pkt->data) + o.off + (size_t)m->byte;
-                pkt->data[at] ^= 0x5a;
+                pkt->data[at] ^= m->xor ? m->xor : 0x5a;
                 m->hits++;
                 break;
             }
@@ -1388,6 +1389,72 @@ static void test_join_bad_hmac(gconstpointer data)
     g_assert_true(x->done);
     assert_intact(&x->sv, total);
     g_assert_cmpint(x->cl.close_err, ==, 0);
+    g_assert_cmpint(x->sv.close_err, ==, 0);
+    fx_free(&x->f);
+    g_free(x);
+}
+
+/* ---- fallback when the handshake is damaged (RFC 8684 3.1) ---- */
+
+struct mpc_case {
+    const char *path;
+    int end;          /* 1: the SYN/ACK (server to client), 0: the third ACK */
+    int optlen, byte;
+    uint8_t xor;
+    const char *client_ctr, *server_ctr; /* fallback counters that must be 1 */
+};
+
+static const struct mpc_case mpc_cases[] = {
+    /* SYN/ACK: version 0, B set, H missing: the client goes on as TCP, and
+     * the server falls back when the third ACK lacks MP_CAPABLE. */
+    {"/mptcp/fallback/synack-version-0", 1, 12, 2, 0x01, "MPTcpExtMPCapableFallbackSYNACK",
+     "MPTcpExtMPCapableFallbackACK"},
+    {"/mptcp/fallback/synack-b-flag", 1, 12, 3, 0x40, "MPTcpExtMPCapableFallbackSYNACK",
+     "MPTcpExtMPCapableFallbackACK"},
+    {"/mptcp/fallback/synack-no-h-flag", 1, 12, 3, 0x01, "MPTcpExtMPCapableFallbackSYNACK",
+     "MPTcpExtMPCapableFallbackACK"},
+    /* The third ACK's MP_CAPABLE turned into another subtype: the server
+     * falls back; the client notices when the server's segments carry no
+     * DSS. */
+    {"/mptcp/fallback/third-ack-stripped", 0, 20, 2, 0x50, "MPTcpExtMPCapableDataFallback",
+     "MPTcpExtMPCapableFallbackACK"},
+};
+
+static void test_mpc_damaged(gconstpointer data)
+{
+    const struct mpc_case *mc = data;
+    struct wconf c = {.nif = 1, .tap = true};
+    struct xfer *x = g_new0(struct xfer, 1);
+    fx_build(&x->f, &c);
+    struct mangle *m = g_malloc0(sizeof(*m));
+    m->base.ops = &mangle_ops;
+    m->subtype = MP_MPTCP_CAPABLE;
+    m->optlen = mc->optlen;
+    m->byte = mc->byte;
+    m->xor = mc->xor;
+    m->max_hits = 1;
+    mp_link_add_fault(x->f.link[LINK_C0], mc->end, &m->base);
+    peer_init(&x->cl, &x->f, x->f.client);
+    peer_init(&x->sv, &x->f, x->f.server);
+    peer_listen(&x->sv, "10.0.10.2");
+    const uint64_t total = MIB;
+    x->cl.total = total;
+    dial_at(&x->d, &x->cl, MP_MS(1), "10.0.1.2", "10.0.10.2");
+    run_for(&x->f, MP_S(10));
+    g_assert_cmpint(m->hits, ==, 1);
+    g_assert_cmpuint(ctr(x->f.client, mc->client_ctr), ==, 1);
+    g_assert_cmpuint(ctr(x->f.server, mc->server_ctr), ==, 1);
+    struct mp_mptcp_info ci, si;
+    mp_mptcp_get_info(x->cl.msk, &ci);
+    mp_mptcp_get_info(x->sv.msk, &si);
+    g_assert_true(ci.fallback);
+    g_assert_true(si.fallback);
+    /* As plain TCP the client is in TIME_WAIT once both FINs are through;
+     * its end of stream is what counts. */
+    g_assert_true(x->cl.eof);
+    g_assert_true(x->sv.closed);
+    g_assert_cmpint(mp_mptcp_state(x->cl.msk), ==, MP_TCP_TIME_WAIT);
+    assert_intact(&x->sv, total);
     g_assert_cmpint(x->sv.close_err, ==, 0);
     fx_free(&x->f);
     g_free(x);
@@ -1614,6 +1681,8 @@ int main(int argc, char **argv)
     g_test_add_data_func("/mptcp/options/budget-and-lengths", GINT_TO_POINTER(0),
                          test_option_budget);
     g_test_add_func("/mptcp/dss/checksum-failure", test_dss_csum_bad);
+    for (size_t i = 0; i < G_N_ELEMENTS(mpc_cases); i++)
+        g_test_add_data_func(mpc_cases[i].path, &mpc_cases[i], test_mpc_damaged);
     g_test_add_data_func("/mptcp/options/budget-and-lengths/checksum", GINT_TO_POINTER(1),
                          test_option_budget);
     g_test_add_func("/mptcp/join/ipv6-on-ipv4-connection", test_join_v6);

@@ -443,23 +443,35 @@ void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t 
     mp_ctr_inc(&msk->st->h->ctr, why);
     msk->fallback = true;
     struct mp_mptcp_subflow *sf = msk->first;
-    if (sf && sf->ssk) {
+    if (sf && sf->ssk)
         mp_tcp_set_ext(sf->ssk, &fallback_ext, sf);
-        /* Bytes the owner wrote before the handshake ended go to TCP. */
-        uint8_t buf[4096];
-        while (msk->sb_ok && msk->snd_nxt != msk->write_seq) {
-            size_t n = (size_t)MIN((uint64_t)sizeof(buf), msk->write_seq - msk->snd_nxt);
-            if (mp_sndbuf_peek(&msk->sb, (uint32_t)msk->snd_nxt, buf, n) < 0)
-                break;
-            ssize_t k = mp_tcp_send(sf->ssk, buf, n, now);
-            if (k <= 0)
-                break;
-            msk->snd_nxt += (uint64_t)k;
-        }
-        if (msk->wr_shut)
-            mp_tcp_shutdown_wr(sf->ssk, now);
-    }
+    mp_mptcp_fallback_drain(msk, now);
     trace_msk(msk, "fallback", now);
+}
+
+bool mp_mptcp_fallback_drain(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    struct mp_tcp_conn *ssk = msk->first ? msk->first->ssk : NULL;
+    if (!ssk)
+        return true;
+    /* Bytes the owner wrote that MPTCP never sent go to TCP first, in
+     * order, as TCP's buffer takes them (TCP already holds what subflows
+     * pulled: the same stream). */
+    uint8_t buf[4096];
+    while (msk->sb_ok && msk->snd_nxt != msk->write_seq) {
+        size_t n = (size_t)MIN((uint64_t)sizeof(buf), msk->write_seq - msk->snd_nxt);
+        if (mp_sndbuf_peek(&msk->sb, (uint32_t)msk->snd_nxt, buf, n) < 0)
+            break;
+        ssize_t k = mp_tcp_send(ssk, buf, n, now);
+        if (k <= 0)
+            return false; /* TCP calls writable when it has room */
+        msk->snd_nxt += (uint64_t)k;
+    }
+    if (msk->wr_shut && !msk->fallback_fin) {
+        msk->fallback_fin = true;
+        mp_tcp_shutdown_wr(ssk, now);
+    }
+    return true;
 }
 
 void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now)
@@ -977,7 +989,8 @@ ssize_t mp_mptcp_send(struct mp_mptcp_sock *msk, const void *data, size_t len, m
         struct mp_tcp_conn *ssk = fb_ssk(msk);
         if (!ssk)
             return msk->err ? msk->err : -EPIPE;
-        /* Before the SYN-ACK a fallback decision may still be pending. */
+        if (!mp_mptcp_fallback_drain(msk, now))
+            return 0; /* older bytes still wait for TCP's buffer */
         return mp_tcp_send(ssk, data, len, now);
     }
     if (msk->err)
@@ -1057,7 +1070,8 @@ size_t mp_mptcp_writable(const struct mp_mptcp_sock *msk)
 {
     if (msk->fallback) {
         struct mp_tcp_conn *ssk = fb_ssk(msk);
-        return ssk ? mp_tcp_writable(ssk) : 0;
+        /* Nothing new while older bytes still wait for TCP's buffer. */
+        return ssk && msk->snd_nxt == msk->write_seq ? mp_tcp_writable(ssk) : 0;
     }
     uint64_t held = msk->write_seq - msk->snd_una;
     return held >= msk->sndbuf_max ? 0 : (size_t)(msk->sndbuf_max - held);
@@ -1082,8 +1096,11 @@ int mp_mptcp_shutdown_wr(struct mp_mptcp_sock *msk, mp_time_t now)
     if (msk->is_listener)
         return -ENOTCONN;
     if (msk->fallback) {
-        struct mp_tcp_conn *ssk = fb_ssk(msk);
-        return ssk ? mp_tcp_shutdown_wr(ssk, now) : -ENOTCONN;
+        if (!fb_ssk(msk))
+            return -ENOTCONN;
+        msk->wr_shut = true;
+        mp_mptcp_fallback_drain(msk, now); /* the FIN after the waiting bytes */
+        return 0;
     }
     if (msk->wr_shut)
         return 0;

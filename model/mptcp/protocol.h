@@ -159,6 +159,7 @@ struct mp_mptcp_sock {
     bool push_due;               /* a subflow other than the puller should send */
     mp_time_t orphan_at;         /* closed by the owner: give up then */
     bool wr_shut;
+    bool fallback_fin;           /* in fallback: TCP was told to shut down */
     bool data_fin_sent;          /* DATA_FIN was signalled at least once */
     bool data_fin_acked;
     uint64_t data_fin_seq;       /* DSN of our DATA_FIN (write_seq when queued) */
@@ -279,6 +280,9 @@ void mp_mptcp_subflow_up(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
 void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now);
 /* Goes on as plain TCP on the first subflow (RFC 8684 3.7). */
 void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t now);
+/* In fallback: hands TCP the bytes MPTCP never sent, then the shutdown
+ * the owner asked for. Returns false while some still wait for room. */
+bool mp_mptcp_fallback_drain(struct mp_mptcp_sock *msk, mp_time_t now);
 /* A subflow's TCP ended with |err|. */
 void mp_mptcp_subflow_gone(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, int err,
                            mp_time_t now);

@@ -454,8 +454,16 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
                                  .csum_val = o.mpc.csum};
         map_add(sf, &m);
     }
-    if (!(o.present & MP_MPTCP_HAS_DSS))
+    if (!(o.present & MP_MPTCP_HAS_DSS)) {
+        /* RFC 8684 3.1: our third ACK never reached the peer's MPTCP (a
+         * middlebox stripped it, or the peer fell back): it answers with
+         * neither MP_CAPABLE nor DSS. Go on as TCP before this segment's
+         * data is taken. */
+        if (sf->kind == MP_SF_MPC && !sf->passive && sf->mpc_ack_pending &&
+            !(o.present & MP_MPTCP_HAS_CAPABLE) && msk->subflows->len == 1)
+            mp_mptcp_do_fallback(msk, MP_CTR_MPTCP_MP_CAPABLE_DATA_FALLBACK, now);
         goto out;
+    }
     const struct mp_mptcp_dss *d = &o.dss;
     /* The peer sends DSS: it has our key (MP_CAPABLE), or this is the
      * fourth ACK of our join. */
@@ -577,7 +585,9 @@ static void sf_writable(void *arg, struct mp_tcp_conn *c, mp_time_t now)
     struct mp_mptcp_subflow *sf = arg;
     struct mp_mptcp_sock *msk = sf->msk;
     (void)c;
-    if (msk->fallback && sf == msk->first && msk->owned && msk->cbs.writable)
+    if (!msk->fallback || sf != msk->first || !mp_mptcp_fallback_drain(msk, now))
+        return;
+    if (msk->owned && msk->cbs.writable)
         msk->cbs.writable(msk->cbs.arg, msk, now);
 }
 

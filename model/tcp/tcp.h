@@ -158,7 +158,8 @@ struct mp_tcp_seg_info {
  *             does not buffer received data.
  * input_opts  every accepted segment's raw options area (MPTCP signalling
  *             on pure ACKs too), an acceptable RST's included (|tcp_flags|
- *             has MP_TCP_RST; the connection ends right after).
+ *             has MP_TCP_RST; the connection ends right after). Called
+ *             for segments without options too (|olen| 0).
  * state_change, loss (a segment of |len| bytes at |seq| declared lost).
  * syn_request on a *listener*: a SYN made |child| (SYN_RECEIVED, nothing
  *             sent yet) with the SYN's raw options. The callback may set the

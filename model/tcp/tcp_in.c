@@ -725,7 +725,8 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
     }
     if (c->dead)
         return;
-    if (c->ext && c->ext->input_opts && s->th->opts_len && !opts_seen)
+    /* Even without options: their absence tells MPTCP the peer fell back. */
+    if (c->ext && c->ext->input_opts && !opts_seen)
         c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
     /* Seventh: text. Trim what lies before rcv_nxt or beyond the window. */
     uint32_t seq = s->seq;
