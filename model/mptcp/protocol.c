@@ -868,8 +868,12 @@ void mp_mptcp_data_ack(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, u
 
 uint32_t mp_mptcp_rcv_wnd(const struct mp_mptcp_sock *msk)
 {
+    /* rcvbuf is buffer memory, as TCP's (tcp_rmem): the window offered is
+     * half of it (Linux's default scaling ratio), less what waits to be
+     * read or reassembled. */
     size_t used = msk->rcvq->len - msk->rcvq_off + msk->ofo.bytes;
-    size_t space = msk->rcvbuf > used ? msk->rcvbuf - used : 0;
+    size_t wnd = msk->rcvbuf / 2;
+    size_t space = wnd > used ? wnd - used : 0;
     return (uint32_t)MIN(space, (size_t)UINT32_MAX);
 }
 
@@ -1045,7 +1049,7 @@ ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_
     }
     /* The window opened: tell the peer (mp_tcp_push sends an update when
      * it grew enough to matter). */
-    if (wnd_before < msk->rcvbuf / 2) {
+    if (wnd_before < msk->rcvbuf / 4) {
         for (guint i = 0; i < msk->subflows->len; i++) {
             struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
             if (sf->ssk && sf->established && !sf->refuse) {
