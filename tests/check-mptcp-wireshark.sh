@@ -1,9 +1,9 @@
 #!/bin/sh
-# Wireshark's view of afmp's MPTCP (the check of REFERENCE facts): runs the
-# MPTCP failover scenario and reads every host's pcapng with tshark's MPTCP
-# analysis. Fails when tshark reports a malformed packet, a bad checksum, an
-# echoed key that does not match, a missing or unsupported algorithm, or a
-# segment with payload and no mapping; and when the tokens and IDSNs
+# Wireshark's view of afmp's MPTCP: runs every MPTCP scenario of the
+# library (scenarios/mptcp-*.ini) and reads every host's pcapng with
+# tshark's MPTCP analysis. Fails when tshark reports a malformed packet, a
+# bad checksum, an echoed key that does not match, a missing or unsupported
+# algorithm, or a segment with payload and no mapping; and when the tokens
 # Wireshark computes from the keys on the wire differ from the ones afmp
 # traced. TAP on stdout; skipped (exit 77) without tshark.
 #   check-mptcp-wireshark.sh AFMP_SIM SOURCE_ROOT OUT_DIR
@@ -13,15 +13,19 @@ src=$2
 out=$3
 command -v tshark >/dev/null 2>&1 || { echo "1..0 # SKIP tshark not installed"; exit 77; }
 rm -rf "$out"
-"$sim" run --out "$out" "$src"/scenarios/mptcp-failover.ini >/dev/null
+mkdir -p "$out"
+for sc in "$src"/scenarios/mptcp-*.ini; do
+    "$sim" run --out "$out/$(basename "$sc" .ini)" "$sc" >/dev/null
+done
 P="-o tcp.analyze_sequence_numbers:TRUE -o mptcp.analyze_mptcp:TRUE -o mptcp.analyze_mappings:TRUE -o mptcp.intersubflows_retransmission:TRUE"
 BAD='_ws.malformed || tcp.checksum.status == "Bad" || ip.checksum.status == "Bad"
   || mptcp.connection.echoed_key_mismatch || mptcp.connection.missing_algorithm
   || mptcp.connection.unsupported_algorithm || (mptcp.dss.missing_mapping && tcp.len > 0)'
 n=0
 fail=0
-for f in "$out"/*.pcapng; do
-    h=$(basename "$f" .pcapng)
+for f in "$out"/*/*.pcapng; do
+    d=$(dirname "$f")
+    h=$(basename "$d")/$(basename "$f" .pcapng)
     n=$((n + 1))
     # shellcheck disable=SC2086
     bad=$(tshark -r "$f" $P -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$BAD" \
@@ -36,9 +40,9 @@ for f in "$out"/*.pcapng; do
     # Every key sent in clear: Wireshark's token and IDSN against afmp's trace.
     # shellcheck disable=SC2086
     tshark -r "$f" $P -Y tcp.options.mptcp.sendkey -T fields -e tcp.options.mptcp.sendkey \
-        -e mptcp.expected_token -e mptcp.expected_idsn 2>/dev/null | sort -u >"$out/$h.keys"
+        -e mptcp.expected_token -e mptcp.expected_idsn 2>/dev/null | sort -u >"$f.keys"
     n=$((n + 1))
-    if python3 - "$out/$h.keys" "$out/trace.jsonl" <<'PY'
+    if python3 - "$f.keys" "$d/trace.jsonl" <<'PY'
 import json, sys
 keys = {}
 for line in open(sys.argv[2]):
