@@ -102,11 +102,35 @@ int mp_mptcp_connect(struct mp_mptcp_stack *st, const struct mp_endpoint *local,
                      const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
                      const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out, mp_time_t now);
 
+/*
+ * mp_mptcp_connect_multi opens a connection to one of |n| remote addresses
+ * (at most 8), tried in the given order and raced as RFC 8305 does: the
+ * next attempt starts 250 ms after the previous one or at once when it
+ * fails; the first SYN-ACK wins and the other attempts are reset. Which
+ * address won, and when, is in the trace records ("mptcp.race"). The
+ * others are the peer's known addresses, for the path manager |pm| (NULL:
+ * the host's; "api": subflows to every one of them, from the |nlocal|
+ * addresses in |locals| when the owner bound some). |lport| 0: ephemeral.
+ * Returns 0, -EINVAL (no address), -ENOENT (unknown |pm|), or the last
+ * attempt's mp_tcp_connect error when none could start.
+ */
+int mp_mptcp_connect_multi(struct mp_mptcp_stack *st, const struct mp_ip *locals, size_t nlocal,
+                           uint16_t lport, const struct mp_endpoint *remotes, size_t n,
+                           const struct mp_tcp_opts *o, const char *pm,
+                           const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out,
+                           mp_time_t now);
+
 /* Listens as mp_tcp_listen; a SYN without MP_CAPABLE gives a connection in
  * fallback, as Linux's MPTCP listener does. */
 int mp_mptcp_listen(struct mp_mptcp_stack *st, const struct mp_endpoint *local, int backlog,
                     const struct mp_tcp_opts *o, const struct mp_mptcp_cbs *cbs,
                     struct mp_mptcp_sock **out);
+
+/* Makes |listener| listen on |local| too (an AF_MULTIPATH socket bound to
+ * several addresses). Returns 0, -EINVAL, -ENOSPC (MP_MPTCP_MAX_ADDRS), or
+ * mp_tcp_listen's errors. */
+int mp_mptcp_listen_more(struct mp_mptcp_sock *listener, const struct mp_endpoint *local,
+                         int backlog);
 
 /* The oldest established connection of |listener|, or NULL. */
 struct mp_mptcp_sock *mp_mptcp_accept(struct mp_mptcp_sock *listener);
@@ -122,6 +146,23 @@ void mp_mptcp_set_cbs(struct mp_mptcp_sock *msk, const struct mp_mptcp_cbs *cbs)
  */
 int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote,
                         mp_time_t now);
+
+/* Adds a local address for the path manager (bind() again on an
+ * AF_MULTIPATH socket). Returns 0, -EEXIST, -ENOSPC, -ENOTCONN. */
+int mp_mptcp_add_local(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
+
+/* Takes local address |a| away (RFC 6897 TCP_MULTIPATH_REMOVE): the
+ * subflows that use it close, their data goes to the others, and the path
+ * manager opens no new one from it. Returns 0, -EADDRNOTAVAIL (not in use
+ * nor bound), -EINVAL (it carries every live subflow), -ENOTCONN. */
+int mp_mptcp_remove_local(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
+
+/* The distinct local and remote addresses of the live subflows, the first
+ * subflow's first; at most |n| of each. Returns their numbers through
+ * |*nl| and |*nr|. A connection not yet up lists what it was given: the
+ * bound local addresses and the remote ones it tries. */
+void mp_mptcp_addr_lists(const struct mp_mptcp_sock *msk, struct mp_endpoint *local, size_t *nl,
+                         struct mp_endpoint *remote, size_t *nr, size_t n);
 
 ssize_t mp_mptcp_send(struct mp_mptcp_sock *msk, const void *data, size_t len, mp_time_t now);
 ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_t now);

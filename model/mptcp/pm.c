@@ -5,9 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "model/net/addr.h"
 #include "model/mptcp/protocol.h"
 
-static const struct mp_mptcp_pm_ops *const pms[] = {&mp_mptcp_pm_fullmesh};
+static const struct mp_mptcp_pm_ops *const pms[] = {&mp_mptcp_pm_fullmesh, &mp_mptcp_pm_api};
 
 const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name)
 {
@@ -50,13 +51,27 @@ int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
                      const struct mp_mptcp_remote *r, mp_time_t now)
 {
     struct mp_mptcp_stack *st = msk->st;
+    struct mp_ip src = *l;
+    if (!l->v || mp_ip_is_unspecified(l)) {
+        /* No address asked for: the route's source, known now because the
+         * SYN names its address ID. */
+        struct mp_host_route rt;
+        int rc = mp_host_route(st->h, NULL, &r->ep.ip, 0, &rt);
+        if (rc < 0)
+            return rc;
+        src = rt.src;
+    }
+    if (mp_mptcp_local_removed(msk, &src))
+        return -EADDRNOTAVAIL;
     struct mp_mptcp_subflow *sf = mp_mptcp_subflow_new(msk, NULL, MP_SF_JOIN, false);
-    sf->local_id = mp_mptcp_pm_local_id(msk, l);
+    sf->local_ip = *l;
+    sf->remote_ep = r->ep;
+    sf->local_id = mp_mptcp_pm_local_id(msk, &src);
     sf->remote_id = r->id;
     sf->local_nonce = mp_rng_u32(&st->rng);
     struct mp_tcp_cbs cbs;
     mp_mptcp_subflow_cbs(sf, &cbs);
-    struct mp_endpoint le = {.ip = *l, .port = 0};
+    struct mp_endpoint le = {.ip = src, .port = 0};
     int rc = mp_tcp_connect_ext(mp_tcp_stack_of(st->h), &le, &r->ep, msk->has_topts ? &msk->topts : NULL, &cbs,
                                 &mp_mptcp_subflow_ext, sf, &sf->ssk, now);
     if (rc < 0) {

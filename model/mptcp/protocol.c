@@ -17,6 +17,7 @@
 
 #include "model/mptcp/crypto.h"
 #include "model/mptcp/protocol.h"
+#include "model/net/addr.h"
 #include "model/trace.h"
 
 #define MSK_RTO_MIN MP_MS(200)
@@ -149,7 +150,8 @@ struct mp_mptcp_sock *mp_mptcp_sock_new(struct mp_mptcp_stack *st, const struct 
     msk->rcvq = g_byte_array_new();
     mp_reass_init(&msk->ofo, msk->rcvbuf);
     mp_deadline_init(&msk->dl, msk_expire, msk);
-    msk->rtx_at = msk->orphan_at = MP_TIME_NEVER;
+    msk->rtx_at = msk->orphan_at = msk->race_at = MP_TIME_NEVER;
+    msk->pm = st->pm;
     g_ptr_array_add(st->all, msk);
     return msk;
 }
@@ -303,16 +305,94 @@ static void trace_msk(struct mp_mptcp_sock *msk, const char *ev, mp_time_t now)
 
 /* ---- connect, listen, accept ---- */
 
-int mp_mptcp_connect(struct mp_mptcp_stack *st, const struct mp_endpoint *local,
-                     const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
-                     const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out, mp_time_t now)
+/* The local address a new subflow towards |r| starts from: one the owner
+ * bound of the same family, else none (the route's source). */
+static const struct mp_ip *bound_for(const struct mp_mptcp_sock *msk, const struct mp_ip *r)
 {
+    for (uint32_t i = 0; i < msk->nbound; i++)
+        if (msk->bound[i].v == r->v)
+            return &msk->bound[i];
+    return NULL;
+}
+
+static void trace_race(struct mp_mptcp_sock *msk, const char *ev, const struct mp_endpoint *r,
+                       mp_time_t now)
+{
+    const struct mp_env *env = msk->st->env;
+    if (!mp_env_tracing(env, MP_TRACE_MPTCP))
+        return;
+    struct mp_trace_rec rec;
+    mp_trace_begin(&rec, now, msk->st->h->name, "mptcp.race");
+    mp_trace_u64(&rec, "msk", msk->id);
+    mp_trace_str(&rec, "event", ev);
+    mp_trace_ip(&rec, "remote", &r->ip);
+    mp_trace_u64(&rec, "rport", r->port);
+    mp_trace_u64(&rec, "since_connect", now - msk->race_start);
+    mp_trace_end(&rec, env);
+}
+
+/* Starts the initial-subflow attempt to remote |idx| (RFC 8305 racing). */
+static int start_attempt(struct mp_mptcp_sock *msk, uint32_t idx, mp_time_t now)
+{
+    struct mp_mptcp_stack *st = msk->st;
+    const struct mp_endpoint *r = &msk->remotes[idx].ep;
+    struct mp_mptcp_subflow *sf = mp_mptcp_subflow_new(msk, NULL, MP_SF_MPC, false);
+    sf->remote_ep = *r;
+    struct mp_tcp_cbs tcbs;
+    mp_mptcp_subflow_cbs(sf, &tcbs);
+    struct mp_endpoint le = {.port = msk->lport};
+    const struct mp_ip *l = bound_for(msk, &r->ip);
+    if (l)
+        le.ip = *l;
+    int rc = mp_tcp_connect_ext(mp_tcp_stack_of(st->h), &le, r,
+                                msk->has_topts ? &msk->topts : NULL, &tcbs,
+                                msk->fallback ? &mp_mptcp_fallback_ext : &mp_mptcp_subflow_ext,
+                                sf, &sf->ssk, now);
+    if (rc < 0) {
+        sf->ssk = NULL;
+        sf->closed = true;
+        trace_race(msk, "unreachable", r, now);
+        return rc;
+    }
+    msk->attempts++;
+    trace_race(msk, "attempt", r, now);
+    return 0;
+}
+
+/* Starts attempts until one is under way, from remote |msk->race_next|;
+ * arms the next one's start. Returns the last error when none could
+ * start. */
+static int race_next(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    int rc = -EHOSTUNREACH;
+    while (msk->race_next < msk->nremotes) {
+        rc = start_attempt(msk, msk->race_next++, now);
+        if (rc == 0)
+            break;
+    }
+    msk->race_at = msk->race_next < msk->nremotes ? now + MP_MPTCP_RACE_DELAY : MP_TIME_NEVER;
+    if (msk->race_at != MP_TIME_NEVER)
+        mp_env_deadline(msk->st->env, &msk->dl, msk->race_at);
+    return rc;
+}
+
+int mp_mptcp_connect_multi(struct mp_mptcp_stack *st, const struct mp_ip *locals, size_t nlocal,
+                           uint16_t lport, const struct mp_endpoint *remotes, size_t n,
+                           const struct mp_tcp_opts *o, const char *pm,
+                           const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out,
+                           mp_time_t now)
+{
+    if (n == 0)
+        return -EINVAL;
+    const struct mp_mptcp_pm_ops *pmo = pm ? mp_mptcp_pm_find(pm) : st->pm;
+    if (!pmo)
+        return -ENOENT;
     struct mp_mptcp_sock *msk = mp_mptcp_sock_new(st, o);
     msk->owned = true;
+    msk->pm = pmo;
     if (cbs)
         msk->cbs = *cbs;
-    int rc = mp_mptcp_new_key(msk);
-    if (rc < 0) {
+    if (mp_mptcp_new_key(msk) < 0) {
         msk->owned = false;
         msk_unlink(msk);
         return -ENOBUFS;
@@ -320,33 +400,74 @@ int mp_mptcp_connect(struct mp_mptcp_stack *st, const struct mp_endpoint *local,
     if (!st->o.enabled)
         msk->fallback = true;
     msk->csum = st->o.checksum;
-    struct mp_mptcp_subflow *sf = mp_mptcp_subflow_new(msk, NULL, MP_SF_MPC, false);
-    struct mp_tcp_cbs tcbs;
-    mp_mptcp_subflow_cbs(sf, &tcbs);
+    for (size_t i = 0; i < nlocal && msk->nbound < MP_MPTCP_MAX_ADDRS; i++)
+        msk->bound[msk->nbound++] = locals[i];
+    msk->lport = lport;
+    for (size_t i = 0; i < n && msk->nremotes < MP_MPTCP_MAX_ADDRS; i++) {
+        msk->remotes[msk->nremotes].ep = remotes[i];
+        msk->remotes[msk->nremotes].id = (uint8_t)msk->nremotes;
+        msk->nremotes++;
+    }
     msk->state = MP_TCP_SYN_SENT;
+    msk->race_start = now;
     mp_mptcp_enter(msk);
-    rc = mp_tcp_connect_ext(mp_tcp_stack_of(st->h), local, remote, msk->has_topts ? &msk->topts : NULL, &tcbs,
-                            msk->fallback ? NULL : &mp_mptcp_subflow_ext, sf, &sf->ssk, now);
+    int rc = race_next(msk, now);
     if (rc < 0) {
-        sf->ssk = NULL;
         msk->owned = false;
         msk_unlink(msk);
         mp_mptcp_leave(msk);
         return rc;
     }
-    msk->remotes[0].ep = *remote;
-    msk->remotes[0].id = 0;
-    msk->nremotes = 1;
+    trace_msk(msk, "connect", now);
+    *out = msk;
+    mp_mptcp_leave(msk);
+    return 0;
+}
+
+int mp_mptcp_connect(struct mp_mptcp_stack *st, const struct mp_endpoint *local,
+                     const struct mp_endpoint *remote, const struct mp_tcp_opts *o,
+                     const struct mp_mptcp_cbs *cbs, struct mp_mptcp_sock **out, mp_time_t now)
+{
+    bool bound = local && local->ip.v && !mp_ip_is_unspecified(&local->ip);
+    return mp_mptcp_connect_multi(st, bound ? &local->ip : NULL, bound ? 1 : 0,
+                                  local ? local->port : 0, remote, 1, o, NULL, cbs, out, now);
+}
+
+void mp_mptcp_race_won(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now)
+{
+    msk->first = sf;
+    /* The winner's remote becomes address 0 (the initial subflow's). */
+    for (uint32_t i = 1; i < msk->nremotes; i++) {
+        if (mp_ip_eq(&msk->remotes[i].ep.ip, &sf->remote_ep.ip) &&
+            msk->remotes[i].ep.port == sf->remote_ep.port) {
+            struct mp_mptcp_remote t = msk->remotes[0];
+            msk->remotes[0] = msk->remotes[i];
+            msk->remotes[i] = t;
+            msk->remotes[0].id = 0;
+            msk->remotes[i].id = (uint8_t)i;
+            break;
+        }
+    }
     struct mp_endpoint le;
     mp_tcp_endpoints(sf->ssk, &le, NULL);
     msk->local_ids[0].addr = le.ip;
     msk->local_ids[0].id = 0;
     msk->nlocal_ids = 1;
     msk->next_local_id = 1;
-    trace_msk(msk, "connect", now);
-    *out = msk;
-    mp_mptcp_leave(msk);
-    return 0;
+    msk->race_at = MP_TIME_NEVER;
+    msk->race_next = msk->nremotes;
+    trace_race(msk, "won", &sf->remote_ep, now);
+    /* The other attempts lose (RFC 8305 6: cancel them). */
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
+        if (o == sf || o->kind != MP_SF_MPC || !o->ssk)
+            continue;
+        struct mp_tcp_conn *ssk = o->ssk;
+        o->ssk = NULL;
+        o->closed = true;
+        trace_race(msk, "cancelled", &o->remote_ep, now);
+        mp_tcp_abort(ssk, now);
+    }
 }
 
 static void listener_accept_ready(void *arg, struct mp_tcp_conn *l, mp_time_t now)
@@ -408,6 +529,23 @@ int mp_mptcp_listen(struct mp_mptcp_stack *st, const struct mp_endpoint *local, 
     return 0;
 }
 
+int mp_mptcp_listen_more(struct mp_mptcp_sock *l, const struct mp_endpoint *local, int backlog)
+{
+    if (!l->is_listener || !l->lssk)
+        return -EINVAL;
+    if (l->nlssk_more == G_N_ELEMENTS(l->lssk_more))
+        return -ENOSPC;
+    struct mp_tcp_cbs tcbs = {.accept_ready = listener_accept_ready, .arg = l};
+    struct mp_tcp_conn *c;
+    int rc = mp_tcp_listen(mp_tcp_stack_of(l->st->h), local, backlog,
+                           l->has_topts ? &l->topts : NULL, &tcbs, &c);
+    if (rc < 0)
+        return rc;
+    mp_tcp_set_ext(c, &mp_mptcp_listener_ext, l);
+    l->lssk_more[l->nlssk_more++] = c;
+    return 0;
+}
+
 struct mp_mptcp_sock *mp_mptcp_accept(struct mp_mptcp_sock *l)
 {
     struct mp_mptcp_sock *msk = g_queue_pop_head(&l->acceptq);
@@ -434,7 +572,7 @@ void mp_mptcp_set_cbs(struct mp_mptcp_sock *msk, const struct mp_mptcp_cbs *cbs)
 
 /* An empty extension table: the subflow runs as plain TCP but TCP keeps
  * its pointer, so the connection still finds its subflow. */
-static const struct mp_tcp_ext fallback_ext = {0};
+const struct mp_tcp_ext mp_mptcp_fallback_ext = {0};
 
 void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t now)
 {
@@ -444,7 +582,7 @@ void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t 
     msk->fallback = true;
     struct mp_mptcp_subflow *sf = msk->first;
     if (sf && sf->ssk)
-        mp_tcp_set_ext(sf->ssk, &fallback_ext, sf);
+        mp_tcp_set_ext(sf->ssk, &mp_mptcp_fallback_ext, sf);
     mp_mptcp_fallback_drain(msk, now);
     trace_msk(msk, "fallback", now);
 }
@@ -496,8 +634,8 @@ void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now)
     trace_msk(msk, "fully_established", now);
     /* Linux: the in-kernel path manager acts once the connection is fully
      * established; a passive side only answers joins. */
-    if (msk->first && !msk->first->passive && msk->st->pm->established)
-        msk->st->pm->established(msk, now);
+    if (msk->first && !msk->first->passive && msk->pm->established)
+        msk->pm->established(msk, now);
 }
 
 int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote,
@@ -517,9 +655,144 @@ int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *rem
     r->ep = ep;
     r->id = (uint8_t)msk->nremotes;
     msk->nremotes++;
-    if (msk->fully_established && !msk->fallback && msk->st->pm->remote_added)
-        msk->st->pm->remote_added(msk, r, now);
+    if (msk->fully_established && !msk->fallback && msk->pm->remote_added)
+        msk->pm->remote_added(msk, r, now);
     return 0;
+}
+
+int mp_mptcp_add_local(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now)
+{
+    if (msk->is_listener)
+        return -ENOTCONN;
+    for (uint32_t i = 0; i < msk->nbound; i++)
+        if (mp_ip_eq(&msk->bound[i], a))
+            return -EEXIST;
+    if (msk->nbound == MP_MPTCP_MAX_ADDRS)
+        return -ENOSPC;
+    msk->bound[msk->nbound++] = *a;
+    if (msk->fully_established && !msk->fallback && msk->pm->local_added)
+        msk->pm->local_added(msk, a, now);
+    return 0;
+}
+
+int mp_mptcp_remove_local(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now)
+{
+    if (msk->is_listener)
+        return -ENOTCONN;
+    bool known = false;
+    for (uint32_t i = 0; i < msk->nbound; i++) {
+        if (mp_ip_eq(&msk->bound[i], a)) {
+            memmove(&msk->bound[i], &msk->bound[i + 1], (msk->nbound - i - 1) * sizeof(*a));
+            msk->nbound--;
+            known = true;
+            break;
+        }
+    }
+    uint32_t on = 0, off = 0;
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        const struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk || sf->closed)
+            continue;
+        struct mp_endpoint le;
+        mp_tcp_endpoints(sf->ssk, &le, NULL);
+        if (mp_ip_eq(&le.ip, a))
+            on++;
+        else if (sf->established)
+            off++;
+    }
+    if (!known && !on)
+        return -EADDRNOTAVAIL;
+    if (on && !off) {
+        if (known)
+            msk->bound[msk->nbound++] = *a; /* put back: nothing changes */
+        return -EINVAL;
+    }
+    if (msk->nremoved < MP_MPTCP_MAX_ADDRS)
+        msk->removed[msk->nremoved++] = *a;
+    mp_mptcp_enter(msk);
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk || sf->closed)
+            continue;
+        struct mp_endpoint le;
+        mp_tcp_endpoints(sf->ssk, &le, NULL);
+        if (mp_ip_eq(&le.ip, a))
+            mp_mptcp_subflow_gone(msk, sf, 0, now);
+    }
+    mp_mptcp_leave(msk);
+    return 0;
+}
+
+bool mp_mptcp_local_removed(const struct mp_mptcp_sock *msk, const struct mp_ip *a)
+{
+    for (uint32_t i = 0; i < msk->nremoved; i++)
+        if (mp_ip_eq(&msk->removed[i], a))
+            return true;
+    return false;
+}
+
+static void add_unique(struct mp_endpoint *v, size_t *n, size_t max, const struct mp_endpoint *e)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (mp_ip_eq(&v[i].ip, &e->ip) && v[i].port == e->port)
+            return;
+    if (*n < max)
+        v[(*n)++] = *e;
+}
+
+void mp_mptcp_addr_lists(const struct mp_mptcp_sock *msk, struct mp_endpoint *local, size_t *nl,
+                         struct mp_endpoint *remote, size_t *nr, size_t n)
+{
+    *nl = *nr = 0;
+    if (msk->is_listener) {
+        struct mp_endpoint le;
+        if (msk->lssk) {
+            mp_tcp_endpoints(msk->lssk, &le, NULL);
+            add_unique(local, nl, n, &le);
+        }
+        for (uint32_t i = 0; i < msk->nlssk_more; i++) {
+            mp_tcp_endpoints(msk->lssk_more[i], &le, NULL);
+            add_unique(local, nl, n, &le);
+        }
+        return;
+    }
+    /* The first subflow first, then the others in the order they came. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < msk->subflows->len; i++) {
+            const struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+            if ((pass == 0) != (sf == msk->first))
+                continue;
+            if (!sf->ssk || sf->closed || !sf->established || sf->refuse)
+                continue;
+            struct mp_endpoint le, re;
+            mp_tcp_endpoints(sf->ssk, &le, &re);
+            add_unique(local, nl, n, &le);
+            add_unique(remote, nr, n, &re);
+        }
+    }
+    if (*nl || msk->state != MP_TCP_SYN_SENT)
+        return;
+    for (uint32_t i = 0; i < msk->nbound; i++) {
+        struct mp_endpoint le = {.ip = msk->bound[i], .port = msk->lport};
+        add_unique(local, nl, n, &le);
+    }
+    for (uint32_t i = 0; i < msk->nremotes; i++)
+        add_unique(remote, nr, n, &msk->remotes[i].ep);
+}
+
+void mp_mptcp_drop_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *ep,
+                          const char *why, mp_time_t now)
+{
+    for (uint32_t i = 0; i < msk->nremotes; i++) {
+        if (!mp_ip_eq(&msk->remotes[i].ep.ip, &ep->ip) || msk->remotes[i].ep.port != ep->port)
+            continue;
+        memmove(&msk->remotes[i], &msk->remotes[i + 1],
+                (msk->nremotes - i - 1) * sizeof(msk->remotes[0]));
+        msk->nremotes--;
+        MP_MPTCP_CTR(msk, MPTCP_ADDR_IGNORED);
+        trace_race(msk, why, ep, now);
+        return;
+    }
 }
 
 /* ---- sending ---- */
@@ -1148,6 +1421,9 @@ void mp_mptcp_close(struct mp_mptcp_sock *msk, mp_time_t now)
         if (msk->lssk)
             mp_tcp_close(msk->lssk, now);
         msk->lssk = NULL;
+        for (uint32_t i = 0; i < msk->nlssk_more; i++)
+            mp_tcp_close(msk->lssk_more[i], now);
+        msk->nlssk_more = 0;
         msk->state = MP_TCP_CLOSED;
         msk_unlink(msk);
     } else if (msk->fallback || msk->state == MP_TCP_SYN_SENT || msk->state == MP_TCP_CLOSED) {
@@ -1210,13 +1486,27 @@ void mp_mptcp_subflow_gone(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *s
     mp_mptcp_trace_sf(msk, sf, "subflow.closed", now);
     if (msk->sched_last == sf)
         msk->sched_last = NULL;
-    if (msk->st->pm->subflow_closed)
-        msk->st->pm->subflow_closed(msk, sf, err, now);
-    if (msk->fallback) {
+    if (msk->pm->subflow_closed)
+        msk->pm->subflow_closed(msk, sf, err, now);
+    if (msk->state == MP_TCP_SYN_SENT && sf->kind == MP_SF_MPC && !sf->passive &&
+        (!msk->first || sf == msk->first)) {
+        /* A racing attempt failed: RFC 8305 5 starts the next one now;
+         * the connection fails when none is left. */
+        msk->first = NULL;
+        trace_race(msk, "failed", &sf->remote_ep, now);
+        bool live = false;
+        for (guint i = 0; i < msk->subflows->len && !live; i++) {
+            const struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
+            live = o->kind == MP_SF_MPC && o->ssk != NULL;
+        }
+        if ((live || race_next(msk, now) == 0) && !msk->dead) {
+            mp_mptcp_leave(msk);
+            return;
+        }
+        msk_done(msk, err ? err : -ECONNREFUSED, now);
+    } else if (msk->fallback) {
         if (sf == msk->first)
             msk_done(msk, err, now);
-    } else if (msk->state == MP_TCP_SYN_SENT && sf == msk->first) {
-        msk_done(msk, err ? err : -ECONNREFUSED, now);
     } else if (all_subflows_gone(msk)) {
         /* The last subflow went: the connection cannot go on. */
         if (msk->state != MP_TCP_CLOSED)
@@ -1272,6 +1562,12 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
         if (!msk->dead)
             msk_unlink(msk);
     }
+    if (!msk->dead && msk->race_at != MP_TIME_NEVER && now >= msk->race_at &&
+        msk->state == MP_TCP_SYN_SENT) {
+        /* RFC 8305 5: the Connection Attempt Delay passed without a winner. */
+        msk->race_at = MP_TIME_NEVER;
+        race_next(msk, now);
+    }
     if (!msk->dead && msk->rtx_at != MP_TIME_NEVER && now >= msk->rtx_at) {
         msk->rtx_at = MP_TIME_NEVER;
         if (msk->snd_una != msk->snd_nxt) {
@@ -1312,7 +1608,7 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
     }
     mp_time_t next = MP_TIME_NEVER;
     if (!msk->dead) {
-        next = MIN(msk->rtx_at, msk->orphan_at);
+        next = MIN(MIN(msk->rtx_at, msk->orphan_at), msk->race_at);
         if (msk->push_due)
             next = now;
     }

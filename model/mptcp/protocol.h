@@ -26,6 +26,9 @@
 /* Mappings a subflow remembers for data still in reassembly. */
 #define MP_MPTCP_MAX_MAPS 64u
 #define MP_MPTCP_MAX_ADDRS 8u
+/* RFC 8305 5: the Connection Attempt Delay before racing the next address
+ * (recommended 250 ms). */
+#define MP_MPTCP_RACE_DELAY MP_MS(250)
 
 struct mp_mptcp_pm_ops;
 struct mp_mptcp_sched_ops;
@@ -83,7 +86,10 @@ struct mp_mptcp_subflow {
     bool refuse;             /* the peer's handshake failed: reset once connected */
     bool send_rst_reason;    /* the next RST carries MP_TCPRST */
     uint8_t rst_reason;
+    bool lost_race;          /* an initial-subflow attempt another one beat */
     uint8_t local_id, remote_id;
+    struct mp_endpoint remote_ep; /* where an active subflow was sent */
+    struct mp_ip local_ip;   /* the local address asked for (v 0: the route's) */
     uint32_t local_nonce, remote_nonce;
     uint64_t thmac;          /* the HMAC we expect in the peer's SYN/ACK */
     uint32_t irs;            /* the subflow's initial receive sequence (for SSNs) */
@@ -116,6 +122,8 @@ struct mp_mptcp_sock {
     /* listener */
     bool is_listener;
     struct mp_tcp_conn *lssk;
+    struct mp_tcp_conn *lssk_more[MP_MPTCP_MAX_ADDRS - 1]; /* on more addresses */
+    uint32_t nlssk_more;
     GQueue acceptq;
     struct mp_mptcp_sock *parent; /* listener while not accepted */
     bool accept_queued;
@@ -138,8 +146,19 @@ struct mp_mptcp_sock {
     uint32_t joins_accepted;     /* additional subflows the peer started */
 
     /* path manager */
-    struct mp_mptcp_remote remotes[MP_MPTCP_MAX_ADDRS];
+    const struct mp_mptcp_pm_ops *pm; /* the host's, or the socket's ("api") */
+    struct mp_mptcp_remote remotes[MP_MPTCP_MAX_ADDRS]; /* the peer's known addresses */
     uint32_t nremotes;
+    struct mp_ip bound[MP_MPTCP_MAX_ADDRS]; /* local addresses the owner bound */
+    uint32_t nbound;
+    struct mp_ip removed[MP_MPTCP_MAX_ADDRS]; /* local addresses the owner took away */
+    uint32_t nremoved;
+    uint16_t lport;
+    /* the initial subflow, raced over the remote addresses (RFC 8305) */
+    uint32_t race_next;          /* the next remote to try */
+    mp_time_t race_at;           /* when to try it */
+    mp_time_t race_start;
+    uint32_t attempts;
     uint8_t next_local_id;
     struct {
         struct mp_ip addr;
@@ -203,10 +222,13 @@ struct mp_mptcp_pm_ops {
                            mp_time_t now);
     /* May the peer open one more subflow? (the listener's limit) */
     bool (*allow_join)(struct mp_mptcp_sock *msk);
+    /* The owner added a local address (bind() again). */
+    void (*local_added)(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
 };
 
 const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name);
 extern const struct mp_mptcp_pm_ops mp_mptcp_pm_fullmesh;
+extern const struct mp_mptcp_pm_ops mp_mptcp_pm_api;
 
 /* pm.c helpers for the policies. */
 /* The ID of local address |a| on |msk| (0 for the first subflow's),
@@ -215,7 +237,8 @@ uint8_t mp_mptcp_pm_local_id(struct mp_mptcp_sock *msk, const struct mp_ip *a);
 /* True when a subflow between |l| and |r| exists (open or opening). */
 bool mp_mptcp_pm_has_subflow(const struct mp_mptcp_sock *msk, const struct mp_ip *l,
                              const struct mp_endpoint *r);
-/* Opens an MP_JOIN subflow from |l| to |r|. Returns 0 or a negative errno. */
+/* Opens an MP_JOIN subflow from |l| (unspecified, or family 0: the route's
+ * source) to |r|. Returns 0 or a negative errno. */
 int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
                      const struct mp_mptcp_remote *r, mp_time_t now);
 
@@ -278,6 +301,16 @@ void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now);
 void mp_mptcp_subflow_up(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
 /* The connection's first subflow is up (both sides). */
 void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now);
+/* |sf|, an initial-subflow attempt, got its SYN-ACK first: it becomes the
+ * first subflow and the other attempts are reset (RFC 8305 6). */
+void mp_mptcp_race_won(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
+/* Removes |ep| from the peer's known addresses (a join there failed: the
+ * address belongs to another host, or nothing answers), counted as
+ * AfmpMPTcpAddrIgnored. */
+void mp_mptcp_drop_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *ep,
+                          const char *why, mp_time_t now);
+/* True when the owner took local address |a| away. */
+bool mp_mptcp_local_removed(const struct mp_mptcp_sock *msk, const struct mp_ip *a);
 /* Goes on as plain TCP on the first subflow (RFC 8684 3.7). */
 void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t now);
 /* In fallback: hands TCP the bytes MPTCP never sent, then the shutdown
@@ -297,6 +330,8 @@ void mp_mptcp_trace_sf(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, c
 /* ---- subflow.c ---- */
 extern const struct mp_tcp_ext mp_mptcp_subflow_ext;
 extern const struct mp_tcp_ext mp_mptcp_listener_ext;
+/* An empty table: plain TCP, but the subflow stays findable. */
+extern const struct mp_tcp_ext mp_mptcp_fallback_ext;
 struct mp_mptcp_subflow *mp_mptcp_subflow_new(struct mp_mptcp_sock *msk, struct mp_tcp_conn *ssk,
                                               enum mp_sf_kind kind, bool passive);
 /* Callbacks of a subflow's TCP (the msk owns it). */

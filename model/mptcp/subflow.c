@@ -308,6 +308,15 @@ static void synack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_opts
     struct mp_mptcp_sock *msk = sf->msk;
     if (sf->kind == MP_SF_MPC) {
         const struct mp_mptcp_capable *mpc = &o->mpc;
+        /* RFC 8305 6: the first attempt to answer wins the race; a later
+         * one is reset once connected. */
+        if (!msk->first)
+            mp_mptcp_race_won(msk, sf, now);
+        if (msk->first != sf) {
+            sf->refuse = true;
+            sf->lost_race = true;
+            return;
+        }
         /* RFC 8684 3.1 and Linux: no MP_CAPABLE, another version, B set
          * or H missing: plain TCP. */
         if (!(o->present & MP_MPTCP_HAS_CAPABLE) || mpc->nkeys != 1 ||
@@ -400,7 +409,7 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
         return;
     }
     MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_ACK_RX);
-    if (msk->dead || msk->fallback || !msk->st->pm->allow_join(msk)) {
+    if (msk->dead || msk->fallback || !msk->pm->allow_join(msk)) {
         /* Over the limits: Linux refuses at the third ACK with reason 3. */
         MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_REJECTED);
         refuse_join(sf, 3, now);
@@ -544,10 +553,18 @@ static void sf_connected(void *arg, struct mp_tcp_conn *c, mp_time_t now)
         sf->irs = ti.irs;
         sf->iss = ti.iss;
     }
+    /* Without the extension (MPTCP off) the SYN-ACK was not seen: the
+     * race is decided here. */
+    if (sf->kind == MP_SF_MPC && !sf->passive && !msk->first)
+        mp_mptcp_race_won(msk, sf, now);
+    if (sf->kind == MP_SF_MPC && !sf->passive && msk->first != sf) {
+        sf->refuse = true;
+        sf->lost_race = true;
+    }
     if (sf->refuse) {
         /* The SYN/ACK of our join failed its checks: reset with
-         * MP_TCPRST (RFC 8684 3.2). */
-        sf->send_rst_reason = true;
+         * MP_TCPRST (RFC 8684 3.2); a lost race with a plain RST. */
+        sf->send_rst_reason = !sf->lost_race;
         mp_tcp_abort(c, now);
         sf->ssk = NULL; /* released: no closed callback comes */
         mp_mptcp_subflow_gone(msk, sf, -ECONNRESET, now);
@@ -618,8 +635,6 @@ struct mp_mptcp_subflow *mp_mptcp_subflow_new(struct mp_mptcp_sock *msk, struct 
     sf->passive = passive;
     sf->id = msk->next_sf_id++;
     g_ptr_array_add(msk->subflows, sf);
-    if (!msk->first)
-        msk->first = sf;
     return sf;
 }
 
@@ -697,7 +712,9 @@ static int listener_syn(void *arg, struct mp_tcp_conn *l, struct mp_tcp_conn *ch
     msk->parent = lmsk;
     msk->state = MP_TCP_SYN_RECEIVED;
     msk->cbs = lmsk->cbs;
+    msk->pm = lmsk->pm;
     struct mp_mptcp_subflow *sf = mp_mptcp_subflow_new(msk, child, MP_SF_MPC, true);
+    msk->first = sf;
     struct mp_tcp_info ti;
     mp_tcp_get_info(child, &ti);
     sf->irs = ti.irs;

@@ -128,7 +128,8 @@
     X(MPTCP_DUPLICATE_DATA, "MPTcpExtDuplicateData") \
     X(MPTCP_MP_RST_TX, "MPTcpExtMPRstTx") \
     X(MPTCP_MP_RST_RX, "MPTcpExtMPRstRx") \
-    X(MPTCP_OPT_MALFORMED, "AfmpMPTcpOptMalformed")
+    X(MPTCP_OPT_MALFORMED, "AfmpMPTcpOptMalformed") \
+    X(MPTCP_ADDR_IGNORED, "AfmpMPTcpAddrIgnored")
 
 enum mp_ctr {
 #define MP_CTR_ENUM(id, name) MP_CTR_##id,
