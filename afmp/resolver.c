@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "afmp/afmp.h"
+#include "afmp/stack.h"
 #include "model/net/addr.h"
 #include "model/net/host.h"
 #include "model/net/srcsel.h"
@@ -376,7 +377,10 @@ static int lookup_conf(const char *name, int af, struct mp_ip *out, size_t max, 
         errno = EPERM;
         return NETDB_INTERNAL;
     }
-    if (af != AF_INET && af != AF_INET6 && af != AF_UNSPEC && af != AF_MULTIPATH) {
+    if ((af != AF_INET && af != AF_INET6 && af != AF_UNSPEC && af != AF_MULTIPATH) ||
+        (af == AF_MULTIPATH && !afmp_stack_has_multipath(h))) {
+        /* A stack without AF_MULTIPATH (scenario: stack = legacy) does not
+         * know the family, as glibc on Linux does not. */
         errno = EAFNOSUPPORT;
         return NETDB_INTERNAL;
     }
@@ -761,6 +765,8 @@ int afmp_getaddrinfo(const char *node, const char *service, const struct addrinf
         errno = EPERM;
         return EAI_SYSTEM;
     }
+    if (af == AF_MULTIPATH && !afmp_stack_has_multipath(h))
+        return EAI_FAMILY;
 
     struct mp_ip ip;
     if (!node) {

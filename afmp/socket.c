@@ -27,6 +27,9 @@
 
 enum kind { K_UDP, K_PING, K_TCP };
 
+/* Addresses per AF_MULTIPATH socket and side (MPTCP's MP_MPTCP_MAX_ADDRS). */
+#define AFMP_SOCK_MAX_ADDRS 8
+
 /* A stream socket. */
 struct tsock {
     struct mp_host *h;
@@ -43,6 +46,11 @@ struct tsock {
     bool connected;           /* Linux SS_CONNECTED */
     bool rd_shut, wr_shut;
     bool reuseaddr;
+    /* AF_MULTIPATH: the local addresses bind() gave (bound is the first) */
+    bool multipath;
+    int backlog;              /* of the listener */
+    struct mp_endpoint locals[AFMP_SOCK_MAX_ADDRS];
+    size_t nlocals;
 };
 
 struct poller {
@@ -74,6 +82,9 @@ struct pstate {
     struct poller *poller;
     GArray *results; /* struct afmp_result */
     GString *log;
+    /* Every address an AF_MULTIPATH getsockname()/getpeername() returned
+     * (struct mp_ip, first seen first), for the scenario's addrs checks. */
+    GArray *seen[2];
 };
 
 struct afmp_stack {
@@ -82,6 +93,7 @@ struct afmp_stack {
     GPtrArray *procs; /* struct pstate *, by pid order of first use */
     GPtrArray *tcp;   /* struct file *: the host's stream sockets (ports) */
     bool teardown;    /* afmp_stack_detach: the world is going away */
+    struct afmp_stack_conf conf;
 };
 
 void afmp_stack_attach(struct mp_host *h)
@@ -90,7 +102,21 @@ void afmp_stack_attach(struct mp_host *h)
     st->h = h;
     st->procs = g_ptr_array_new();
     st->tcp = g_ptr_array_new();
+    st->conf.multipath = true;
     h->sock = st;
+}
+
+void afmp_stack_configure(struct mp_host *h, const struct afmp_stack_conf *conf)
+{
+    struct afmp_stack *st = h->sock;
+    if (st && conf)
+        st->conf = *conf;
+}
+
+bool afmp_stack_has_multipath(const struct mp_host *h)
+{
+    const struct afmp_stack *st = h ? h->sock : NULL;
+    return st && st->conf.multipath;
 }
 
 static void tcp_file_free(struct file *f);
@@ -151,6 +177,8 @@ void afmp_stack_detach(struct mp_host *h)
             g_free(g_array_index(ps->results, struct afmp_result, j).key);
         g_array_free(ps->results, TRUE);
         g_string_free(ps->log, TRUE);
+        g_array_free(ps->seen[0], TRUE);
+        g_array_free(ps->seen[1], TRUE);
         g_free(ps);
     }
     g_ptr_array_free(st->procs, TRUE);
@@ -175,6 +203,8 @@ static struct pstate *pstate_of(struct afmp_stack *st, uint32_t pid, bool create
     ps->held = g_ptr_array_new();
     ps->results = g_array_new(FALSE, FALSE, sizeof(struct afmp_result));
     ps->log = g_string_new(NULL);
+    ps->seen[0] = g_array_new(FALSE, FALSE, sizeof(struct mp_ip));
+    ps->seen[1] = g_array_new(FALSE, FALSE, sizeof(struct mp_ip));
     /* 0, 1, 2 are the standard streams. */
     for (int i = 0; i < 3; i++)
         g_ptr_array_add(ps->fds, NULL);
@@ -203,6 +233,12 @@ const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid)
 {
     struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
     return ps && ps->results->len ? ps->results : NULL;
+}
+
+const GArray *afmp_stack_seen_addrs(struct mp_host *h, uint32_t pid, bool peer)
+{
+    struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
+    return ps ? ps->seen[peer] : NULL;
 }
 
 const char *afmp_stack_log(struct mp_host *h, uint32_t pid)
@@ -277,6 +313,41 @@ static struct tsock *tsock_new(struct afmp_stack *st, struct mp_tcp_stack *ts)
     return t;
 }
 
+static bool mptcp_on(struct mp_host *h)
+{
+    struct mp_mptcp_stack *ms = mp_mptcp_stack_of(h);
+    return ms && mp_mptcp_stack_config(ms)->enabled;
+}
+
+/* socket(AF_MULTIPATH, SOCK_STREAM, 0 or IPPROTO_MPTCP): an MPTCP socket
+ * that takes containers (the draft: an AF_MULTIPATH address means MPTCP).
+ * MPTCP disabled on the host: ENOPROTOOPT, as for IPPROTO_MPTCP. */
+static int mp_socket(struct ctx *c, int type, int protocol, int flags)
+{
+    struct mp_tcp_stack *ts = mp_tcp_stack_of(c->h);
+    if (type != SOCK_STREAM)
+        return fail(type == SOCK_DGRAM || type == SOCK_RAW ? -EPROTONOSUPPORT : -EINVAL);
+    if (protocol != 0 && protocol != IPPROTO_TCP && protocol != AFMP_IPPROTO_MPTCP)
+        return fail(-EPROTONOSUPPORT);
+    if (!ts || !mp_mptcp_stack_of(c->h))
+        return fail(-EAFNOSUPPORT);
+    if (!mptcp_on(c->h))
+        return fail(-ENOPROTOOPT);
+    struct file *f = g_new0(struct file, 1);
+    f->domain = AF_MULTIPATH;
+    f->type = type;
+    f->pollers = g_ptr_array_new();
+    f->nonblock = (flags & SOCK_NONBLOCK) != 0;
+    f->refs = 1;
+    f->kind = K_TCP;
+    f->protocol = AFMP_IPPROTO_MPTCP;
+    f->tcp = tsock_new(c->st, ts);
+    f->tcp->mptcp = true;
+    f->tcp->multipath = true;
+    g_ptr_array_add(c->st->tcp, f);
+    return fd_alloc(c->ps, f);
+}
+
 int afmp_socket(int domain, int type, int protocol)
 {
     struct ctx c;
@@ -284,6 +355,10 @@ int afmp_socket(int domain, int type, int protocol)
         return -1;
     int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
     type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (domain == AF_MULTIPATH && c.st->conf.multipath)
+        return mp_socket(&c, type, protocol, flags);
+    /* A stack without AF_MULTIPATH answers as Linux does for a family it
+     * does not know, so the program can retry with AF_INET (the draft). */
     if (domain != AF_INET && domain != AF_INET6)
         return fail(-EAFNOSUPPORT);
     uint8_t v = domain == AF_INET ? 4 : 6;
@@ -304,14 +379,16 @@ int afmp_socket(int domain, int type, int protocol)
         f->protocol = protocol;
         f->ping = mp_ping_sock_new(c.h, v, file_wake, f);
     } else if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP) &&
-               (ts = mp_tcp_stack_of(c.h))) {
+               (ts = mp_tcp_stack_of(c.h)) && !(c.st->conf.mptcpize && mptcp_on(c.h))) {
         f->kind = K_TCP;
         f->protocol = IPPROTO_TCP;
         f->tcp = tsock_new(c.st, ts);
         g_ptr_array_add(c.st->tcp, f);
-    } else if (type == SOCK_STREAM && protocol == AFMP_IPPROTO_MPTCP &&
-               (ts = mp_tcp_stack_of(c.h)) && mp_mptcp_stack_of(c.h) &&
-               mp_mptcp_stack_config(mp_mptcp_stack_of(c.h))->enabled) {
+    } else if (type == SOCK_STREAM &&
+               (protocol == AFMP_IPPROTO_MPTCP || protocol == 0 || protocol == IPPROTO_TCP) &&
+               (ts = mp_tcp_stack_of(c.h)) && mptcp_on(c.h)) {
+        /* mptcpize (a plain TCP socket made MPTCP, as Linux's mptcpize
+         * tool does by changing the protocol) or IPPROTO_MPTCP. */
         /* Linux: socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP). */
         f->kind = K_TCP;
         f->protocol = AFMP_IPPROTO_MPTCP;
@@ -609,6 +686,9 @@ static void tcp_local(const struct file *f, struct mp_endpoint *ep)
 
 static bool addr_overlap(const struct mp_ip *a, const struct mp_ip *b)
 {
+    /* Family 0: an AF_MULTIPATH socket bound to a port only (both families). */
+    if (!a->v || !b->v)
+        return true;
     if (a->v != b->v)
         return false;
     return mp_ip_is_unspecified(a) || mp_ip_is_unspecified(b) || mp_ip_eq(a, b);
@@ -663,7 +743,7 @@ static int tcp_bind(struct ctx *c, struct file *f, const struct mp_endpoint *in,
     struct mp_endpoint ep = *in;
     if (t->is_bound || t->conn)
         return -EINVAL;
-    if (!mp_ip_is_unspecified(&ep.ip) && !mp_host_addr_ifindex(c->h, &ep.ip))
+    if (ep.ip.v && !mp_ip_is_unspecified(&ep.ip) && !mp_host_addr_ifindex(c->h, &ep.ip))
         return -EADDRNOTAVAIL;
     if (ep.port == 0) {
         struct port_probe pp = {c->st, t};
@@ -713,6 +793,8 @@ static int tcp_connect_failed(struct tsock *t)
     return err ? err : -ECONNABORTED;
 }
 
+static int connect_wait(struct ctx *c, struct file *f);
+
 static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *remote)
 {
     struct tsock *t = f->tcp;
@@ -751,7 +833,14 @@ static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *
         if (f->nonblock)
             return -EINPROGRESS;
     }
-    /* Linux waits for the handshake up to SO_SNDTIMEO, then EINPROGRESS. */
+    return connect_wait(c, f);
+}
+
+/* The blocking part of connect(): Linux waits for the handshake up to
+ * SO_SNDTIMEO, then says EINPROGRESS. */
+static int connect_wait(struct ctx *c, struct file *f)
+{
+    struct tsock *t = f->tcp;
     mp_time_t deadline = deadline_of(f->sndtimeo);
     while (s_state(t) == MP_TCP_SYN_SENT) {
         int w = tcp_block(c, f, deadline);
@@ -802,6 +891,15 @@ static int tcp_listen(struct ctx *c, struct file *f, int backlog)
         t->msk = NULL;
         return rc;
     }
+    t->backlog = backlog + 1;
+    /* AF_MULTIPATH bound to several addresses: one MPTCP listener on all. */
+    for (size_t i = 1; t->multipath && i < t->nlocals; i++) {
+        rc = mp_mptcp_listen_more(t->msk, &t->locals[i], t->backlog);
+        if (rc < 0) {
+            s_close(t, host_now(t));
+            return rc;
+        }
+    }
     t->listening = true;
     return 0;
 }
@@ -835,6 +933,7 @@ static int tcp_accept(struct ctx *c, struct file *f, struct sockaddr *addr, sock
             nf->tcp->conn = ch;
             nf->tcp->msk = mch;
             nf->tcp->mptcp = t->mptcp;
+            nf->tcp->multipath = t->multipath;
             nf->tcp->connected = true;
             s_endpoints(nf->tcp, &nf->tcp->bound, NULL);
             nf->tcp->is_bound = true;
@@ -851,7 +950,10 @@ static int tcp_accept(struct ctx *c, struct file *f, struct sockaddr *addr, sock
             if (addr || len) {
                 struct mp_endpoint re;
                 s_endpoints(nf->tcp, NULL, &re);
-                to_sockaddr(&re, addr, len);
+                if (t->multipath && len)
+                    afmp_mp_from_endpoints(&re, 1, addr, len);
+                else
+                    to_sockaddr(&re, addr, len);
             }
             /* Data or a FIN may have come before the accept. */
             return fd_alloc(c->ps, nf);
@@ -1026,6 +1128,235 @@ static short tcp_poll_mask(struct file *f, bool arm)
     return m;
 }
 
+/* ---- AF_MULTIPATH stream sockets (draft-sarolahti-mptcp-af-multipath) ---- */
+
+/* The endpoints of |sa|: a container, or one sockaddr_in / sockaddr_in6
+ * (an AF_MULTIPATH socket takes a single address too). Returns the number
+ * (1..AFMP_SOCK_MAX_ADDRS), or -EINVAL, -EAFNOSUPPORT, -ENOBUFS (more
+ * addresses than a connection keeps). */
+static int mp_addrs(const struct sockaddr *sa, socklen_t len, struct mp_endpoint *ep)
+{
+    size_t n = 0;
+    if (!sa || len < sizeof(sa_family_t))
+        return -EINVAL;
+    if (afmp_mp_to_endpoints(sa, len, ep, AFMP_SOCK_MAX_ADDRS, &n) < 0)
+        return -errno;
+    if (n > AFMP_SOCK_MAX_ADDRS)
+        return -ENOBUFS;
+    return (int)n;
+}
+
+/* RFC 6724 destination order, then RFC 8305 4: the families interleaved,
+ * starting with the family of the most preferred address. */
+static void order_remotes(const struct mp_host *h, struct mp_endpoint *ep, size_t n)
+{
+    struct mp_ip ips[AFMP_SOCK_MAX_ADDRS];
+    struct mp_endpoint in[AFMP_SOCK_MAX_ADDRS], sorted[AFMP_SOCK_MAX_ADDRS];
+    bool used[AFMP_SOCK_MAX_ADDRS] = {false};
+    for (size_t i = 0; i < n; i++)
+        ips[i] = ep[i].ip;
+    memcpy(in, ep, n * sizeof(*ep));
+    afmp_resolver_sort(h, ips, n);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            if (!used[j] && mp_ip_eq(&in[j].ip, &ips[i])) {
+                used[j] = true;
+                sorted[i] = in[j];
+                break;
+            }
+        }
+    }
+    size_t k = 0;
+    bool taken[AFMP_SOCK_MAX_ADDRS] = {false};
+    uint8_t want = sorted[0].ip.v;
+    while (k < n) {
+        size_t pick = n;
+        for (size_t i = 0; i < n && pick == n; i++)
+            if (!taken[i] && sorted[i].ip.v == want)
+                pick = i;
+        for (size_t i = 0; i < n && pick == n; i++)
+            if (!taken[i])
+                pick = i;
+        taken[pick] = true;
+        ep[k++] = sorted[pick];
+        want = sorted[pick].ip.v == 4 ? 6 : 4;
+    }
+}
+
+/* connect() on an AF_MULTIPATH socket: the first call opens the connection
+ * to one of the addresses (raced, model/mptcp) with the "api" path manager
+ * making subflows to the others; a later call adds remote addresses. */
+static int mp_connect(struct ctx *c, struct file *f, const struct sockaddr *sa, socklen_t len)
+{
+    struct tsock *t = f->tcp;
+    struct mp_endpoint ep[AFMP_SOCK_MAX_ADDRS];
+    int n = mp_addrs(sa, len, ep);
+    if (n < 0)
+        return n;
+    /* A lookup gives port 0: such entries take the container's port. */
+    uint16_t port = 0;
+    for (int i = 0; i < n && !port; i++)
+        port = ep[i].port;
+    for (int i = 0; i < n; i++)
+        if (!ep[i].port)
+            ep[i].port = port;
+    if (t->listening)
+        return -EISCONN;
+    mp_time_t now = mp_proc_now();
+    if (t->msk && (t->connecting || t->connected) && s_state(t) != MP_TCP_CLOSED) {
+        /* The draft: connect() again adds addresses. */
+        for (int i = 0; i < n; i++) {
+            int rc = mp_mptcp_add_remote(t->msk, &ep[i], now);
+            if (rc < 0 && rc != -EEXIST)
+                return rc == -ENOSPC ? -ENOBUFS : rc;
+        }
+        if (t->connected)
+            return 0;
+        if (f->nonblock)
+            return -EALREADY;
+        return connect_wait(c, f);
+    }
+    if (t->connecting)
+        return connect_wait(c, f);
+    if (t->connected)
+        return -EISCONN;
+    if (!t->is_bound) {
+        struct mp_endpoint any = {.ip = {.v = 0}};
+        int rc = tcp_bind(c, f, &any, false);
+        if (rc < 0)
+            return rc;
+    }
+    order_remotes(c->h, ep, (size_t)n);
+    struct mp_ip locals[AFMP_SOCK_MAX_ADDRS];
+    size_t nl = 0;
+    for (size_t i = 0; i < t->nlocals; i++)
+        if (t->locals[i].ip.v && !mp_ip_is_unspecified(&t->locals[i].ip))
+            locals[nl++] = t->locals[i].ip;
+    struct mp_mptcp_cbs mcbs;
+    msk_cbs(f, &mcbs);
+    int rc = mp_mptcp_connect_multi(mp_mptcp_stack_of(t->h), locals, nl, t->bound.port, ep,
+                                    (size_t)n, &t->o, "api", &mcbs, &t->msk, now);
+    if (rc < 0) {
+        t->msk = NULL;
+        if (!t->user_bound)
+            t->is_bound = false;
+        return rc;
+    }
+    t->connecting = true;
+    if (f->nonblock)
+        return -EINPROGRESS;
+    return connect_wait(c, f);
+}
+
+static bool have_local(const struct tsock *t, const struct mp_endpoint *e)
+{
+    for (size_t i = 0; i < t->nlocals; i++)
+        if (mp_ip_eq(&t->locals[i].ip, &e->ip))
+            return true;
+    return false;
+}
+
+/* bind() on an AF_MULTIPATH socket: every address of the container; again
+ * (the draft), more: before connect() for the connection to come, on a
+ * connection for the path manager, on a listener for it to listen there. */
+static int mp_bind(struct ctx *c, struct file *f, const struct sockaddr *sa, socklen_t len)
+{
+    struct tsock *t = f->tcp;
+    struct mp_endpoint ep[AFMP_SOCK_MAX_ADDRS];
+    int n = mp_addrs(sa, len, ep);
+    if (n < 0)
+        return n;
+    /* One port per socket: entries give it or 0. */
+    uint16_t port = t->is_bound ? t->bound.port : 0;
+    for (int i = 0; i < n; i++) {
+        if (ep[i].port && port && ep[i].port != port)
+            return -EINVAL;
+        if (ep[i].port)
+            port = ep[i].port;
+    }
+    for (int i = 0; i < n; i++) {
+        ep[i].port = port;
+        if (!mp_ip_is_unspecified(&ep[i].ip) && !mp_host_addr_ifindex(c->h, &ep[i].ip))
+            return -EADDRNOTAVAIL;
+    }
+    int first = 0;
+    if (!t->is_bound && !s_open(t)) {
+        int rc = tcp_bind(c, f, &ep[0], true);
+        if (rc < 0)
+            return rc;
+        t->locals[0] = t->bound;
+        t->nlocals = 1;
+        first = 1;
+    }
+    mp_time_t now = mp_proc_now();
+    for (int i = first; i < n; i++) {
+        ep[i].port = t->bound.port;
+        if (have_local(t, &ep[i]))
+            continue;
+        if (t->nlocals == AFMP_SOCK_MAX_ADDRS)
+            return -ENOBUFS;
+        int rc = 0;
+        if (t->listening)
+            rc = mp_mptcp_listen_more(t->msk, &ep[i], t->backlog);
+        else if (t->msk && s_state(t) != MP_TCP_CLOSED)
+            rc = mp_mptcp_add_local(t->msk, &ep[i].ip, now);
+        else if (tcp_conflict(c->st, f, &ep[i]))
+            rc = -EADDRINUSE;
+        if (rc < 0 && rc != -EEXIST)
+            return rc == -ENOSPC ? -ENOBUFS : rc;
+        t->locals[t->nlocals++] = ep[i];
+    }
+    return 0;
+}
+
+static void seen_add(struct pstate *ps, bool peer, const struct mp_endpoint *ep, size_t n)
+{
+    GArray *a = ps->seen[peer];
+    for (size_t i = 0; i < n; i++) {
+        bool dup = mp_ip_is_unspecified(&ep[i].ip);
+        for (guint j = 0; j < a->len && !dup; j++)
+            dup = mp_ip_eq(&g_array_index(a, struct mp_ip, j), &ep[i].ip);
+        if (!dup)
+            g_array_append_val(a, ep[i].ip);
+    }
+}
+
+/* getsockname() / getpeername() on an AF_MULTIPATH socket: the current
+ * lists as containers (the draft), the addresses of the live subflows,
+ * which change as subflows come and go (Linux answers with the first
+ * subflow's only). Before a connection: what bind() gave. */
+static int mp_names(struct ctx *c, struct file *f, bool peer, struct sockaddr *sa, socklen_t *len)
+{
+    struct tsock *t = f->tcp;
+    struct mp_endpoint l[AFMP_SOCK_MAX_ADDRS], r[AFMP_SOCK_MAX_ADDRS];
+    size_t nl = 0, nr = 0;
+    if (t->msk)
+        mp_mptcp_addr_lists(t->msk, l, &nl, r, &nr, AFMP_SOCK_MAX_ADDRS);
+    if (peer) {
+        enum mp_tcp_state st = s_state(t);
+        if (t->listening || st == MP_TCP_CLOSED || st == MP_TCP_SYN_SENT || !nr)
+            return -ENOTCONN;
+        seen_add(c->ps, true, r, nr);
+        return afmp_mp_from_endpoints(r, nr, sa, len) < 0 ? -errno : 0;
+    }
+    if (!nl && t->nlocals) {
+        memcpy(l, t->locals, t->nlocals * sizeof(l[0]));
+        nl = t->nlocals;
+    }
+    if (!nl) {
+        /* Not bound: the IPv4 wildcard, as AF_INET answers. */
+        memset(&l[0], 0, sizeof(l[0]));
+        l[0].ip = mp_ip_any(4);
+        l[0].port = t->is_bound ? t->bound.port : 0;
+        nl = 1;
+    }
+    for (size_t i = 0; i < nl; i++)
+        if (!l[i].ip.v)
+            l[i].ip = mp_ip_any(4);
+    seen_add(c->ps, false, l, nl);
+    return afmp_mp_from_endpoints(l, nl, sa, len) < 0 ? -errno : 0;
+}
+
 int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ctx c;
@@ -1033,6 +1364,10 @@ int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
     struct mp_endpoint ep;
     if (!current(&c) || !(f = file_of(&c, fd)))
         return -1;
+    if (f->kind == K_TCP && f->tcp->multipath) {
+        int rc = mp_bind(&c, f, addr, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     int rc = from_sockaddr(f, addr, len, &ep, false);
     if (rc < 0)
         return fail(rc);
@@ -1052,6 +1387,10 @@ int afmp_connect(int fd, const struct sockaddr *addr, socklen_t len)
         return -1;
     if (f->kind == K_PING)
         return fail(-EOPNOTSUPP);
+    if (f->kind == K_TCP && f->tcp->multipath) {
+        int rc = mp_connect(&c, f, addr, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     int rc = from_sockaddr(f, addr, len, &ep, f->kind == K_UDP);
     if (rc < 0)
         return fail(rc);
@@ -1173,6 +1512,10 @@ int afmp_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
         return -1;
     if (!len)
         return fail(-EFAULT);
+    if (f->kind == K_TCP && f->tcp->multipath) {
+        int rc = mp_names(&c, f, false, addr, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (f->kind == K_TCP)
         tcp_local(f, &ep);
     else if (f->kind == K_UDP)
@@ -1192,6 +1535,10 @@ int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
         return -1;
     if (!len)
         return fail(-EFAULT);
+    if (f->kind == K_TCP && f->tcp->multipath) {
+        int rc = mp_names(&c, f, true, addr, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (f->kind == K_TCP) {
         /* Linux: ENOTCONN while SYN_SENT and once closed. */
         struct tsock *t = f->tcp;

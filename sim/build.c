@@ -8,6 +8,7 @@
 #include "afmp/program.h"
 #include "afmp/resolver.h"
 #include "model/net/counters.h"
+#include "afmp/stack.h"
 #include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
 #include "sim/apps/apps.h"
@@ -103,6 +104,11 @@ static bool build_nodes(struct mp_build *b, GError **err)
             struct mp_mptcp_config mc;
             mptcp_config(sn, &mc);
             mp_node_set_mptcp(n, &mc);
+            struct afmp_stack_conf sc = {
+                .multipath = strcmp(mp_scn_node_opt_str(sn, "stack"), "afmp") == 0,
+                .mptcpize = mp_scn_node_opt_bool(sn, "mptcp.mptcpize"),
+            };
+            afmp_stack_configure(mp_node_host(n), &sc);
         }
         for (size_t j = 0; j < sn->n_ifaces; j++) {
             const struct mp_scn_iface *si = &sn->ifaces[j];

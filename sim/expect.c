@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "afmp/stack.h"
+#include "model/net/addr.h"
 #include "model/net/counters.h"
 #include "sim/units.h"
 
@@ -124,6 +125,46 @@ static void eval_done(struct mp_build *b, const struct mp_scn_expect *x, struct 
     }
 }
 
+static bool ip_in(const struct mp_ip *v, size_t n, const struct mp_ip *ip)
+{
+    for (size_t i = 0; i < n; i++)
+        if (mp_ip_eq(&v[i], ip))
+            return true;
+    return false;
+}
+
+/* The addresses the application saw in the lists of its AF_MULTIPATH
+ * sockets (getsockname or getpeername, every call of the run). */
+static void eval_addrs(struct mp_build *b, const struct mp_scn_expect *x, struct mp_verdict *v)
+{
+    struct mp_build_app *a = &b->apps[x->app];
+    const GArray *seen =
+        a->proc ? afmp_stack_seen_addrs(mp_node_host(a->node), mp_proc_pid(a->proc), x->peer)
+                : NULL;
+    const char *which = x->peer ? "getpeername" : "getsockname";
+    char ip[MP_IP_STRLEN];
+    GString *e = g_string_new(x->op == MP_SCN_OP_EQ ? "exactly" : "at least");
+    for (size_t i = 0; i < x->n_addrs; i++)
+        g_string_append_printf(e, " %s", mp_ip_str(&x->addrs[i], ip));
+    v->expected = g_string_free(e, FALSE);
+    if (!seen || !seen->len) {
+        v->measured = g_strdup_printf("no AF_MULTIPATH %s list seen", which);
+        return;
+    }
+    const struct mp_ip *got = (const struct mp_ip *)(void *)seen->data;
+    GString *m = g_string_new(NULL);
+    for (guint i = 0; i < seen->len; i++)
+        g_string_append_printf(m, "%s%s", i ? " " : "", mp_ip_str(&got[i], ip));
+    bool ok = true;
+    for (size_t i = 0; i < x->n_addrs; i++)
+        ok = ok && ip_in(got, seen->len, &x->addrs[i]);
+    if (x->op == MP_SCN_OP_EQ)
+        for (guint i = 0; i < seen->len; i++)
+            ok = ok && ip_in(x->addrs, x->n_addrs, &got[i]);
+    v->ok = ok;
+    v->measured = g_string_free(m, FALSE);
+}
+
 GArray *mp_expect_evaluate(struct mp_build *b)
 {
     const struct mp_scenario *scn = b->scn;
@@ -187,8 +228,7 @@ GArray *mp_expect_evaluate(struct mp_build *b)
             break;
         }
         case MP_SCN_EXP_ADDRS:
-            v.measured = g_strdup("address lists are not reported yet (AF_MULTIPATH sockets)");
-            v.expected = g_strdup(x->text);
+            eval_addrs(b, x, &v);
             break;
         }
         if (!v.expected)

@@ -47,6 +47,8 @@ static const struct mp_scn_opt_def options[] = {
      "remote addresses taken from ADD_ADDR (ip mptcp limits add_addr_accepted)"},
     {"mptcp.checksum", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "ask for DSS checksums (net.mptcp.checksum_enabled)"},
+    {"mptcp.mptcpize", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "AF_INET/AF_INET6 stream sockets are MPTCP (as Linux's mptcpize run)"},
     {"ip.forward", MP_SCN_OPT_BOOL, "off", "on", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 0, NULL,
      "forward packets not addressed to this node"},
     {"ip.ttl", MP_SCN_OPT_UINT, "64", "64", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 255, NULL,
