@@ -736,6 +736,8 @@ static int listener_syn(void *arg, struct mp_tcp_conn *l, struct mp_tcp_conn *ch
         if (ok)
             MP_MPTCP_CTR(msk, MPTCP_MP_FALLBACK_TOKEN_INIT);
         msk->fallback = true;
+        /* Plain TCP, but the accept finds the connection through it. */
+        mp_tcp_set_ext(child, &mp_mptcp_fallback_ext, sf);
     }
     return 0;
 }
