@@ -68,6 +68,7 @@ struct mp_mptcp_info {
     uint64_t rcv_nxt;
     uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
     uint32_t rcv_wnd;
+    uint32_t retransmits;     /* data-level timeouts since the last progress */
 };
 
 /* Per-subflow snapshot. */

@@ -39,7 +39,15 @@ static bool tried(const struct mp_mptcp_sock *msk, const struct mp_ip *l,
             continue;
         if (!mp_ip_eq(&sf->remote_ep.ip, &r->ip) || sf->remote_ep.port != r->port)
             continue;
-        if (l && sf->local_ip.v && !mp_ip_eq(&sf->local_ip, l))
+        /* Where it left from: its TCP's address while it has one, else
+         * what was asked (family 0: the route's source, any). */
+        struct mp_ip from = sf->local_ip;
+        if (sf->ssk) {
+            struct mp_endpoint le;
+            mp_tcp_endpoints(sf->ssk, &le, NULL);
+            from = le.ip;
+        }
+        if (l && from.v && !mp_ip_eq(&from, l))
             continue;
         if (!sf->closed || sf->rst_reason == 3)
             return true;

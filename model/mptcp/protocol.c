@@ -651,9 +651,13 @@ int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *rem
             return -EEXIST;
     if (msk->nremotes == MP_MPTCP_MAX_ADDRS)
         return -ENOSPC;
+    /* Address IDs stay unique when addresses were dropped before. */
+    uint8_t id = 0;
+    for (uint32_t i = 0; i < msk->nremotes; i++)
+        id = MAX(id, (uint8_t)(msk->remotes[i].id + 1));
     struct mp_mptcp_remote *r = &msk->remotes[msk->nremotes];
     r->ep = ep;
-    r->id = (uint8_t)msk->nremotes;
+    r->id = id;
     msk->nremotes++;
     if (msk->fully_established && !msk->fallback && msk->pm->remote_added)
         msk->pm->remote_added(msk, r, now);
@@ -1695,6 +1699,7 @@ void mp_mptcp_get_info(const struct mp_mptcp_sock *msk, struct mp_mptcp_info *ou
     out->bytes_received = msk->bytes_received;
     out->bytes_retrans = msk->bytes_retrans;
     out->rcv_wnd = mp_mptcp_rcv_wnd(msk);
+    out->retransmits = msk->rtx_backoff;
 }
 
 size_t mp_mptcp_subflow_count(const struct mp_mptcp_sock *msk)
