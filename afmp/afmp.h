@@ -78,6 +78,81 @@ int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
  * total_retrans). */
 int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+/*
+ * RFC 6897 5.3's MPTCP socket options, level IPPROTO_TCP, on stream
+ * sockets. The RFC names them but gives no numbers; afmp's are 200..204,
+ * above every TCP option Linux defines (which end in the forties), so they
+ * never mean something else on a real stack (there: ENOPROTOOPT).
+ *
+ *   TCP_MULTIPATH_ENABLE    int, get and set. Set before connect() or
+ *                           listen() (EISCONN after): non-zero makes the
+ *                           connection MPTCP, 0 plain TCP. Get: 1 when the
+ *                           connection uses MPTCP (0 before it exists on a
+ *                           socket not asked for MPTCP, and in fallback).
+ *   TCP_MULTIPATH_ADD       set: local addresses to add, as a container
+ *                           (or one sockaddr_in/_in6): bind() again on an
+ *                           AF_MULTIPATH socket. On an MPTCP connection of
+ *                           any family, the path manager opens subflows
+ *                           from them. EINVAL, EADDRNOTAVAIL, ENOBUFS.
+ *   TCP_MULTIPATH_REMOVE    set: local addresses to take away, as a
+ *                           container: their subflows close (their data
+ *                           moves to the others) and none opens from them
+ *                           again. EADDRNOTAVAIL (not in use), EINVAL (the
+ *                           last live subflow's address).
+ *   TCP_MULTIPATH_SUBFLOWS  get: the live subflows as a container of pairs:
+ *                           entries 2i and 2i+1 are subflow i's local and
+ *                           remote address, the first subflow first;
+ *                           getsockname()-style truncation. ENOTCONN.
+ *   TCP_MULTIPATH_CONNID    get: uint32_t, the connection's local token
+ *                           (RFC 8684: what names it to the peer's joins).
+ *                           ENOTCONN before the handshake, in fallback.
+ * On a plain TCP connection they fail with EOPNOTSUPP.
+ */
+#define TCP_MULTIPATH_ENABLE 200
+#define TCP_MULTIPATH_ADD 201
+#define TCP_MULTIPATH_REMOVE 202
+#define TCP_MULTIPATH_SUBFLOWS 203
+#define TCP_MULTIPATH_CONNID 204
+
+/*
+ * Linux's MPTCP_INFO: getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_INFO, &info,
+ * &len) on an MPTCP socket fills struct afmp_mptcp_info, laid out as
+ * Linux's struct mptcp_info (uapi linux/mptcp.h, up to
+ * mptcpi_subflows_total), truncated to |len| as Linux does. A plain TCP
+ * socket and one in fallback answer EOPNOTSUPP, as Linux's do (the option
+ * goes to TCP there).
+ */
+#ifndef SOL_MPTCP
+#define SOL_MPTCP 284
+#endif
+#define AFMP_MPTCP_INFO 1
+#define AFMP_MPTCP_INFO_FLAG_FALLBACK 0x1u
+#define AFMP_MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED 0x2u
+
+struct afmp_mptcp_info {
+    uint8_t mptcpi_subflows;           /* additional subflows now (not the first) */
+    uint8_t mptcpi_add_addr_signal;    /* ADD_ADDR sent (none yet) */
+    uint8_t mptcpi_add_addr_accepted;  /* ADD_ADDR taken (none yet) */
+    uint8_t mptcpi_subflows_max;       /* the host's mptcp.subflows */
+    uint8_t mptcpi_add_addr_signal_max;
+    uint8_t mptcpi_add_addr_accepted_max; /* the host's mptcp.add-addr-accepted */
+    uint32_t mptcpi_flags;             /* AFMP_MPTCP_INFO_FLAG_* */
+    uint32_t mptcpi_token;             /* the local token */
+    uint64_t mptcpi_write_seq;         /* data sequence numbers */
+    uint64_t mptcpi_snd_una;
+    uint64_t mptcpi_rcv_nxt;
+    uint8_t mptcpi_local_addr_used;    /* local addresses of additional subflows */
+    uint8_t mptcpi_local_addr_max;     /* local addresses the owner gave */
+    uint8_t mptcpi_csum_enabled;
+    uint32_t mptcpi_retransmits;       /* data-level retransmission timeouts */
+    uint64_t mptcpi_bytes_retrans;
+    uint64_t mptcpi_bytes_sent;
+    uint64_t mptcpi_bytes_received;
+    uint64_t mptcpi_bytes_acked;
+    uint8_t mptcpi_subflows_total;     /* every subflow established so far */
+    uint8_t reserved[3];
+};
 /* F_GETFL / F_SETFL with O_NONBLOCK. */
 int afmp_fcntl(int fd, int cmd, int arg);
 int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms);

@@ -1357,6 +1357,134 @@ static int mp_names(struct ctx *c, struct file *f, bool peer, struct sockaddr *s
     return afmp_mp_from_endpoints(l, nl, sa, len) < 0 ? -errno : 0;
 }
 
+/* ---- RFC 6897 socket options and MPTCP_INFO ---- */
+
+/* TCP_MULTIPATH_ADD / _REMOVE (afmp.h). */
+static int mp_setsockopt_addrs(struct ctx *c, struct file *f, int name, const void *val,
+                               socklen_t len)
+{
+    struct tsock *t = f->tcp;
+    if (!t->mptcp)
+        return -EOPNOTSUPP;
+    if (name == TCP_MULTIPATH_ADD) {
+        /* Other MPTCP sockets follow the host's path manager, which
+         * already uses every address of the host. */
+        return t->multipath ? mp_bind(c, f, val, len) : -EOPNOTSUPP;
+    }
+    struct mp_endpoint ep[AFMP_SOCK_MAX_ADDRS];
+    int n = mp_addrs(val, len, ep);
+    if (n < 0)
+        return n;
+    if (!t->msk || t->listening)
+        return -ENOTCONN;
+    for (int i = 0; i < n; i++) {
+        int rc = mp_mptcp_remove_local(t->msk, &ep[i].ip, mp_proc_now());
+        if (rc < 0)
+            return rc;
+        for (size_t j = 0; j < t->nlocals; j++) {
+            if (mp_ip_eq(&t->locals[j].ip, &ep[i].ip)) {
+                memmove(&t->locals[j], &t->locals[j + 1],
+                        (t->nlocals - j - 1) * sizeof(t->locals[0]));
+                t->nlocals--;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+static int mp_setsockopt_enable(struct ctx *c, struct file *f, int v)
+{
+    struct tsock *t = f->tcp;
+    if (s_open(t))
+        return -EISCONN;
+    if (t->multipath)
+        return v ? 0 : -EOPNOTSUPP; /* AF_MULTIPATH means MPTCP */
+    if (v && !mptcp_on(c->h))
+        return -ENOPROTOOPT;
+    t->mptcp = v != 0;
+    return 0;
+}
+
+static int mp_getsockopt_tcp(struct file *f, int name, void *val, socklen_t *len)
+{
+    struct tsock *t = f->tcp;
+    struct mp_mptcp_info mi;
+    if (t->msk)
+        mp_mptcp_get_info(t->msk, &mi);
+    if (name == TCP_MULTIPATH_ENABLE) {
+        int v = t->msk ? !mi.fallback : t->mptcp;
+        memcpy(val, &v, MIN(*len, (socklen_t)sizeof(v)));
+        *len = sizeof(v);
+        return 0;
+    }
+    if (!t->mptcp || (t->msk && mi.fallback))
+        return -EOPNOTSUPP;
+    if (!t->msk || t->listening)
+        return -ENOTCONN;
+    if (name == TCP_MULTIPATH_CONNID) {
+        uint32_t v = mi.local_token;
+        memcpy(val, &v, MIN(*len, (socklen_t)sizeof(v)));
+        *len = sizeof(v);
+        return 0;
+    }
+    /* TCP_MULTIPATH_SUBFLOWS: (local, remote) per live subflow. */
+    struct mp_endpoint pairs[2 * AFMP_SOCK_MAX_ADDRS];
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < mp_mptcp_subflow_count(t->msk) && n < G_N_ELEMENTS(pairs); i++) {
+            struct mp_mptcp_subflow_info si;
+            if (!mp_mptcp_subflow_get(t->msk, i, &si) || !si.established || si.join != pass)
+                continue;
+            pairs[n++] = si.local;
+            pairs[n++] = si.remote;
+        }
+    }
+    if (!n)
+        return -ENOTCONN;
+    return afmp_mp_from_endpoints(pairs, n, val, len) < 0 ? -errno : 0;
+}
+
+/* MPTCP_INFO, as Linux's mptcp_diag_fill_info. */
+static int mp_getsockopt_info(struct file *f, void *val, socklen_t *len)
+{
+    struct tsock *t = f->tcp;
+    struct afmp_mptcp_info out;
+    memset(&out, 0, sizeof(out));
+    if (!t->mptcp)
+        return -EOPNOTSUPP;
+    const struct mp_mptcp_config *cf = mp_mptcp_stack_config(mp_mptcp_stack_of(t->h));
+    out.mptcpi_subflows_max = (uint8_t)MIN(cf->subflows, 255u);
+    out.mptcpi_add_addr_accepted_max = (uint8_t)MIN(cf->add_addr_accepted, 255u);
+    out.mptcpi_local_addr_max = (uint8_t)t->nlocals;
+    if (t->msk) {
+        struct mp_mptcp_info mi;
+        mp_mptcp_get_info(t->msk, &mi);
+        if (mi.fallback)
+            return -EOPNOTSUPP;
+        struct mp_endpoint l[AFMP_SOCK_MAX_ADDRS], r[AFMP_SOCK_MAX_ADDRS];
+        size_t nl, nr;
+        mp_mptcp_addr_lists(t->msk, l, &nl, r, &nr, AFMP_SOCK_MAX_ADDRS);
+        out.mptcpi_subflows = (uint8_t)(mi.subflows ? mi.subflows - 1 : 0);
+        out.mptcpi_flags = mi.remote_key ? AFMP_MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED : 0;
+        out.mptcpi_token = mi.local_token;
+        out.mptcpi_write_seq = mi.write_seq;
+        out.mptcpi_snd_una = mi.snd_una;
+        out.mptcpi_rcv_nxt = mi.rcv_nxt;
+        out.mptcpi_local_addr_used = (uint8_t)(nl > 1 ? nl - 1 : 0);
+        out.mptcpi_csum_enabled = mi.csum;
+        out.mptcpi_retransmits = mi.retransmits;
+        out.mptcpi_bytes_retrans = mi.bytes_retrans;
+        out.mptcpi_bytes_sent = mi.bytes_sent;
+        out.mptcpi_bytes_received = mi.bytes_received;
+        out.mptcpi_bytes_acked = mi.bytes_acked;
+        out.mptcpi_subflows_total = (uint8_t)MIN(mi.subflows_total, 255u);
+    }
+    memcpy(val, &out, MIN(*len, (socklen_t)sizeof(out)));
+    *len = MIN(*len, (socklen_t)sizeof(out));
+    return 0;
+}
+
 int afmp_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ctx c;
@@ -1589,10 +1717,16 @@ int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         return fail(-EFAULT);
     if (len >= sizeof(int))
         memcpy(&v, val, sizeof(v));
+    if (level == IPPROTO_TCP && f->kind == K_TCP &&
+        (name == TCP_MULTIPATH_ADD || name == TCP_MULTIPATH_REMOVE)) {
+        int rc = mp_setsockopt_addrs(&c, f, name, val, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (level == IPPROTO_TCP && f->kind == K_TCP) {
         if (len < sizeof(int))
             return fail(-EINVAL);
-        int rc = tcp_setsockopt(f, name, v);
+        int rc = name == TCP_MULTIPATH_ENABLE ? mp_setsockopt_enable(&c, f, v)
+                                              : tcp_setsockopt(f, name, v);
         return rc < 0 ? fail(rc) : 0;
     }
     if (level != SOL_SOCKET)
@@ -1696,6 +1830,18 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         return -1;
     if (!val || !len)
         return fail(-EFAULT);
+    if (level == SOL_MPTCP && f->kind == K_TCP && name == AFMP_MPTCP_INFO) {
+        int rc = mp_getsockopt_info(f, val, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
+    if (level == SOL_MPTCP)
+        return fail(f->kind == K_TCP ? -EOPNOTSUPP : -ENOPROTOOPT);
+    if (level == IPPROTO_TCP && f->kind == K_TCP && name >= TCP_MULTIPATH_ENABLE &&
+        name <= TCP_MULTIPATH_CONNID && name != TCP_MULTIPATH_ADD &&
+        name != TCP_MULTIPATH_REMOVE) {
+        int rc = mp_getsockopt_tcp(f, name, val, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (level == IPPROTO_TCP && f->kind == K_TCP) {
         switch (name) {
         case TCP_NODELAY:
