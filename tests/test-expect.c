@@ -48,6 +48,8 @@ static const struct xcase cases[] = {
     {"/expect/result/missing", "x = result sink no_such_key == 1", false, "not reported"},
     {"/expect/subflows/not-reported", "x = subflows sink >= 1", false, "not reported"},
     {"/expect/share/not-reported", "x = share sink l >= 50%", false, "not reported"},
+    {"/expect/addrs/not-seen", "x = addrs cbr peer >= 10.9.0.2", false,
+     "no AF_MULTIPATH getpeername list seen"},
 };
 
 static void run_case(gconstpointer data)
