@@ -794,6 +794,7 @@ static int tcp_connect_failed(struct tsock *t)
 }
 
 static int connect_wait(struct ctx *c, struct file *f);
+static int connect_started(struct ctx *c, struct file *f, int rc);
 
 static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *remote)
 {
@@ -822,17 +823,26 @@ static int tcp_connect(struct ctx *c, struct file *f, const struct mp_endpoint *
             tcp_cbs(f, &cbs);
             rc = mp_tcp_connect(t->stack, &t->bound, remote, &t->o, &cbs, &t->conn, mp_proc_now());
         }
-        if (rc < 0) {
-            t->conn = NULL;
-            t->msk = NULL;
-            if (!t->user_bound)
-                t->is_bound = false;
-            return rc;
-        }
-        t->connecting = true;
-        if (f->nonblock)
-            return -EINPROGRESS;
+        return connect_started(c, f, rc);
     }
+    return connect_wait(c, f);
+}
+
+/* After the protocol was asked to connect (|rc|): undo a failed start, or
+ * wait for the handshake as the socket's mode says. */
+static int connect_started(struct ctx *c, struct file *f, int rc)
+{
+    struct tsock *t = f->tcp;
+    if (rc < 0) {
+        t->conn = NULL;
+        t->msk = NULL;
+        if (!t->user_bound)
+            t->is_bound = false;
+        return rc;
+    }
+    t->connecting = true;
+    if (f->nonblock)
+        return -EINPROGRESS;
     return connect_wait(c, f);
 }
 
@@ -1236,16 +1246,7 @@ static int mp_connect(struct ctx *c, struct file *f, const struct sockaddr *sa, 
     msk_cbs(f, &mcbs);
     int rc = mp_mptcp_connect_multi(mp_mptcp_stack_of(t->h), locals, nl, t->bound.port, ep,
                                     (size_t)n, &t->o, "api", &mcbs, &t->msk, now);
-    if (rc < 0) {
-        t->msk = NULL;
-        if (!t->user_bound)
-            t->is_bound = false;
-        return rc;
-    }
-    t->connecting = true;
-    if (f->nonblock)
-        return -EINPROGRESS;
-    return connect_wait(c, f);
+    return connect_started(c, f, rc);
 }
 
 static bool have_local(const struct tsock *t, const struct mp_endpoint *e)
