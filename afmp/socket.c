@@ -22,7 +22,6 @@
 #include "model/net/udp.h"
 #include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
-#include "model/tcp/tcp_int.h"
 #include "sim/proc/proc.h"
 
 enum kind { K_UDP, K_PING, K_TCP };
@@ -309,7 +308,7 @@ static struct tsock *tsock_new(struct afmp_stack *st, struct mp_tcp_stack *ts)
     struct tsock *t = g_new0(struct tsock, 1);
     t->h = st->h;
     t->stack = ts;
-    t->o = ts->defaults;
+    t->o = *mp_tcp_stack_defaults(ts);
     return t;
 }
 
@@ -469,49 +468,6 @@ static void to_sockaddr(const struct mp_endpoint *ep, struct sockaddr *sa, sockl
 
 /* ---- stream sockets ---- */
 
-/*
- * What model/tcp/tcp.h does not offer yet, read through tcp_int.h: whether
- * the accept queue holds a connection, whether the FIN came, the pending
- * error without clearing it, asking for the writable callback without
- * sending, Nagle on a live connection, and the ports connections hold.
- */
-static size_t tcp_accept_pending(const struct mp_tcp_conn *l)
-{
-    return l->acceptq.length;
-}
-
-static bool tcp_fin_rcvd(const struct mp_tcp_conn *c)
-{
-    return c->fin_rcvd;
-}
-
-static int tcp_peek_error(const struct mp_tcp_conn *c)
-{
-    return c->err;
-}
-
-static void tcp_want_writable(struct mp_tcp_conn *c)
-{
-    c->writable_armed = true;
-}
-
-static void tcp_set_nagle(struct mp_tcp_conn *c, bool on)
-{
-    c->o.nagle = on;
-}
-
-/* A connection of the stack holds |port| (|orphans|: only those no socket
- * owns any more: FIN_WAIT, TIME_WAIT). */
-static bool tcp_stack_port(const struct mp_tcp_stack *ts, uint16_t port, bool orphans)
-{
-    for (guint i = 0; i < ts->all->len; i++) {
-        const struct mp_tcp_conn *c = ts->all->pdata[i];
-        if (c->local.port == port && (!orphans || !c->owned))
-            return true;
-    }
-    return false;
-}
-
 static void tcp_cb_wake(void *arg, struct mp_tcp_conn *c, mp_time_t now)
 {
     file_wake(arg);
@@ -583,9 +539,9 @@ static int s_peek_error(const struct tsock *t)
     if (t->msk) {
         const struct mp_tcp_conn *ssk = mp_mptcp_first_tcp(t->msk);
         int e = mp_mptcp_peek_error(t->msk);
-        return e ? e : (ssk ? tcp_peek_error(ssk) : 0);
+        return e ? e : (ssk ? mp_tcp_peek_error(ssk) : 0);
     }
-    return tcp_peek_error(t->conn);
+    return mp_tcp_peek_error(t->conn);
 }
 
 static ssize_t s_send(struct tsock *t, const void *buf, size_t len, mp_time_t now)
@@ -610,7 +566,7 @@ static size_t s_writable(const struct tsock *t)
 
 static bool s_fin_rcvd(const struct tsock *t)
 {
-    return t->msk ? mp_mptcp_eof(t->msk) : tcp_fin_rcvd(t->conn);
+    return t->msk ? mp_mptcp_eof(t->msk) : mp_tcp_fin_rcvd(t->conn);
 }
 
 static void s_want_writable(struct tsock *t)
@@ -619,10 +575,10 @@ static void s_want_writable(struct tsock *t)
         mp_mptcp_want_writable(t->msk);
         struct mp_tcp_conn *ssk = mp_mptcp_first_tcp(t->msk);
         if (ssk)
-            tcp_want_writable(ssk);
+            mp_tcp_want_writable(ssk);
         return;
     }
-    tcp_want_writable(t->conn);
+    mp_tcp_want_writable(t->conn);
 }
 
 static void s_shutdown_wr(struct tsock *t, mp_time_t now)
@@ -713,7 +669,7 @@ static bool tcp_conflict(struct afmp_stack *st, const struct file *f, const stru
             continue;
         return true;
     }
-    return !t->reuseaddr && tcp_stack_port(t->stack, ep->port, true);
+    return !t->reuseaddr && mp_tcp_port_held(t->stack, ep->port, true);
 }
 
 struct port_probe {
@@ -733,7 +689,7 @@ static bool tcp_port_in_use(void *arg, uint16_t port)
         if (oe.port == port)
             return true;
     }
-    return tcp_stack_port(pp->t->stack, port, false);
+    return mp_tcp_port_held(pp->t->stack, port, false);
 }
 
 /* bind(): Linux's checks in their order (inet_bind). */
@@ -1111,7 +1067,7 @@ static short tcp_poll_mask(struct file *f, bool arm)
 {
     struct tsock *t = f->tcp;
     if (t->listening)
-        return (t->msk ? mp_mptcp_accept_pending(t->msk) : tcp_accept_pending(t->conn))
+        return (t->msk ? mp_mptcp_accept_pending(t->msk) : mp_tcp_accept_pending(t->conn))
                    ? POLLIN | POLLRDNORM
                    : 0;
     if (!s_open(t))
@@ -1695,7 +1651,7 @@ static int tcp_setsockopt(struct file *f, int name, int v)
     case TCP_NODELAY:
         t->o.nagle = v == 0;
         if (s_tcp(t) && !t->listening)
-            tcp_set_nagle(s_tcp(t), t->o.nagle);
+            mp_tcp_set_nagle(s_tcp(t), t->o.nagle);
         return 0;
     case TCP_MAXSEG:
         if (v != 0 && (v < 88 || v > 65535))

@@ -465,6 +465,41 @@ bool mp_tcp_fin_rcvd(const struct mp_tcp_conn *c)
     return c->fin_rcvd;
 }
 
+const struct mp_tcp_opts *mp_tcp_stack_defaults(const struct mp_tcp_stack *st)
+{
+    return &st->defaults;
+}
+
+size_t mp_tcp_accept_pending(const struct mp_tcp_conn *l)
+{
+    return l->acceptq.length;
+}
+
+int mp_tcp_peek_error(const struct mp_tcp_conn *c)
+{
+    return c->err;
+}
+
+void mp_tcp_want_writable(struct mp_tcp_conn *c)
+{
+    c->writable_armed = true;
+}
+
+void mp_tcp_set_nagle(struct mp_tcp_conn *c, bool on)
+{
+    c->o.nagle = on;
+}
+
+bool mp_tcp_port_held(const struct mp_tcp_stack *st, uint16_t port, bool orphans)
+{
+    for (guint i = 0; i < st->all->len; i++) {
+        const struct mp_tcp_conn *c = st->all->pdata[i];
+        if (c->local.port == port && (!orphans || !c->owned))
+            return true;
+    }
+    return false;
+}
+
 uint32_t mp_tcp_snd_wnd(const struct mp_tcp_conn *c)
 {
     return c->snd_wnd;

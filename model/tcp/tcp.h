@@ -221,6 +221,8 @@ struct mp_tcp_info {
 struct mp_tcp_stack *mp_tcp_attach(struct mp_host *h, const struct mp_tcp_opts *defaults);
 /* The TCP attached to |h|, or NULL. */
 struct mp_tcp_stack *mp_tcp_stack_of(struct mp_host *h);
+/* The options connections of |st| get unless told otherwise. */
+const struct mp_tcp_opts *mp_tcp_stack_defaults(const struct mp_tcp_stack *st);
 /* Unregisters and frees every connection silently (end of simulation). */
 void mp_tcp_detach(struct mp_tcp_stack *st);
 
@@ -284,6 +286,18 @@ size_t mp_tcp_readable(const struct mp_tcp_conn *c);
 bool mp_tcp_fin_rcvd(const struct mp_tcp_conn *c);
 /* Bytes that mp_tcp_send would take now. */
 size_t mp_tcp_writable(const struct mp_tcp_conn *c);
+/* Established connections waiting in |listener|'s accept queue. */
+size_t mp_tcp_accept_pending(const struct mp_tcp_conn *listener);
+/* The pending error (negative errno, 0: none), left in place. */
+int mp_tcp_peek_error(const struct mp_tcp_conn *c);
+/* Asks for the writable callback once the send buffer has room again,
+ * without sending anything (a poller waiting for POLLOUT). */
+void mp_tcp_want_writable(struct mp_tcp_conn *c);
+/* Nagle's algorithm on or off on a live connection (TCP_NODELAY). */
+void mp_tcp_set_nagle(struct mp_tcp_conn *c, bool on);
+/* True when a connection of |st| holds local |port|; with |orphans|, only
+ * one no owner holds any more (FIN_WAIT, TIME_WAIT). */
+bool mp_tcp_port_held(const struct mp_tcp_stack *st, uint16_t port, bool orphans);
 
 /* Shuts down the sending direction: a FIN follows the queued data.
  * Returns 0 or -ENOTCONN. */
