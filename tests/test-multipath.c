@@ -144,11 +144,11 @@ static int names(int fd, bool peer, char *buf, size_t n)
 /* ---- the server: an AF_MULTIPATH listener that reads everything ---- */
 
 struct srv {
-    const char *bind;     /* container text, or NULL: every address */
-    size_t expect;        /* bytes to read per connection */
+    const char *bind; /* container text, or NULL: every address */
+    size_t expect;    /* bytes to read per connection */
     size_t got;
     bool intact;
-    char peer[256];       /* the peer list at the end */
+    char peer[256]; /* the peer list at the end */
     int accept_family;
 };
 
@@ -194,28 +194,28 @@ static int server_main(int argc, char **argv)
 /* ---- the client ---- */
 
 struct cli {
-    int domain;                 /* AF_MULTIPATH (default 0 means it) or AF_INET */
-    const char *dst;            /* container text */
-    const char *bind;           /* container text or NULL */
-    const char *add_remote;     /* connect() again with this at add_at */
-    const char *add_local;      /* bind() again with this at add_at */
-    const char *remove_local;   /* TCP_MULTIPATH_REMOVE at remove_at */
+    int domain;               /* AF_MULTIPATH (default 0 means it) or AF_INET */
+    const char *dst;          /* container text */
+    const char *bind;         /* container text or NULL */
+    const char *add_remote;   /* connect() again with this at add_at */
+    const char *add_local;    /* bind() again with this at add_at */
+    const char *remove_local; /* TCP_MULTIPATH_REMOVE at remove_at */
     mp_time_t add_at, remove_at;
     size_t size;
-    bool set_enable;            /* TCP_MULTIPATH_ENABLE = 1 first */
+    bool set_enable; /* TCP_MULTIPATH_ENABLE = 1 first */
     /* results */
-    int rc;                     /* 0 or -errno of connect */
+    int rc; /* 0 or -errno of connect */
     int remove_rc;
-    mp_time_t t_connect;        /* connect() returned, since start */
+    mp_time_t t_connect; /* connect() returned, since start */
     size_t sent;
-    int max_peer, max_local;    /* most entries seen in the lists */
+    int max_peer, max_local; /* most entries seen in the lists */
     char first_peer[256], last_peer[256], last_local[256], max_peer_text[256];
     int protocol;
-    int enable;                 /* TCP_MULTIPATH_ENABLE read after connect */
+    int enable; /* TCP_MULTIPATH_ENABLE read after connect */
     struct afmp_mptcp_info info;
     int info_rc;
     uint32_t connid;
-    int subflows_entries;       /* TCP_MULTIPATH_SUBFLOWS entries */
+    int subflows_entries; /* TCP_MULTIPATH_SUBFLOWS entries */
 };
 
 static void watch(struct cli *c, int fd)
@@ -295,9 +295,8 @@ static int client_main(int argc, char **argv)
         if (!removed && c->remove_local && now >= c->remove_at) {
             removed = true;
             len = mp_addr(c->remove_local, &ss);
-            c->remove_rc = afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_REMOVE, &ss, len) < 0
-                               ? -errno
-                               : 0;
+            c->remove_rc =
+                afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_REMOVE, &ss, len) < 0 ? -errno : 0;
         }
         if (dom == AF_MULTIPATH)
             watch(c, fd);
@@ -508,8 +507,8 @@ static void test_inet(gconstpointer data)
         afmp_stack_configure(mp_node_host(f.client), &sc);
     }
     struct srv s = {.expect = 100000};
-    struct cli c = {.domain = AF_INET, .dst = "10.0.10.2:5001", .size = 100000,
-                    .set_enable = mode == 2};
+    struct cli c = {
+        .domain = AF_INET, .dst = "10.0.10.2:5001", .size = 100000, .set_enable = mode == 2};
     run_pair(&f, &s, &c, MP_S(30));
     g_assert_cmpint(c.rc, ==, 0);
     g_assert_cmpuint(s.got, ==, c.size);
@@ -527,15 +526,15 @@ struct misuse {
     int fails;
 };
 
-#define EXPECT_ERR(call, err)                                                                    \
-    do {                                                                                         \
-        errno = 0;                                                                               \
-        int rc_ = (int)(call);                                                                   \
-        if (rc_ != -1 || errno != (err)) {                                                       \
-            g_test_message("line %d: %s gave %d errno %s, expected %s", __LINE__, #call, rc_,   \
-                           g_strerror(errno), g_strerror(err));                                   \
-            m->fails++;                                                                          \
-        }                                                                                        \
+#define EXPECT_ERR(call, err)                                                                      \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        int rc_ = (int)(call);                                                                     \
+        if (rc_ != -1 || errno != (err)) {                                                         \
+            g_test_message("line %d: %s gave %d errno %s, expected %s", __LINE__, #call, rc_,      \
+                           g_strerror(errno), g_strerror(err));                                    \
+            m->fails++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 static int misuse_main(int argc, char **argv)
@@ -637,8 +636,7 @@ static int after_main(int argc, char **argv)
     socklen_t len = mp_addr("10.0.10.2:5001", &ss);
     g_assert_cmpint(afmp_connect(fd, (struct sockaddr *)&ss, len), ==, 0);
     EXPECT_ERR(afmp_connect(fd, (struct sockaddr *)&ss, 1), EINVAL);
-    EXPECT_ERR(afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_ENABLE, &one, sizeof(one)),
-               EISCONN);
+    EXPECT_ERR(afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_ENABLE, &one, sizeof(one)), EISCONN);
     len = mp_addr("10.0.1.2", &ss);
     EXPECT_ERR(afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_REMOVE, &ss, len), EINVAL);
     len = mp_addr("10.0.2.2", &ss);

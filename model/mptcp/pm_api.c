@@ -57,8 +57,7 @@ static bool tried(const struct mp_mptcp_sock *msk, const struct mp_ip *l,
 
 static void fill(struct mp_mptcp_sock *msk, mp_time_t now)
 {
-    if (msk->fallback || msk->dead || !msk->fully_established || !msk->first ||
-        msk->first->passive)
+    if (msk->fallback || msk->dead || !msk->fully_established || !msk->first || msk->first->passive)
         return;
     for (uint32_t r = 0; r < msk->nremotes; r++) {
         const struct mp_mptcp_remote *rem = &msk->remotes[r];
