@@ -1188,6 +1188,7 @@ static void test_zero_window(void)
 
 struct dummy_ext {
     uint32_t claim;
+    uint32_t limit; /* segments it gives (0: 5) */
     uint32_t pulled;
     uint32_t tag;
     int writes;
@@ -1220,7 +1221,7 @@ static size_t dx_pull(void *arg, struct mp_tcp_conn *c, uint8_t *buf, size_t max
                       union mp_rtx_meta *meta, mp_time_t now)
 {
     struct dummy_ext *d = arg;
-    if (d->pulled >= 5)
+    if (d->pulled >= (d->limit ? d->limit : 5))
         return 0;
     size_t n = MIN(max, 500u);
     memset(buf, 'A' + (int)d->pulled, n);
@@ -1324,6 +1325,35 @@ static void test_ext_pull_meta(void)
     /* Fallback: plain TCP in place; mp_tcp_send works. */
     mp_tcp_fallback(e.c);
     g_assert_cmpint(mp_tcp_send(e.c, "zz", 2, f.now), ==, 2);
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
+/* RFC 8985 7.3 with an extension: the tail loss probe pulls new data
+ * when the extension has some, else sends the last segment again. */
+static void test_ext_tlp(gconstpointer data)
+{
+    bool more = GPOINTER_TO_INT(data);
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e);
+    struct dummy_ext d = {.claim = 8, .limit = 2};
+    mp_tcp_set_ext(e.c, &dummy_ops, &d);
+    out_clear(&f);
+    peer_sack(&f, &e, e.snd, 0, 0);
+    g_assert_cmpuint(f.out->len, ==, 2);
+    /* Nothing is acknowledged; meanwhile the extension gets more data. */
+    if (more)
+        d.limit = 3;
+    out_clear(&f);
+    f_run(&f, f.now + MP_MS(150));
+    g_assert_cmpuint(f.out->len, >=, 1);
+    struct cap s;
+    cap_get(&f, 0, &s);
+    g_assert_cmpuint(s.th.seq, ==, more ? e.snd + 1000 : e.snd + 500);
+    g_assert_cmpuint(opt_tag(&s), ==, more ? 3 : 2);
+    g_assert_cmpuint(f.h->ctr.v[MP_CTR_TCP_LOSS_PROBES], ==, 1);
     mp_tcp_abort(e.c, f.now);
     fx_clear(&f);
 }
@@ -2066,6 +2096,8 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/window/zero-probe", test_zero_window);
     g_test_add_func("/tcp/ext/option-budget", test_ext_budget);
     g_test_add_func("/tcp/ext/pull-metadata", test_ext_pull_meta);
+    g_test_add_data_func("/tcp/ext/tlp/new-data", GINT_TO_POINTER(1), test_ext_tlp);
+    g_test_add_data_func("/tcp/ext/tlp/last-segment", GINT_TO_POINTER(0), test_ext_tlp);
     g_test_add_func("/tcp/world/bulk", test_bulk_clean);
     g_test_add_func("/tcp/world/bulk-lossy", test_bulk_lossy);
     g_test_add_func("/tcp/world/determinism", test_determinism);

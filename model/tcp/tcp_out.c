@@ -314,20 +314,26 @@ bool mp_tcp_send_probe(struct mp_tcp_conn *c, mp_time_t now)
         return false;
     uint32_t wnd_end = c->snd_una + c->snd_wnd;
     size_t unsent = c->fin_sent ? 0 : mp_sndbuf_unsent(&c->sb, c->snd_nxt);
-    bool new_ok = unsent > 0 && mp_seq_gt(wnd_end, c->snd_nxt) &&
-                  wnd_end - c->snd_nxt >= MIN(unsent, (size_t)c->mss);
+    /* With an extension, new data is what it would give (it is pulled). */
+    bool pull = unsent == 0 && !c->fin_sent && !c->wr_shut && c->ext && c->ext->pull;
+    bool new_ok = (unsent > 0 || pull) && mp_seq_gt(wnd_end, c->snd_nxt) &&
+                  wnd_end - c->snd_nxt >= (pull ? c->mss : MIN(unsent, (size_t)c->mss));
     struct mp_rtx_seg *seg = NULL;
     uint32_t before = c->snd_nxt;
     enum mp_tlp_probe k = mp_rack_tlp_choose(&c->q, new_ok, data_mss(c, MP_TCP_SEG_DATA), &seg);
     if (k == MP_TLP_NEW) {
         output(c, true, now);
-        if (c->snd_nxt == before)
+        /* RFC 8985 7.3: without new data, the last segment sent again;
+         * an extension may have had nothing to give after all. */
+        if (c->snd_nxt == before && !pull)
             return false;
-    } else if (k == MP_TLP_RETRANS) {
-        rexmit(c, seg, now);
-    } else {
-        return false;
+        if (c->snd_nxt == before)
+            k = mp_rack_tlp_choose(&c->q, false, data_mss(c, MP_TCP_SEG_DATA), &seg);
     }
+    if (k == MP_TLP_RETRANS)
+        rexmit(c, seg, now);
+    else if (k != MP_TLP_NEW)
+        return false;
     MP_TCP_CTR(c, TCP_LOSS_PROBES);
     mp_rack_tlp_sent(&c->rack, c->snd_nxt, k == MP_TLP_RETRANS);
     return true;
