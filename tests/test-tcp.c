@@ -1142,6 +1142,42 @@ static void test_rto_data(void)
     fx_clear(&f);
 }
 
+/* Linux tcp_enter_loss: after a timeout, cwnd = packets in flight + 1
+ * once the marks are made. With SACK, RACK (RFC 8985 6.3) marks the head
+ * and what was sent more than an RTT ago; three segments sent 5 ms before
+ * the timeout stay in flight, so cwnd is 4, not 1. */
+static void test_rto_recent(void)
+{
+    struct fx f;
+    fx_init(&f, NULL);
+    struct est e;
+    est_open(&f, &e); /* srtt 10 ms: RTO = 210 ms */
+    /* A first exchange gives RACK its RTT (10 ms). */
+    send_bytes(&f, &e, 100);
+    f_run(&f, f.now + MP_MS(10));
+    peer_sack(&f, &e, e.snd + 100, 0, 0);
+    uint32_t base = e.snd + 100;
+    out_clear(&f);
+    mp_time_t t0 = f.now;
+    send_bytes(&f, &e, 100);
+    f_run(&f, t0 + MP_MS(205));
+    send_bytes(&f, &e, 3 * e.c->mss);
+    g_assert_cmpuint(f.out->len, ==, 4);
+    f_run(&f, t0 + MP_MS(211));
+    g_assert_cmpuint(f.out->len, ==, 5);
+    struct cap r;
+    cap_last(&f, &r);
+    g_assert_cmpuint(r.th.seq, ==, base);
+    struct mp_tcp_info ti;
+    mp_tcp_get_info(e.c, &ti);
+    struct cap d;
+    cap_get(&f, 1, &d); /* a full segment: the MSS less the timestamps */
+    g_assert_cmpuint(ti.in_flight, ==, 100 + 3 * d.plen);
+    g_assert_cmpuint(ti.cwnd, ==, 4);
+    mp_tcp_abort(e.c, f.now);
+    fx_clear(&f);
+}
+
 static void test_zero_window(void)
 {
     struct fx f;
@@ -2093,6 +2129,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(rack_cases[i].name, &rack_cases[i], test_rack);
     g_test_add_func("/tcp/rto/syn-backoff", test_rto_backoff);
     g_test_add_func("/tcp/rto/data", test_rto_data);
+    g_test_add_func("/tcp/rto/recent-segments-in-flight", test_rto_recent);
     g_test_add_func("/tcp/window/zero-probe", test_zero_window);
     g_test_add_func("/tcp/ext/option-budget", test_ext_budget);
     g_test_add_func("/tcp/ext/pull-metadata", test_ext_pull_meta);

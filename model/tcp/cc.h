@@ -251,9 +251,10 @@ void mp_cc_exit_recovery(struct mp_cc_state *st, mp_time_t now);
  * test that the previous recovery's high_seq has been acknowledged) saves
  * prior_cwnd/prior_ssthresh, takes ssthresh from the algorithm and signals
  * MP_CC_EV_LOSS; repeated timeouts of the same episode do not reduce
- * ssthresh again. Then cwnd = MP_CC_LOSS_WINDOW (RFC 5681 3.1; Linux sets
- * packets in flight + 1 after marking everything lost, the same in the
- * common case), the credit is cleared and the state becomes Loss.
+ * ssthresh again. Then cwnd = MP_CC_LOSS_WINDOW (RFC 5681 3.1), the
+ * credit is cleared and the state becomes Loss. Linux sets packets in
+ * flight + 1 after marking what is lost: the caller raises cwnd to that
+ * when segments it did not mark are still in flight.
  */
 void mp_cc_on_rto(struct mp_cc_state *st, uint32_t in_flight, bool new_episode, mp_time_t now);
 

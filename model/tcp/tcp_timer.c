@@ -127,6 +127,13 @@ static void on_rto(struct mp_tcp_conn *c, mp_time_t now)
             c->retrans_stamp = MP_TIME_NEVER;
         }
         mp_cc_on_rto(&c->cc, segs, new_episode, now);
+        /* Linux tcp_enter_loss: cwnd = packets in flight + 1 once the
+         * marks are made. Without SACK everything is lost (cwnd 1); with
+         * it RACK leaves recent segments in flight, which must not hold
+         * the retransmissions back. */
+        uint32_t left = (mp_rtxq_in_flight(&c->q) + c->mss - 1) / c->mss;
+        if (left + 1 > c->cc.cwnd)
+            c->cc.cwnd = left + 1;
         c->high_seq = c->snd_nxt;
         c->dupacks = 0;
         if (c->ext && c->ext->loss) {
