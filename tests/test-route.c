@@ -1302,6 +1302,19 @@ static void test_dsort_rules(void)
     };
     mp_dstsort(u, 2, NULL);
     g_assert_cmpstr(mp_ip_str(&u[0].dst, buf), ==, "10.0.0.1");
+
+    /* Rule 9 for IPv4 as glibc: off the source's subnet, shared leading
+     * bits do not count (10.1.7.2 shares 21 bits with 10.1.1.2, 10.1.9.2
+     * 20: the given order stays); on it, the on-link address goes first. */
+    struct mp_dstsort_entry v[3] = {
+        {.dst = ip("10.1.9.2"), .src = ip("10.1.1.2"), .src_plen = 24},
+        {.dst = ip("10.1.7.2"), .src = ip("10.1.1.2"), .src_plen = 24},
+        {.dst = ip("10.1.1.9"), .src = ip("10.1.1.2"), .src_plen = 24},
+    };
+    mp_dstsort(v, 3, NULL);
+    g_assert_cmpstr(mp_ip_str(&v[0].dst, buf), ==, "10.1.1.9");
+    g_assert_cmpstr(mp_ip_str(&v[1].dst, buf), ==, "10.1.9.2");
+    g_assert_cmpstr(mp_ip_str(&v[2].dst, buf), ==, "10.1.7.2");
 }
 
 /* --- registration --------------------------------------------------------- */

@@ -73,6 +73,15 @@ static unsigned common_prefix_len(const struct mp_ip *s, uint8_t plen, const str
     return plen && n > plen ? plen : n;
 }
 
+/* Rule 9's prefix length of a destination (see there). */
+static unsigned rule9_len(const struct mp_dstsort_entry *e)
+{
+    unsigned n = common_prefix_len(&e->src, e->src_plen, &e->dst);
+    if (e->dst.v == 4 && e->src_plen && n < e->src_plen)
+        return 0;
+    return n;
+}
+
 /* --- source selection ----------------------------------------------------- */
 
 static bool usable(const struct mp_srcsel_cand *c, const struct mp_ip *dst)
@@ -262,10 +271,13 @@ static int dst_compare(const struct mp_dstsort_entry *a, const struct mp_dstsort
         return sda < sdb ? -1 : 1;
 
     /* Rule 9: use longest matching prefix, "when DA and DB belong to the
-     * same address family". */
+     * same address family". For IPv4, as glibc's getaddrinfo: a common
+     * prefix counts only when the destination is on the source's subnet
+     * (outside it, shared leading bits of IPv4 addresses say nothing about
+     * closeness), so off-link IPv4 answers keep the order they came in. */
     if (has_a && has_b && a->dst.v == b->dst.v) {
-        unsigned ca = common_prefix_len(&a->src, a->src_plen, &a->dst);
-        unsigned cb = common_prefix_len(&b->src, b->src_plen, &b->dst);
+        unsigned ca = rule9_len(a);
+        unsigned cb = rule9_len(b);
         if (ca != cb)
             return ca > cb ? -1 : 1;
     }

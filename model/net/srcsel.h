@@ -105,7 +105,8 @@ struct mp_dstsort_entry {
  * Sorts |e| in place by RFC 6724 section 6: rule 1 usable destinations
  * first, 2 matching scope, 3 avoid deprecated sources, 5 matching label,
  * 6 higher precedence, 8 smaller scope, 9 longest matching prefix (same
- * family only), 10 otherwise the given order (the sort is stable). Rules 2,
+ * family only; an IPv4 destination off the source's subnet has none, as in
+ * glibc), 10 otherwise the given order (the sort is stable). Rules 2,
  * 3, 5 and 9 see a destination without source as not matching. |policy|:
  * NULL for the default. Insertion sort: meant for the handful of answers a
  * name lookup gives.
