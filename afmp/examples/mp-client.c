@@ -48,8 +48,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mp-lists.h"
+
 #define MAX_ADDRS 32
-#define LIST_LEN 2048
 
 struct addr {
     struct sockaddr_storage sa;
@@ -63,33 +64,13 @@ static uint64_t total = 1024u * 1024u;
 static size_t chunk = 16u * 1024u;
 static int period_ms = 100;
 static int add_after_ms = -1;
-static uint64_t t0;
 
-static int changes, local_max, peer_max;
-static char last_local[LIST_LEN], last_peer[LIST_LEN];
+static struct lists lists;
 
 static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [-p PORT] [-n BYTES] [-l LEN] [-i MS] [-a ADDR -A MS] NAME...\n", prog);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Byte |off| of the stream: byte off % 8 (least significant first) of the
- * splitmix64 finalizer of off / 8, as afmp's sink expects. */
-static uint8_t pattern(uint64_t off)
-{
-    uint64_t z = off / 8;
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    z ^= z >> 31;
-    return (uint8_t)(z >> (8 * (off % 8)));
 }
 
 static void add_addr(struct addr *set, int *n, const struct sockaddr *sa, socklen_t len)
@@ -156,74 +137,6 @@ static int resolve(const char *name, struct addr *set, int *n)
     freeaddrinfo(res);
     printf("%s: %d addresses (AF_UNSPEC lookup)\n", name, *n - before);
     return *n - before;
-}
-
-/* One address as "10.0.0.1:80" or "[2001:db8::1]:80". */
-static void one_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-    char a[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-        snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-        snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-    } else {
-        snprintf(buf, len, "(family %d)", sa->sa_family);
-    }
-}
-
-/* getsockname() or getpeername() as text; returns the number of entries,
- * or -1 (the text then says why). */
-static int list_str(int fd, int peer, char *buf, size_t len)
-{
-    union {
-        struct sockaddr sa;
-        struct sockaddr_storage ss;
-#ifdef AF_MULTIPATH
-        struct sockaddr_mp_storage mp;
-#endif
-    } u;
-    socklen_t slen = sizeof(u);
-    memset(&u, 0, sizeof(u));
-    if ((peer ? getpeername(fd, &u.sa, &slen) : getsockname(fd, &u.sa, &slen)) < 0) {
-        snprintf(buf, len, "(%s)", strerror(errno));
-        return -1;
-    }
-#ifdef AF_MULTIPATH
-    if (u.sa.sa_family == AF_MULTIPATH) {
-        if (afmp_mp_format(&u.sa, slen, buf, len) < 0) {
-            snprintf(buf, len, "(malformed container)");
-            return -1;
-        }
-        return u.mp.smp_count;
-    }
-#endif
-    one_str(&u.sa, buf, len);
-    return 1;
-}
-
-/* Prints the lists when they differ from the last ones printed. */
-static void watch_lists(int fd)
-{
-    char local[LIST_LEN], peer[LIST_LEN];
-    int nl = list_str(fd, 0, local, sizeof(local));
-    int np = list_str(fd, 1, peer, sizeof(peer));
-    /* Not connected any more (the peer has closed): nothing to show. */
-    if (nl < 0 || np < 0 || (strcmp(local, last_local) == 0 && strcmp(peer, last_peer) == 0))
-        return;
-    uint64_t t = now_ns() - t0;
-    printf("%llu.%03llu s: local %s peer %s\n", (unsigned long long)(t / 1000000000u),
-           (unsigned long long)(t / 1000000u % 1000u), local, peer);
-    strcpy(last_local, local);
-    strcpy(last_peer, peer);
-    changes++;
-    if (nl > local_max)
-        local_max = nl;
-    if (np > peer_max)
-        peer_max = np;
 }
 
 #ifdef AF_MULTIPATH
@@ -308,17 +221,6 @@ static void add_remotes(int fd, int multipath)
 #endif
 }
 
-static int parse_num(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     const char *add_name = NULL;
@@ -378,15 +280,15 @@ int main(int argc, char **argv)
 
     int multipath = 0, rc = 1, done = 0;
     uint64_t sent = 0, connect_ns = 0, completion_ns = 0;
-    t0 = now_ns();
+    lists.t0 = now_ns();
     int fd = open_connection(&multipath);
     if (fd < 0)
         goto out;
     uint64_t est = now_ns();
-    connect_ns = est - t0;
+    connect_ns = est - lists.t0;
     printf("connected (%s) in %llu ms\n", multipath ? "AF_MULTIPATH" : "plain",
            (unsigned long long)(connect_ns / 1000000u));
-    watch_lists(fd);
+    watch_lists(&lists, fd, 0);
 
     uint8_t *buf = malloc(chunk);
     if (!buf) {
@@ -413,7 +315,7 @@ int main(int argc, char **argv)
             wait = (int)((add_at - now + 999999u) / 1000000u);
         struct pollfd p = {.fd = fd, .events = shut ? POLLIN : POLLOUT};
         int r = poll(&p, 1, wait);
-        watch_lists(fd);
+        watch_lists(&lists, fd, 0);
         if (r < 0) {
             fprintf(stderr, "poll: %s\n", strerror(errno));
             break;
@@ -429,7 +331,7 @@ int main(int argc, char **argv)
                 break;
             }
             if (k == 0) {
-                completion_ns = now_ns() - t0;
+                completion_ns = now_ns() - lists.t0;
                 done = 1;
                 rc = 0;
                 break;
@@ -464,9 +366,9 @@ out:
     afmp_result("done", done);
     afmp_result("connect_ns", (int64_t)connect_ns);
     afmp_result("completion_ns", (int64_t)completion_ns);
-    afmp_result("changes", changes);
-    afmp_result("local_max", local_max);
-    afmp_result("peer_max", peer_max);
+    afmp_result("changes", lists.changes);
+    afmp_result("local_max", lists.local_max);
+    afmp_result("peer_max", lists.peer_max);
 #endif
     return rc;
 bad:

@@ -37,8 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mp-lists.h"
+
 #define MAX_ADDRS 32
-#define LIST_LEN 2048
 
 struct addr {
     struct sockaddr_storage sa;
@@ -49,30 +50,11 @@ static struct addr binds[MAX_ADDRS];
 static int n_binds;
 static uint16_t port = 5001;
 static int period_ms = 100;
-static uint64_t t0;
-static int changes, local_max, peer_max;
-static char last_local[LIST_LEN], last_peer[LIST_LEN];
+static struct lists lists;
 
 static void usage(const char *prog)
 {
     fprintf(stderr, "usage: %s [-p PORT] [-b ADDR[,ADDR...]] [-c COUNT] [-i MS]\n", prog);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Byte |off| of the stream (see mp-client.c). */
-static uint8_t pattern(uint64_t off)
-{
-    uint64_t z = off / 8;
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    z ^= z >> 31;
-    return (uint8_t)(z >> (8 * (off % 8)));
 }
 
 /* Parses one numeric address into binds[]; 0 if it is not one. */
@@ -97,70 +79,6 @@ static int add_bind(const char *s)
     }
     n_binds++;
     return 1;
-}
-
-static void one_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-    char a[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-        snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-        snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-    } else {
-        snprintf(buf, len, "(family %d)", sa->sa_family);
-    }
-}
-
-static int list_str(int fd, int peer, char *buf, size_t len)
-{
-    union {
-        struct sockaddr sa;
-        struct sockaddr_storage ss;
-#ifdef AF_MULTIPATH
-        struct sockaddr_mp_storage mp;
-#endif
-    } u;
-    socklen_t slen = sizeof(u);
-    memset(&u, 0, sizeof(u));
-    if ((peer ? getpeername(fd, &u.sa, &slen) : getsockname(fd, &u.sa, &slen)) < 0) {
-        snprintf(buf, len, "(%s)", strerror(errno));
-        return -1;
-    }
-#ifdef AF_MULTIPATH
-    if (u.sa.sa_family == AF_MULTIPATH) {
-        if (afmp_mp_format(&u.sa, slen, buf, len) < 0) {
-            snprintf(buf, len, "(malformed container)");
-            return -1;
-        }
-        return u.mp.smp_count;
-    }
-#endif
-    one_str(&u.sa, buf, len);
-    return 1;
-}
-
-static void watch_lists(int fd, int conn)
-{
-    char local[LIST_LEN], peer[LIST_LEN];
-    int nl = list_str(fd, 0, local, sizeof(local));
-    int np = list_str(fd, 1, peer, sizeof(peer));
-    /* Not connected any more (the peer has closed): nothing to show. */
-    if (nl < 0 || np < 0 || (strcmp(local, last_local) == 0 && strcmp(peer, last_peer) == 0))
-        return;
-    uint64_t t = now_ns() - t0;
-    printf("%llu.%03llu s: [%d] local %s peer %s\n", (unsigned long long)(t / 1000000000u),
-           (unsigned long long)(t / 1000000u % 1000u), conn, local, peer);
-    strcpy(last_local, local);
-    strcpy(last_peer, peer);
-    changes++;
-    if (nl > local_max)
-        local_max = nl;
-    if (np > peer_max)
-        peer_max = np;
 }
 
 /* The listening socket; *multipath says which kind. */
@@ -220,17 +138,6 @@ static int open_listener(int *multipath)
     return -1;
 }
 
-static int parse_num(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     char *bind_list = NULL;
@@ -280,13 +187,13 @@ int main(int argc, char **argv)
         free(copy);
     }
 
-    t0 = now_ns();
+    lists.t0 = now_ns();
     int multipath, intact = 1, conns = 0;
     uint64_t bytes = 0;
     int l = open_listener(&multipath);
     if (l < 0)
         return 1;
-    char self[LIST_LEN];
+    char self[MP_LIST_LEN];
     list_str(l, 0, self, sizeof(self));
     printf("listening (%s) on %s\n", multipath ? "AF_MULTIPATH" : "plain", self);
 
@@ -299,14 +206,14 @@ int main(int argc, char **argv)
             break;
         }
         conns++;
-        last_local[0] = last_peer[0] = '\0';
-        watch_lists(fd, conns);
+        lists.local[0] = lists.peer[0] = '\0';
+        watch_lists(&lists, fd, conns);
         uint64_t off = 0;
         int ok = 1;
         for (;;) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
             int r = poll(&p, 1, period_ms);
-            watch_lists(fd, conns);
+            watch_lists(&lists, fd, conns);
             if (r < 0) {
                 fprintf(stderr, "poll: %s\n", strerror(errno));
                 ok = 0;
@@ -345,9 +252,9 @@ int main(int argc, char **argv)
     afmp_result("connections", conns);
     afmp_result("bytes", (int64_t)bytes);
     afmp_result("intact", intact);
-    afmp_result("changes", changes);
-    afmp_result("local_max", local_max);
-    afmp_result("peer_max", peer_max);
+    afmp_result("changes", lists.changes);
+    afmp_result("local_max", lists.local_max);
+    afmp_result("peer_max", lists.peer_max);
 #endif
     return intact ? 0 : 1;
 bad:
