@@ -22,6 +22,19 @@
  *    TCP_INFO when the socket layer offers it (tcpi_total_retrans, and the
  *    smoothed RTT sampled at every interval boundary and at the end);
  *    missing otherwise.
+ *  - subflows: on an MPTCP connection (not fallen back), every subflow it
+ *    established so far (MPTCP_INFO's mptcpi_subflows_total).
+ *  - with --multipath: multipath 1, local_addrs and peer_addrs (entries of
+ *    the getsockname / getpeername lists now), local_max, peer_max (the
+ *    longest lists), list_changes (how often they changed). The lists are
+ *    looked at every 100 ms and after every wake-up, and logged when they
+ *    change.
+ *
+ * With --multipath the socket is AF_MULTIPATH: --to / --dst and --bind take
+ * lists of addresses, and --add, --add-local and --remove-local call
+ * connect() again, bind() again and setsockopt(TCP_MULTIPATH_REMOVE) at
+ * the given times after the connection was established (the draft's ways
+ * to change the lists of a live socket).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,12 +50,29 @@
 #define PROG "bulk-send"
 #define DEFAULT_LENGTH (128u * 1024u) /* iperf3's default for TCP */
 #define MAX_LENGTH (1024u * 1024u)
+/* --multipath: the lists are looked at this often (and at every wake-up). */
+#define LIST_PERIOD MP_MS(100)
+
+/* The calls that change a live AF_MULTIPATH socket's lists. */
+enum { ACT_ADD, ACT_ADD_LOCAL, ACT_REMOVE_LOCAL, N_ACTS };
+static const char *const act_opt[N_ACTS] = {"--add", "--add-local", "--remove-local"};
+
+struct bulk_act {
+    bool on;
+    mp_time_t at; /* after the connection was established */
+    struct sockaddr_mp_storage addrs;
+    socklen_t len;
+};
 
 struct bulk_conf {
     struct sockaddr_storage dst, src;
     socklen_t dlen, slen;
     bool has_bind, has_bytes, has_duration;
-    bool mptcp; /* IPPROTO_MPTCP (until AF_MULTIPATH's connect does it) */
+    bool mptcp;     /* IPPROTO_MPTCP */
+    bool multipath; /* AF_MULTIPATH: mdst, msrc */
+    struct sockaddr_mp_storage mdst, msrc;
+    socklen_t mdlen, mslen;
+    struct bulk_act act[N_ACTS];
     uint64_t bytes, length;
     mp_time_t duration, interval;
     uint16_t port;
@@ -55,6 +85,11 @@ struct bulk {
     struct mp_app_stat rtt;
     bool have_info;
     struct tcp_info info;
+    bool have_mpinfo;
+    struct afmp_mptcp_info mpinfo;
+    struct mp_app_lists lists;
+    bool act_done[N_ACTS];
+    uint64_t est; /* when the connection was established (0: not yet) */
 };
 
 static void publish(const struct bulk *b)
@@ -71,6 +106,16 @@ static void publish(const struct bulk *b)
         afmp_result("rtt_min_ns", (int64_t)b->rtt.min);
         afmp_result("rtt_max_ns", (int64_t)b->rtt.max);
     }
+    if (b->have_mpinfo)
+        afmp_result("subflows", b->mpinfo.mptcpi_subflows_total);
+    if (b->conf->multipath) {
+        afmp_result("multipath", 1);
+        afmp_result("local_addrs", b->lists.nlocal);
+        afmp_result("peer_addrs", b->lists.npeer);
+        afmp_result("local_max", b->lists.local_max);
+        afmp_result("peer_max", b->lists.peer_max);
+        afmp_result("list_changes", b->lists.changes);
+    }
 }
 
 /* Takes a TCP_INFO sample if the socket layer offers it. */
@@ -85,6 +130,45 @@ static void sample_info(struct bulk *b, int fd)
     b->info = ti;
     if (ti.tcpi_rtt)
         mp_app_stat_add(&b->rtt, (uint64_t)ti.tcpi_rtt * 1000u);
+    struct afmp_mptcp_info mi;
+    len = sizeof(mi);
+    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_INFO, &mi, &len) == 0 &&
+        len == sizeof(mi)) {
+        b->have_mpinfo = true;
+        b->mpinfo = mi;
+    }
+}
+
+/* Runs the list changes that are due; returns when the next one is. */
+static uint64_t run_acts(struct bulk *b, int fd, uint64_t now)
+{
+    const struct bulk_conf *c = b->conf;
+    uint64_t next = MP_TIME_NEVER;
+    char text[AFMP_MP_STRLEN];
+    for (int i = 0; i < N_ACTS; i++) {
+        const struct bulk_act *a = &c->act[i];
+        if (!a->on || b->act_done[i] || !b->est)
+            continue;
+        if (now < b->est + a->at) {
+            next = MIN(next, b->est + a->at);
+            continue;
+        }
+        b->act_done[i] = true;
+        const struct sockaddr *sa = (const struct sockaddr *)&a->addrs;
+        int rc = i == ACT_ADD         ? afmp_connect(fd, sa, a->len)
+                 : i == ACT_ADD_LOCAL ? afmp_bind(fd, sa, a->len)
+                                      : afmp_setsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_REMOVE,
+                                                        sa, a->len);
+        afmp_mp_format(sa, a->len, text, sizeof(text));
+        const char *what = i == ACT_ADD         ? "connect() again with"
+                           : i == ACT_ADD_LOCAL ? "bind() again with"
+                                                : "TCP_MULTIPATH_REMOVE of";
+        if (rc < 0)
+            afmp_log("%s: [%3d] %s %s: %s", PROG, fd, what, text, g_strerror(errno));
+        else
+            afmp_log("%s: [%3d] %s %s", PROG, fd, what, text);
+    }
+    return next;
 }
 
 /* Waits until |fd| has |events| or the next interval boundary (or |end|)
@@ -97,12 +181,18 @@ static int wait_for(struct bulk *b, struct mp_app_meter *m, int fd, short events
     uint64_t now = afmp_now_ns(), until = mp_app_meter_next(m);
     if (end < until)
         until = end;
+    if (b->conf->multipath)
+        until = MIN(MIN(until, run_acts(b, fd, now)), now + LIST_PERIOD);
     int rc = afmp_ppoll(&p, 1, mp_app_timeout(&ts, now, until), NULL);
     if (rc < 0) {
         afmp_log("%s: poll: %s", PROG, g_strerror(errno));
         return -1;
     }
     now = afmp_now_ns();
+    if (b->conf->multipath) {
+        run_acts(b, fd, now);
+        mp_app_lists_watch(PROG, fd, &b->lists);
+    }
     if (now >= mp_app_meter_next(m)) {
         sample_info(b, fd);
         mp_app_meter_tick(m, now, b->sent);
@@ -114,33 +204,53 @@ static int wait_for(struct bulk *b, struct mp_app_meter *m, int fd, short events
 static int run(const struct bulk_conf *c)
 {
     struct bulk b = {.conf = c};
-    char abuf[INET6_ADDRSTRLEN], tbuf[32];
+    char abuf[AFMP_MP_STRLEN], tbuf[32];
     struct mp_app_meter m;
 
     publish(&b);
-    int fd = afmp_socket(c->dst.ss_family, SOCK_STREAM, c->mptcp ? AFMP_IPPROTO_MPTCP : 0);
+    int fd = c->multipath ? afmp_socket(AF_MULTIPATH, SOCK_STREAM, 0)
+                          : afmp_socket(c->dst.ss_family, SOCK_STREAM,
+                                        c->mptcp ? AFMP_IPPROTO_MPTCP : 0);
     if (fd < 0) {
-        afmp_log("%s: socket: %s", PROG, g_strerror(errno));
+        afmp_log("%s: socket%s: %s", PROG, c->multipath ? "(AF_MULTIPATH)" : "",
+                 g_strerror(errno));
         return MP_APP_EXIT_FAIL;
     }
-    if (c->has_bind && afmp_bind(fd, (const struct sockaddr *)&c->src, c->slen) < 0) {
-        afmp_log("%s: bind %s: %s", PROG,
-                 mp_app_addr_str((const struct sockaddr *)&c->src, abuf, sizeof(abuf)),
-                 g_strerror(errno));
+    const struct sockaddr *src = c->multipath ? (const struct sockaddr *)&c->msrc
+                                              : (const struct sockaddr *)&c->src;
+    const struct sockaddr *dst = c->multipath ? (const struct sockaddr *)&c->mdst
+                                              : (const struct sockaddr *)&c->dst;
+    if (c->multipath) {
+        afmp_mp_format(dst, c->mdlen, abuf, sizeof(abuf));
+    } else {
+        mp_app_addr_str(dst, abuf, sizeof(abuf));
+        g_strlcat(abuf, " port ", sizeof(abuf));
+        g_snprintf(tbuf, sizeof(tbuf), "%u", c->port);
+        g_strlcat(abuf, tbuf, sizeof(abuf));
+    }
+    if (c->has_bind && afmp_bind(fd, src, c->multipath ? c->mslen : c->slen) < 0) {
+        char sbuf[AFMP_MP_STRLEN];
+        if (c->multipath)
+            afmp_mp_format(src, c->mslen, sbuf, sizeof(sbuf));
+        else
+            mp_app_addr_str(src, sbuf, sizeof(sbuf));
+        afmp_log("%s: bind %s: %s", PROG, sbuf, g_strerror(errno));
         afmp_close(fd);
         return MP_APP_EXIT_FAIL;
     }
-    mp_app_addr_str((const struct sockaddr *)&c->dst, abuf, sizeof(abuf));
     const uint64_t start = afmp_now_ns();
-    if (afmp_connect(fd, (const struct sockaddr *)&c->dst, c->dlen) < 0) {
-        afmp_log("%s: connect to %s port %u: %s", PROG, abuf, c->port, g_strerror(errno));
+    if (afmp_connect(fd, dst, c->multipath ? c->mdlen : c->dlen) < 0) {
+        afmp_log("%s: connect to %s: %s", PROG, abuf, g_strerror(errno));
         afmp_close(fd);
         return MP_APP_EXIT_FAIL;
     }
     const uint64_t est = afmp_now_ns();
+    b.est = est;
     b.connect_ns = est - start;
     mp_units_format_time(b.connect_ns, tbuf, sizeof(tbuf));
-    afmp_log("%s: [%3d] connected to %s port %u in %s", PROG, fd, abuf, c->port, tbuf);
+    afmp_log("%s: [%3d] connected to %s in %s", PROG, fd, abuf, tbuf);
+    if (c->multipath)
+        mp_app_lists_watch(PROG, fd, &b.lists);
     publish(&b);
     /* Non-blocking from here: the process must wake at interval
      * boundaries while the send buffer is full. */
@@ -213,6 +323,7 @@ static int run(const struct bulk_conf *c)
     g_free(buf);
     sample_info(&b, fd);
     publish(&b);
+    mp_app_lists_clear(&b.lists);
     afmp_close(fd);
     if (unexpected)
         afmp_log("%s: the peer sent %" G_GUINT64_FORMAT " bytes (ignored)", PROG, unexpected);
@@ -226,12 +337,64 @@ static int run(const struct bulk_conf *c)
     if (b.have_info)
         afmp_log("%s: retransmissions %u, srtt %u us, rttvar %u us", PROG,
                  b.info.tcpi_total_retrans, b.info.tcpi_rtt, b.info.tcpi_rttvar);
+    if (b.have_mpinfo)
+        afmp_log("%s: MPTCP, %u subflows established", PROG, b.mpinfo.mptcpi_subflows_total);
     return rc;
 }
 
-static int configure(const char *dst, const char *to, int port, const char *bind,
-                     const char *bytes, const char *duration, const char *interval,
-                     const char *length, struct bulk_conf *c)
+/* The options as given (NULL: absent). */
+struct bulk_opts {
+    char *dst, *to, *bind, *bytes, *duration, *interval, *length;
+    char *act[N_ACTS], *act_at[N_ACTS];
+    gint port;
+    gboolean mptcp, multipath;
+};
+
+/* --to / --dst for an AF_MULTIPATH socket: lists. */
+static bool configure_multipath(const struct bulk_opts *o, struct bulk_conf *c)
+{
+    if (o->mptcp) {
+        afmp_log("%s: --mptcp and --multipath: AF_MULTIPATH is MPTCP already; give one", PROG);
+        return false;
+    }
+    if (o->to && !mp_app_parse_list(PROG, "--to", o->to, 0, &c->mdst, &c->mdlen))
+        return false;
+    if (o->dst && !mp_app_parse_list(PROG, "--dst", o->dst, (uint16_t)o->port, &c->mdst,
+                                     &c->mdlen))
+        return false;
+    struct afmp_mp_entry first;
+    afmp_mp_get((struct sockaddr *)&c->mdst, c->mdlen, 0, &first);
+    c->port = first.port;
+    if (o->bind && !mp_app_parse_list(PROG, "--bind", o->bind, 0xffff, &c->msrc, &c->mslen))
+        return false;
+    if (o->bind) {
+        /* The source port is the stack's: the list's ports become 0. */
+        afmp_mp_set_port((struct sockaddr *)&c->msrc, c->mslen, 0);
+    }
+    for (int i = 0; i < N_ACTS; i++) {
+        struct bulk_act *a = &c->act[i];
+        if (!o->act[i] && !o->act_at[i])
+            continue;
+        if (!o->act[i] || !o->act_at[i]) {
+            afmp_log("%s: %s LIST and %s-at TIME go together", PROG, act_opt[i], act_opt[i]);
+            return false;
+        }
+        char *at_opt = g_strdup_printf("%s-at", act_opt[i]);
+        bool ok = mp_app_opt_time(PROG, at_opt, o->act_at[i], false, &a->at);
+        g_free(at_opt);
+        /* Remote addresses take the destination's port; local ones none. */
+        uint16_t port = i == ACT_ADD ? c->port : 0xffff;
+        ok = ok && mp_app_parse_list(PROG, act_opt[i], o->act[i], port, &a->addrs, &a->len);
+        if (!ok)
+            return false;
+        if (i != ACT_ADD)
+            afmp_mp_set_port((struct sockaddr *)&a->addrs, a->len, 0);
+        a->on = true;
+    }
+    return true;
+}
+
+static int configure(const struct bulk_opts *o, struct bulk_conf *c)
 {
     char *host = NULL;
     uint16_t p = 0;
@@ -239,74 +402,102 @@ static int configure(const char *dst, const char *to, int port, const char *bind
     memset(c, 0, sizeof(*c));
     c->interval = MP_S(1);
     c->length = DEFAULT_LENGTH;
-    if (bytes && duration) {
+    c->mptcp = o->mptcp;
+    c->multipath = o->multipath;
+    if (o->bytes && o->duration) {
         afmp_log("%s: give --bytes or --duration, not both", PROG);
         return MP_APP_EXIT_USAGE;
     }
-    if (bytes && !mp_app_opt_size(PROG, "--bytes", bytes, &c->bytes))
+    if (o->bytes && !mp_app_opt_size(PROG, "--bytes", o->bytes, &c->bytes))
         return MP_APP_EXIT_USAGE;
-    if (duration && !mp_app_opt_time(PROG, "--duration", duration, false, &c->duration))
+    if (o->duration && !mp_app_opt_time(PROG, "--duration", o->duration, false, &c->duration))
         return MP_APP_EXIT_USAGE;
-    if (interval && !mp_app_opt_time(PROG, "--interval", interval, false, &c->interval))
+    if (o->interval && !mp_app_opt_time(PROG, "--interval", o->interval, false, &c->interval))
         return MP_APP_EXIT_USAGE;
-    if (length && !mp_app_opt_size(PROG, "--length", length, &c->length))
+    if (o->length && !mp_app_opt_size(PROG, "--length", o->length, &c->length))
         return MP_APP_EXIT_USAGE;
     if (c->length == 0 || c->length > MAX_LENGTH) {
-        afmp_log("%s: --length: expected 1B..%uB, got '%s'", PROG, MAX_LENGTH, length);
+        afmp_log("%s: --length: expected 1B..%uB, got '%s'", PROG, MAX_LENGTH, o->length);
         return MP_APP_EXIT_USAGE;
     }
-    if (to && (dst || port)) {
+    if (o->to && (o->dst || o->port)) {
         afmp_log("%s: give either --to HOST:PORT or --dst ADDR --port P", PROG);
         return MP_APP_EXIT_USAGE;
     }
-    if (to) {
-        if (!mp_app_split_hostport(PROG, "--to", to, &host, &p))
-            return MP_APP_EXIT_USAGE;
-    } else {
-        if (!dst || port <= 0 || port > 65535) {
-            afmp_log("%s: --dst ADDR and --port 1..65535 are required (or --to HOST:PORT)", PROG);
+    if (!o->to && (!o->dst || o->port <= 0 || o->port > 65535)) {
+        afmp_log("%s: --dst ADDR and --port 1..65535 are required (or --to HOST:PORT)", PROG);
+        return MP_APP_EXIT_USAGE;
+    }
+    for (int i = 0; i < N_ACTS; i++)
+        if (!o->multipath && (o->act[i] || o->act_at[i])) {
+            afmp_log("%s: %s needs --multipath (an AF_MULTIPATH socket)", PROG, act_opt[i]);
             return MP_APP_EXIT_USAGE;
         }
-        host = g_strdup(dst);
-        p = (uint16_t)port;
+    c->has_bind = o->bind != NULL;
+    c->has_bytes = o->bytes != NULL;
+    c->has_duration = o->duration != NULL;
+    if (o->multipath) {
+        if (!configure_multipath(o, c))
+            return MP_APP_EXIT_USAGE;
+        return MP_APP_EXIT_OK;
+    }
+    if (o->to) {
+        if (!mp_app_split_hostport(PROG, "--to", o->to, &host, &p))
+            return MP_APP_EXIT_USAGE;
+    } else {
+        host = g_strdup(o->dst);
+        p = (uint16_t)o->port;
     }
     bool ok = mp_app_resolve(PROG, host, p, &c->dst, &c->dlen);
     g_free(host);
     if (!ok)
         return MP_APP_EXIT_USAGE;
-    if (bind && !mp_app_resolve(PROG, bind, 0, &c->src, &c->slen))
+    if (o->bind && !mp_app_resolve(PROG, o->bind, 0, &c->src, &c->slen))
         return MP_APP_EXIT_USAGE;
-    if (bind && c->src.ss_family != c->dst.ss_family) {
+    if (o->bind && c->src.ss_family != c->dst.ss_family) {
         afmp_log("%s: --bind %s and the destination are of different address families", PROG,
-                 bind);
+                 o->bind);
         return MP_APP_EXIT_USAGE;
     }
     c->port = p;
-    c->has_bind = bind != NULL;
-    c->has_bytes = bytes != NULL;
-    c->has_duration = duration != NULL;
     return MP_APP_EXIT_OK;
 }
 
 int mp_app_bulk_send_main(int argc, char **argv)
 {
-    char *dst = NULL, *to = NULL, *bind = NULL, *bytes = NULL, *duration = NULL;
-    char *interval = NULL, *length = NULL;
-    gint port = 0;
-    gboolean mptcp = FALSE;
+    struct bulk_opts o;
+    memset(&o, 0, sizeof(o));
     const GOptionEntry entries[] = {
-        {"dst", 0, 0, G_OPTION_ARG_STRING, &dst, "destination address", "ADDR"},
-        {"port", 0, 0, G_OPTION_ARG_INT, &port, "destination port", "P"},
-        {"to", 0, 0, G_OPTION_ARG_STRING, &to, "destination as one word", "HOST:PORT"},
-        {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "source address", "ADDR"},
-        {"bytes", 0, 0, G_OPTION_ARG_STRING, &bytes, "send this many bytes", "SIZE"},
-        {"duration", 0, 0, G_OPTION_ARG_STRING, &duration,
+        {"dst", 0, 0, G_OPTION_ARG_STRING, &o.dst,
+         "destination address (--multipath: addresses, comma-separated)", "ADDR"},
+        {"port", 0, 0, G_OPTION_ARG_INT, &o.port, "destination port", "P"},
+        {"to", 0, 0, G_OPTION_ARG_STRING, &o.to,
+         "destination as one word (--multipath: several, comma-separated)", "HOST:PORT"},
+        {"bind", 0, 0, G_OPTION_ARG_STRING, &o.bind,
+         "source address (--multipath: addresses, comma-separated)", "ADDR"},
+        {"bytes", 0, 0, G_OPTION_ARG_STRING, &o.bytes, "send this many bytes", "SIZE"},
+        {"duration", 0, 0, G_OPTION_ARG_STRING, &o.duration,
          "send for this long after connecting (neither: until stopped)", "TIME"},
-        {"interval", 0, 0, G_OPTION_ARG_STRING, &interval,
+        {"interval", 0, 0, G_OPTION_ARG_STRING, &o.interval,
          "seconds between interval reports (default 1s; 0s: none)", "TIME"},
-        {"length", 0, 0, G_OPTION_ARG_STRING, &length, "bytes per send (default 128KiB)", "SIZE"},
-        {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
+        {"length", 0, 0, G_OPTION_ARG_STRING, &o.length, "bytes per send (default 128KiB)",
+         "SIZE"},
+        {"mptcp", 0, 0, G_OPTION_ARG_NONE, &o.mptcp,
          "open an MPTCP socket (IPPROTO_MPTCP; plain TCP if the peer lacks MPTCP)", NULL},
+        {"multipath", 0, 0, G_OPTION_ARG_NONE, &o.multipath,
+         "open an AF_MULTIPATH socket (MPTCP to every destination address)", NULL},
+        {"add", 0, 0, G_OPTION_ARG_STRING, &o.act[ACT_ADD],
+         "connect() again with these remote addresses (--multipath)", "LIST"},
+        {"add-at", 0, 0, G_OPTION_ARG_STRING, &o.act_at[ACT_ADD],
+         "... this long after the connection was established", "TIME"},
+        {"add-local", 0, 0, G_OPTION_ARG_STRING, &o.act[ACT_ADD_LOCAL],
+         "bind() again with these local addresses (--multipath)", "LIST"},
+        {"add-local-at", 0, 0, G_OPTION_ARG_STRING, &o.act_at[ACT_ADD_LOCAL],
+         "... this long after the connection was established", "TIME"},
+        {"remove-local", 0, 0, G_OPTION_ARG_STRING, &o.act[ACT_REMOVE_LOCAL],
+         "setsockopt(TCP_MULTIPATH_REMOVE) with these local addresses (--multipath)", "LIST"},
+        {"remove-local-at", 0, 0, G_OPTION_ARG_STRING, &o.act_at[ACT_REMOVE_LOCAL],
+         "... this long after the connection was established", "TIME"},
         {NULL},
     };
     struct bulk_conf c;
@@ -322,15 +513,12 @@ int mp_app_bulk_send_main(int argc, char **argv)
     case MP_APP_OPTS_ERROR:
         break;
     default:
-        rc = configure(dst, to, port, bind, bytes, duration, interval, length, &c);
+        rc = configure(&o, &c);
     }
-    c.mptcp = mptcp;
-    g_free(dst);
-    g_free(to);
-    g_free(bind);
-    g_free(bytes);
-    g_free(duration);
-    g_free(interval);
-    g_free(length);
+    char **strs[] = {&o.dst,    &o.to,     &o.bind,   &o.bytes,  &o.duration,
+                     &o.interval, &o.length, &o.act[0], &o.act[1], &o.act[2],
+                     &o.act_at[0], &o.act_at[1], &o.act_at[2]};
+    for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+        g_free(*strs[i]);
     return rc == MP_APP_EXIT_OK && !help ? run(&c) : rc;
 }

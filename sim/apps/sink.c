@@ -41,10 +41,13 @@
 
 struct sink_conf {
     uint16_t port;
-    bool mptcp; /* IPPROTO_MPTCP listener */
+    bool mptcp;     /* IPPROTO_MPTCP listener */
+    bool multipath; /* one AF_MULTIPATH listener bound to mbind */
     bool has_bind, respond;
     struct sockaddr_storage bind;
     socklen_t blen;
+    struct sockaddr_mp_storage mbind;
+    socklen_t mblen;
     uint64_t count; /* 0: until stopped */
     uint64_t request, response;
     mp_time_t interval;
@@ -57,6 +60,7 @@ struct conn {
     uint64_t req_progress; /* bytes of the request being received */
     uint64_t owed, resp_off;
     bool eof, done, reset, bad;
+    struct mp_app_lists lists; /* --multipath */
 };
 
 struct sink {
@@ -65,6 +69,7 @@ struct sink {
     uint64_t bytes, first, last, first_accept, last_end, stall, responses;
     uint64_t completed;
     bool bad, reset, started;
+    int peer_max, local_max; /* --multipath: longest lists of any connection */
     uint8_t buf[RECV_MAX];
 };
 
@@ -101,6 +106,10 @@ static void publish(const struct sink *s)
                 (int64_t)(s->completed ? s->last_end - s->first_accept : 0));
     afmp_result("first_byte_ns", (int64_t)s->first);
     afmp_result("last_byte_ns", (int64_t)s->last);
+    if (s->conf->multipath) {
+        afmp_result("local_max", s->local_max);
+        afmp_result("peer_max", s->peer_max);
+    }
     if (s->conf->respond)
         afmp_result("responses_bytes", (int64_t)s->responses);
 }
@@ -126,9 +135,21 @@ static void respond(struct sink *s, struct conn *c)
     }
 }
 
+/* --multipath: the connection's lists, logged when they change. */
+static void watch(struct sink *s, struct conn *c)
+{
+    if (!s->conf->multipath)
+        return;
+    mp_app_lists_watch(PROG, c->fd, &c->lists);
+    s->local_max = MAX(s->local_max, c->lists.local_max);
+    s->peer_max = MAX(s->peer_max, c->lists.peer_max);
+}
+
 static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
 {
     char rate[32], t[32], st[32];
+    watch(s, c);
+    mp_app_lists_clear(&c->lists);
     c->done = true;
     c->end = now;
     if (!c->reset) {
@@ -149,6 +170,7 @@ static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
 /* Reads what |c| has; returns false when it is finished. */
 static bool on_readable(struct sink *s, struct conn *c)
 {
+    watch(s, c);
     for (;;) {
         ssize_t k = afmp_recv(c->fd, s->buf, sizeof(s->buf), MSG_DONTWAIT);
         uint64_t now = afmp_now_ns();
@@ -213,6 +235,7 @@ static void on_accept(struct sink *s, int lfd, uint64_t now)
             s->first_accept = now;
         }
         g_ptr_array_add(s->conns, c);
+        watch(s, c);
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
         char abuf[INET6_ADDRSTRLEN] = "?";
@@ -238,7 +261,20 @@ static int run(const struct sink_conf *cf)
 
     s->conf = cf;
     s->conns = g_ptr_array_new_with_free_func(g_free);
-    if (cf->has_bind) {
+    if (cf->multipath) {
+        int fd = afmp_socket(AF_MULTIPATH, SOCK_STREAM, 0);
+        if (fd < 0)
+            afmp_log("%s: socket(AF_MULTIPATH): %s", PROG, g_strerror(errno));
+        else if (afmp_bind(fd, (const struct sockaddr *)&cf->mbind, cf->mblen) < 0 ||
+                 afmp_listen(fd, BACKLOG) < 0) {
+            char text[AFMP_MP_STRLEN];
+            afmp_mp_format((const struct sockaddr *)&cf->mbind, cf->mblen, text, sizeof(text));
+            afmp_log("%s: listen on %s: %s", PROG, text, g_strerror(errno));
+            afmp_close(fd);
+        } else {
+            lfd[nl++] = fd;
+        }
+    } else if (cf->has_bind) {
         int fd = mp_app_tcp_listen(PROG, cf->bind.ss_family, cf->mptcp, &cf->bind, cf->blen, cf->port,
                                    BACKLOG);
         if (fd >= 0)
@@ -360,10 +396,11 @@ int mp_app_sink_main(int argc, char **argv)
 {
     gint port = 0;
     char *bind = NULL, *count = NULL, *interval = NULL, *resp = NULL, *req = NULL;
-    gboolean mptcp = FALSE;
+    gboolean mptcp = FALSE, multipath = FALSE;
     const GOptionEntry entries[] = {
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port to listen on", "P"},
-        {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "local address (default: any, both families)",
+        {"bind", 0, 0, G_OPTION_ARG_STRING, &bind,
+         "local address (default: any, both families; --multipath: a comma-separated list)",
          "ADDR"},
         {"count", 0, 0, G_OPTION_ARG_STRING, &count,
          "end after N connections are over (default: until stopped)", "N"},
@@ -374,6 +411,8 @@ int mp_app_sink_main(int argc, char **argv)
         {"request", 0, 0, G_OPTION_ARG_STRING, &req, "request size for --respond", "SIZE"},
         {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
          "listen with MPTCP (IPPROTO_MPTCP; plain TCP clients are accepted too)", NULL},
+        {"multipath", 0, 0, G_OPTION_ARG_NONE, &multipath,
+         "listen with one AF_MULTIPATH socket (MPTCP; plain TCP clients too)", NULL},
         {NULL},
     };
     struct sink_conf c = {.interval = MP_S(1)};
@@ -391,7 +430,13 @@ int mp_app_sink_main(int argc, char **argv)
     default:
         if (port <= 0 || port > 65535)
             afmp_log("%s: --port 1..65535 is required", PROG);
-        else if (bind && !mp_app_resolve(PROG, bind, (uint16_t)port, &c.bind, &c.blen))
+        else if (mptcp && multipath)
+            afmp_log("%s: --mptcp and --multipath: AF_MULTIPATH is MPTCP already; give one",
+                     PROG);
+        else if (multipath ? !mp_app_parse_list(PROG, "--bind", bind ? bind : "0.0.0.0,[::]",
+                                                (uint16_t)port, &c.mbind, &c.mblen)
+                           : bind && !mp_app_resolve(PROG, bind, (uint16_t)port, &c.bind,
+                                                     &c.blen))
             ;
         else if (count && !mp_app_opt_uint(PROG, "--count", count, UINT32_MAX, &c.count))
             ;
@@ -410,6 +455,7 @@ int mp_app_sink_main(int argc, char **argv)
     }
     c.port = (uint16_t)port;
     c.mptcp = mptcp;
+    c.multipath = multipath;
     c.has_bind = bind != NULL;
     c.respond = resp != NULL;
     g_free(bind);

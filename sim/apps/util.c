@@ -161,6 +161,86 @@ bool mp_app_split_hostport(const char *prog, const char *opt, const char *s, cha
     return true;
 }
 
+bool mp_app_parse_list(const char *prog, const char *opt, const char *s, uint16_t port,
+                       struct sockaddr_mp_storage *mp, socklen_t *len)
+{
+    struct sockaddr_mp_storage raw;
+    socklen_t rlen = sizeof(raw);
+    size_t at = 0;
+    if (afmp_mp_parse(s, (struct sockaddr *)&raw, &rlen, &at) < 0) {
+        afmp_log("%s: %s: expected numeric addresses separated by commas (IPv6 in brackets%s), "
+                 "got '%s' (wrong from offset %zu)",
+                 prog, opt, port ? "" : ", each with :PORT", s, at);
+        return false;
+    }
+    struct afmp_mp_iter it;
+    struct afmp_mp_entry e;
+    *len = 0;
+    afmp_mp_iter_init(&it, (struct sockaddr *)&raw, rlen);
+    while (afmp_mp_iter_next(&it, &e) == 1) {
+        if (!e.port && !port) {
+            afmp_log("%s: %s: every address needs a port (ADDR:PORT, [IPV6]:PORT), got '%s'",
+                     prog, opt, s);
+            return false;
+        }
+        if (!e.port)
+            e.port = port;
+        if (afmp_mp_append((struct sockaddr *)mp, sizeof(*mp), len, &e) < 0) {
+            afmp_log("%s: %s: too many addresses in '%s'", prog, opt, s);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One list as text, or NULL when the call fails; *n its entries. */
+static char *list_text(int fd, bool peer, int *n)
+{
+    struct sockaddr_mp_storage mp;
+    socklen_t len = sizeof(mp);
+    int rc = peer ? afmp_getpeername(fd, (struct sockaddr *)&mp, &len)
+                  : afmp_getsockname(fd, (struct sockaddr *)&mp, &len);
+    if (rc < 0 || mp.smp_family != AF_MULTIPATH || len > sizeof(mp))
+        return NULL;
+    char *buf = g_malloc(AFMP_MP_STRLEN);
+    if (afmp_mp_format((struct sockaddr *)&mp, len, buf, AFMP_MP_STRLEN) < 0) {
+        g_free(buf);
+        return NULL;
+    }
+    *n = mp.smp_count;
+    return buf;
+}
+
+void mp_app_lists_watch(const char *prog, int fd, struct mp_app_lists *l)
+{
+    int nl = 0, np = 0;
+    char *local = list_text(fd, false, &nl);
+    char *peer = list_text(fd, true, &np);
+    if (!local || !peer ||
+        (l->local && !strcmp(local, l->local) && l->peer && !strcmp(peer, l->peer))) {
+        g_free(local);
+        g_free(peer);
+        return;
+    }
+    afmp_log("%s: [%3d] local %s peer %s", prog, fd, local, peer);
+    g_free(l->local);
+    g_free(l->peer);
+    l->local = local;
+    l->peer = peer;
+    l->nlocal = nl;
+    l->npeer = np;
+    l->local_max = MAX(l->local_max, nl);
+    l->peer_max = MAX(l->peer_max, np);
+    l->changes++;
+}
+
+void mp_app_lists_clear(struct mp_app_lists *l)
+{
+    g_free(l->local);
+    g_free(l->peer);
+    memset(l, 0, sizeof(*l));
+}
+
 const char *mp_app_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
     const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "afmp/sockaddr_mp.h"
 #include "model/types.h"
 
 /* ---- options ---- */
@@ -72,6 +73,32 @@ bool mp_app_resolve(const char *prog, const char *host, uint16_t port,
  */
 bool mp_app_split_hostport(const char *prog, const char *opt, const char *s, char **host,
                            uint16_t *port);
+
+/*
+ * mp_app_parse_list parses |s|, numeric addresses separated by commas
+ * (IPv6 in brackets: "10.0.0.1,[2001:db8::1]:80"), into the AF_MULTIPATH
+ * container |mp| (*len: its length). Entries without a port get |port|;
+ * with |port| 0 every entry must have its own. Returns false (and logs
+ * "PROG: OPT: ...") on anything else.
+ */
+bool mp_app_parse_list(const char *prog, const char *opt, const char *s, uint16_t port,
+                       struct sockaddr_mp_storage *mp, socklen_t *len);
+
+/*
+ * An AF_MULTIPATH socket's address lists as last seen: mp_app_lists_watch
+ * asks getsockname() and getpeername() and, when either list differs from
+ * the last one, logs "PROG: [fd] local LIST peer LIST" and counts a change;
+ * it keeps the largest and the current number of entries. Nothing is
+ * logged while the socket is not connected.
+ */
+struct mp_app_lists {
+    char *local, *peer; /* last text seen (g_free'd by mp_app_lists_clear) */
+    int nlocal, npeer;  /* entries now */
+    int local_max, peer_max;
+    int changes;
+};
+void mp_app_lists_watch(const char *prog, int fd, struct mp_app_lists *l);
+void mp_app_lists_clear(struct mp_app_lists *l);
 
 /* Formats the address (without the port) of |sa| into |buf| (at least
  * INET6_ADDRSTRLEN bytes) and returns |buf|. */
