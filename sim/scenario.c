@@ -25,7 +25,8 @@ G_DEFINE_QUARK(mp-scenario-error-quark, mp_scenario_error)
 static const char *const stack_choices[] = {"afmp", "legacy", NULL};
 static const char *const tcp_cc_choices[] = {"cubic", "reno", NULL};
 static const char *const mptcp_pm_choices[] = {"fullmesh", NULL};
-static const char *const mptcp_sched_choices[] = {"default", NULL};
+static const char *const mptcp_sched_choices[] = {"default", "minrtt", "roundrobin",
+                                                    "redundant", NULL};
 static const char *const mptcp_cc_choices[] = {"uncoupled", NULL};
 
 /* The per-node option table. One row per option; later work adds tcp.* and
@@ -38,7 +39,8 @@ static const struct mp_scn_opt_def options[] = {
     {"mptcp.pm", MP_SCN_OPT_ENUM, "fullmesh", NULL, MP_SCN_FOR_HOST, 0, mptcp_pm_choices,
      "MPTCP path manager"},
     {"mptcp.scheduler", MP_SCN_OPT_ENUM, "default", NULL, MP_SCN_FOR_HOST, 0,
-     mptcp_sched_choices, "MPTCP packet scheduler (default: upstream Linux's)"},
+     mptcp_sched_choices,
+     "MPTCP packet scheduler (default: upstream Linux's; minrtt, roundrobin, redundant: Linux v0.9x's)"},
     {"mptcp.cc", MP_SCN_OPT_ENUM, "uncoupled", NULL, MP_SCN_FOR_HOST, 0, mptcp_cc_choices,
      "MPTCP congestion control (uncoupled: each subflow its own tcp.cc)"},
     {"mptcp.subflows", MP_SCN_OPT_UINT, "2", NULL, MP_SCN_FOR_HOST, 8, NULL,

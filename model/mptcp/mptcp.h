@@ -9,7 +9,8 @@
  *
  * Policies are ops tables chosen by name per host (struct mp_mptcp_config):
  * the path manager (pm.h: "fullmesh"), the packet scheduler (sched.h:
- * "default", as upstream Linux's) and the congestion control of the
+ * "default", as upstream Linux's; "minrtt", "roundrobin", "redundant", as
+ * the out-of-tree v0.9x kernels') and the congestion control of the
  * subflows ("uncoupled": each subflow runs its own TCP algorithm).
  *
  * Fallback (RFC 8684 3.1, 3.7): a peer without MPTCP, or one that breaks
@@ -32,7 +33,7 @@ struct mp_mptcp_sock;
 struct mp_mptcp_config {
     bool enabled;             /* net.mptcp.enabled */
     const char *pm;           /* path manager by name: "fullmesh" */
-    const char *scheduler;    /* "default" */
+    const char *scheduler;    /* "default", "minrtt", "roundrobin", "redundant" */
     const char *cc;           /* "uncoupled" */
     uint32_t subflows;        /* limit of additional subflows per connection: 2 */
     uint32_t add_addr_accepted; /* limit of remote addresses taken from ADD_ADDR: 0 */

@@ -10,7 +10,10 @@
  * mapping (DSN, SSN, length) in the subflow's retransmission queue, so a
  * TCP retransmission repeats the mapping; when the data level stalls for an
  * RTO, the unacknowledged head is sent again on a subflow that is not
- * backing off (Linux's __mptcp_retrans), counted as MPTCPRetrans.
+ * backing off (Linux's __mptcp_retrans), counted as MPTCPRetrans. With a
+ * redundant scheduler (sched ops->also) every subflow it names carries
+ * every byte: a subflow first catches up from max(its last DSN, the
+ * DATA_ACK), then takes new data; the connection pushes those that lag.
  */
 #include <errno.h>
 #include <string.h>
@@ -881,13 +884,34 @@ void mp_mptcp_reinject(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, u
     trace_reinject(msk, sf, dsn, len, why, now);
 }
 
-bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf)
+bool mp_mptcp_subflow_active(const struct mp_mptcp_subflow *sf)
 {
     if (!sf->ssk || !sf->established || sf->refuse || sf->closed)
         return false;
-    if (sf->kind == MP_SF_JOIN && !sf->fully_established)
-        return false;
-    return mp_tcp_can_send(sf->ssk);
+    return sf->kind != MP_SF_JOIN || sf->fully_established;
+}
+
+bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf)
+{
+    return mp_mptcp_subflow_active(sf) && mp_tcp_can_send(sf->ssk);
+}
+
+bool mp_mptcp_subflow_ready(const struct mp_mptcp_subflow *sf)
+{
+    return mp_mptcp_subflow_active(sf) && mp_tcp_can_send_segment(sf->ssk);
+}
+
+/* With a redundant scheduler: a subflow other than |sf| that should catch
+ * up with new data |sf| took. */
+static bool others_lag(struct mp_mptcp_sock *msk, const struct mp_mptcp_subflow *sf,
+                       mp_time_t now)
+{
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
+        if (o != sf && mp_mptcp_subflow_active(o) && msk->st->sched->also(msk, o, now))
+            return true;
+    }
+    return false;
 }
 
 static void trace_pick(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
@@ -929,9 +953,12 @@ static size_t fill(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint6
 size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint8_t *buf,
                      size_t max, struct mp_mptcp_meta *meta, mp_time_t now)
 {
+    const struct mp_mptcp_sched_ops *ops = msk->st->sched;
     if (!msk->sb_ok || msk->dead)
         return 0;
     max = MIN(max, (size_t)MP_MPTCP_MAX_MAP);
+    /* A redundant scheduler wants |sf| to carry everything. */
+    bool also = ops->also && ops->also(msk, sf, now);
     /* Data-level retransmissions first, on a subflow that is not itself
      * backing off. */
     while (msk->reinject->len) {
@@ -943,6 +970,15 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
         if (r->dsn < msk->snd_una) {
             r->len -= (uint32_t)(msk->snd_una - r->dsn);
             r->dsn = msk->snd_una;
+        }
+        if (also && r->dsn < sf->dsn_nxt) {
+            /* |sf| carries these bytes already: its TCP delivers them. */
+            uint64_t skip = MIN(sf->dsn_nxt - r->dsn, (uint64_t)r->len);
+            r->dsn += skip;
+            r->len -= (uint32_t)skip;
+            if (r->len == 0)
+                g_array_remove_index(msk->reinject, 0);
+            continue;
         }
         if (mp_mptcp_subflow_backing_off(sf)) {
             bool other = false;
@@ -966,13 +1002,26 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
         msk->bytes_retrans += n;
         return fill(msk, sf, dsn, buf, n, meta, true, now);
     }
+    if (also) {
+        /* What the others took and |sf| has not carried yet, from the
+         * DATA_ACK on (what is acknowledged needs no copy). */
+        uint64_t dsn = MAX(sf->dsn_nxt, msk->snd_una);
+        if (dsn < msk->snd_nxt) {
+            size_t n = (size_t)MIN((uint64_t)max, msk->snd_nxt - dsn);
+            n = fill(msk, sf, dsn, buf, n, meta, false, now);
+            sf->dsn_nxt = dsn + n;
+            return n;
+        }
+    }
     uint64_t avail = msk->write_seq - msk->snd_nxt;
     if (!avail)
         return 0;
     uint64_t room = msk->wnd_end > msk->snd_nxt ? msk->wnd_end - msk->snd_nxt : 0;
     if (!room)
         return 0;
-    struct mp_mptcp_subflow *pick = msk->st->sched->pick(msk, now);
+    struct mp_mptcp_subflow *pick = also ? sf : ops->pick(msk, now);
+    if (!pick && ops->unpicked_ok && !ops->unpicked_ok(msk, sf))
+        return 0;
     if (pick && pick != sf) {
         /* Another subflow should have it: let it pull (soon, not from
          * inside this subflow's output). */
@@ -985,8 +1034,17 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
     n = fill(msk, sf, dsn, buf, n, meta, false, now);
     msk->snd_nxt += n;
     msk->bytes_sent += n;
-    if (msk->sched_last == sf)
-        msk->sched_burst = msk->sched_burst > n ? msk->sched_burst - (uint32_t)n : 0;
+    if (ops->sent)
+        ops->sent(msk, sf, n, now);
+    if (also) {
+        sf->dsn_nxt = msk->snd_nxt;
+        /* The others carry it too: they pull from the connection's timer,
+         * not from inside this subflow's output. */
+        if (others_lag(msk, sf, now)) {
+            msk->push_due = true;
+            mp_env_deadline(msk->st->env, &msk->dl, now);
+        }
+    }
     arm_rtx(msk, now, false);
     if (msk->wr_shut && !msk->data_fin_sent && msk->snd_nxt == msk->write_seq) {
         /* The last byte is out: the DATA_FIN follows on the subflows' ACKs,
@@ -1037,6 +1095,16 @@ void mp_mptcp_push(struct mp_mptcp_sock *msk, mp_time_t now)
             break;
         if (msk->snd_nxt == msk->write_seq && !msk->reinject->len)
             break;
+    }
+    if (msk->st->sched->also) {
+        /* Redundant: every subflow that should carry what the others took
+         * and lags behind. */
+        for (guint i = 0; i < msk->subflows->len && !msk->dead; i++) {
+            struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+            if (mp_mptcp_subflow_usable(sf) && MAX(sf->dsn_nxt, msk->snd_una) < msk->snd_nxt &&
+                msk->st->sched->also(msk, sf, now))
+                mp_tcp_push(sf->ssk, now);
+        }
     }
     msk->in_push = false;
     if (msk->wr_shut && !msk->data_fin_sent)

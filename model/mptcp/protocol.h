@@ -98,6 +98,10 @@ struct mp_mptcp_subflow {
     struct mp_mptcp_map maps[MP_MPTCP_MAX_MAPS];
     uint32_t nmaps;
     uint64_t bytes_sent, bytes_received;
+    /* With a redundant scheduler (ops->also): the DSN after the last byte
+     * this subflow carried; it has carried every byte from the DATA_ACK
+     * up to here. */
+    uint64_t dsn_nxt;
     uint32_t stale_rtos;
     bool stale_reinjected;   /* its in-flight data was sent again elsewhere */
     GByteArray *cbuf;        /* with checksums: the mapping being received */
@@ -249,19 +253,59 @@ struct mp_mptcp_sched_ops {
     /* The subflow that should get the next new data now, among those that
      * can send (mp_tcp_can_send); NULL for none. */
     struct mp_mptcp_subflow *(*pick)(struct mp_mptcp_sock *msk, mp_time_t now);
+    /* Optional: may |sf|, which asks for new data, take it when pick has
+     * no subflow (NULL)? Without it: yes (its TCP found room, which pick's
+     * mp_tcp_can_send may not see, as for a tail loss probe). */
+    bool (*unpicked_ok)(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf);
+    /* Optional: |len| bytes of new data went on |sf| (after pick). */
+    void (*sent)(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, size_t len,
+                 mp_time_t now);
+    /* Optional, for redundant schedulers: should |sf| also carry the data
+     * other subflows took? When true, |sf| is given first what it has not
+     * carried yet from the DATA_ACK on (sf->dsn_nxt), then new data without
+     * asking pick; the connection pushes every such subflow that lags. */
+    bool (*also)(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
 };
 
 const struct mp_mptcp_sched_ops *mp_mptcp_sched_find(const char *name);
 extern const struct mp_mptcp_sched_ops mp_mptcp_sched_default;
-/* A subflow that may carry data: established, MPTCP (not being refused),
- * and with room in its windows. */
+extern const struct mp_mptcp_sched_ops mp_mptcp_sched_minrtt;
+extern const struct mp_mptcp_sched_ops mp_mptcp_sched_roundrobin;
+extern const struct mp_mptcp_sched_ops mp_mptcp_sched_redundant;
+/* minrtt's choice (sched_minrtt.c), which redundant also uses for the
+ * order in which subflows take new data. */
+struct mp_mptcp_subflow *mp_mptcp_sched_minrtt_pick(struct mp_mptcp_sock *msk, mp_time_t now);
+/* A subflow that could carry data were its windows open: established,
+ * MPTCP (not being refused), a join fully established, not closed. */
+bool mp_mptcp_subflow_active(const struct mp_mptcp_subflow *sf);
+/* A subflow that may carry data: active, and with room in its windows. */
 bool mp_mptcp_subflow_usable(const struct mp_mptcp_subflow *sf);
+/* Active, and its TCP would send a whole segment of new data now
+ * (mp_tcp_can_send_segment). Usable asks for one byte of window: with the
+ * DSS option a subflow's segments are shorter than its MSS, so a
+ * congestion window full of them still has a few bytes of room, and a
+ * scheduler that picked such a subflow would keep the others waiting. */
+bool mp_mptcp_subflow_ready(const struct mp_mptcp_subflow *sf);
+/* Either end marked the subflow backup (MP_JOIN B flag, MP_PRIO). */
+static inline bool mp_mptcp_subflow_is_backup(const struct mp_mptcp_subflow *sf)
+{
+    return sf->backup || sf->peer_backup;
+}
 /* A subflow whose TCP is backing off after a retransmission timeout (Linux
  * would soon call it stale): its path may be dead. */
 static inline bool mp_mptcp_subflow_backing_off(const struct mp_mptcp_subflow *sf)
 {
     return mp_tcp_backoff(sf->ssk) > 0;
 }
+/* The backup rule of minrtt, roundrobin and redundant (sched.c): backup
+ * subflows may carry data only when no non-backup subflow is active and
+ * not backing off. A non-backup subflow whose windows are merely full
+ * still counts: the data waits for it (Linux v0.9x: a temporarily
+ * unavailable active subflow keeps the backups out). */
+bool mp_mptcp_sched_backups_ok(const struct mp_mptcp_sock *msk);
+/* The backup rule for |sf| (an unpicked_ok for the schedulers that keep
+ * it). */
+bool mp_mptcp_sched_backup_rule(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf);
 
 /* ---- congestion control (cc.c) ---- */
 

@@ -60,7 +60,17 @@ static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
     return sf;
 }
 
+/* The burst counts down by the bytes the kept subflow took. */
+static void sent(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, size_t len,
+                 mp_time_t now)
+{
+    (void)now;
+    if (msk->sched_last == sf)
+        msk->sched_burst = msk->sched_burst > len ? msk->sched_burst - (uint32_t)len : 0;
+}
+
 const struct mp_mptcp_sched_ops mp_mptcp_sched_default = {
     .name = "default",
     .pick = pick,
+    .sent = sent,
 };

@@ -515,6 +515,11 @@ mp_time_t mp_tcp_rto(const struct mp_tcp_conn *c)
     return mp_rtt_rto(&c->rtt);
 }
 
+mp_time_t mp_tcp_srtt(const struct mp_tcp_conn *c)
+{
+    return mp_rtt_srtt(&c->rtt);
+}
+
 uint32_t mp_tcp_backoff(const struct mp_tcp_conn *c)
 {
     return c->rtt.backoff;

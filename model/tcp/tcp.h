@@ -355,12 +355,19 @@ uint32_t mp_tcp_snd_nxt(const struct mp_tcp_conn *c);
 uint64_t mp_tcp_pacing_rate(const struct mp_tcp_conn *c);
 /* The retransmission timeout now, backoff included. */
 mp_time_t mp_tcp_rto(const struct mp_tcp_conn *c);
+/* The smoothed RTT (Linux srtt), 0 before the first sample. */
+mp_time_t mp_tcp_srtt(const struct mp_tcp_conn *c);
 /* Unacknowledged bytes (sequence space from snd_una to snd_nxt). */
 uint32_t mp_tcp_unacked(const struct mp_tcp_conn *c);
 /* True when new data would be sent now if there were some: established
  * (or CLOSE_WAIT), not shut down for writing, and room in the congestion
  * and peer windows for at least one byte. */
 bool mp_tcp_can_send(const struct mp_tcp_conn *c);
+/* True when output would ask the extension for a segment of new data now:
+ * mp_tcp_can_send, no lost segment waiting to be sent again, and room in
+ * the congestion window for a whole segment (the MSS less this segment's
+ * options; mp_tcp_can_send asks for one byte). Pacing is not considered. */
+bool mp_tcp_can_send_segment(struct mp_tcp_conn *c);
 
 /* Direct access to the retransmission queue (tests, the extension). */
 struct mp_rtxq *mp_tcp_rtxq(struct mp_tcp_conn *c);

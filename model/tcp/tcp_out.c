@@ -79,6 +79,13 @@ static uint32_t data_mss(struct mp_tcp_conn *c, uint32_t segflags)
     return c->mss > olen ? c->mss - olen : 1;
 }
 
+bool mp_tcp_can_send_segment(struct mp_tcp_conn *c)
+{
+    if (!mp_tcp_can_send(c) || mp_rtxq_first_lost(&c->q))
+        return false;
+    return mp_rtxq_in_flight(&c->q) + data_mss(c, MP_TCP_SEG_DATA) <= mp_cc_cwnd_bytes(&c->cc);
+}
+
 static void after_ack_sent(struct mp_tcp_conn *c, uint32_t wnd)
 {
     c->ack_now = false;

@@ -1,0 +1,709 @@
+/*
+ * MPTCP packet schedulers (model/mptcp/sched_*.c) end to end: a client with
+ * two interfaces, each on its own link to r1, and a server behind r1:
+ *
+ *   client eth0 10.0.1.2 --c0-- r1 --s-- server 10.0.10.2
+ *          eth1 10.0.2.2 --c1--
+ *
+ * The connection starts on c0 (subflow 0); the fullmesh path manager joins
+ * from eth1 (subflow 1). Both client links run at 10 Mbit/s; their one-way
+ * delays make the paths' RTTs about 10 ms and 50 ms (the server link adds
+ * 2 ms). The client sends the byte pattern of tests/test-mptcp.c, either
+ * as fast as the connection takes it (bulk) or at a fixed rate below what
+ * either path carries (application-limited: no congestion window is the
+ * limit). Shares come from the data-level bytes each subflow carried
+ * (mp_mptcp_subflow_info.bytes_sent).
+ *
+ * Covered, for minrtt, roundrobin and redundant: the split between a fast
+ * and a slow path; that a backup subflow carries nothing while the
+ * non-backup one works, and everything once it dies; for redundant, that
+ * every byte goes on both subflows, the receiver's data-level reassembly
+ * drops the copies and the transfer survives the death of a path; the
+ * registry and the scenario option reject unknown names. The default
+ * scheduler is tests/test-mptcp.c's.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "model/mptcp/mptcp.h"
+#include "model/mptcp/protocol.h"
+#include "model/net/counters.h"
+#include "model/net/host.h"
+#include "sim/engine.h"
+#include "sim/net/world.h"
+#include "sim/scenario.h"
+
+#define PORT 5001
+#define CHUNK 65536u
+#define MIB (1024u * 1024u)
+
+/* ---- the byte pattern (as tests/test-mptcp.c) ---- */
+
+static inline uint8_t pat(uint64_t i)
+{
+    return (uint8_t)(((i + 1) * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+}
+
+static void pat_fill(uint8_t *b, size_t n, uint64_t off)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = pat(off + i);
+}
+
+static bool pat_ok(const uint8_t *b, size_t n, uint64_t off)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != pat(off + i))
+            return false;
+    return true;
+}
+
+/* ---- the world ---- */
+
+struct wconf {
+    const char *sched;
+    mp_time_t delay[2]; /* one way, c0 and c1 */
+    const char *queue;  /* client links' drop-tail parameters (NULL: 1000 packets) */
+    size_t rcvbuf;      /* the server's connection-level buffer (0: TCP's) */
+};
+
+struct fx {
+    struct mp_world *w;
+    struct mp_engine *eng;
+    struct mp_node *client, *r1, *server;
+    struct mp_link *c[2];
+};
+
+static void fx_build(struct fx *f, const struct wconf *c)
+{
+    struct mp_world_conf wc = {.seed = 7};
+    struct mp_host_opts ro;
+    struct mp_link_conf lc;
+    char name[32], pfx[32];
+    memset(f, 0, sizeof(*f));
+    mp_host_opts_default(&ro);
+    ro.forward = true;
+    f->w = mp_world_new(&wc);
+    f->eng = mp_world_engine(f->w);
+    f->client = mp_world_add_node(f->w, "client", NULL, false);
+    f->r1 = mp_world_add_node(f->w, "r1", &ro, false);
+    f->server = mp_world_add_node(f->w, "server", NULL, false);
+    for (int i = 0; i < 2; i++) {
+        g_snprintf(name, sizeof(name), "eth%d", i);
+        uint32_t ci = mp_node_add_iface(f->client, name, 1500);
+        uint32_t ri = mp_node_add_iface(f->r1, name, 1500);
+        g_snprintf(pfx, sizeof(pfx), "10.0.%d.2/24", i + 1);
+        fx_addr(f->client, ci, pfx);
+        g_snprintf(pfx, sizeof(pfx), "10.0.%d.1/24", i + 1);
+        fx_addr(f->r1, ri, pfx);
+        g_snprintf(name, sizeof(name), "c%d", i);
+        fx_link_conf(&lc, name, 10000000, c->delay[i]);
+        lc.dir[0].qdisc_params = lc.dir[1].qdisc_params = c->queue;
+        f->c[i] = mp_world_connect(f->w, f->client, ci, f->r1, ri, &lc, NULL);
+        g_assert_nonnull(f->c[i]);
+    }
+    uint32_t rs = mp_node_add_iface(f->r1, "eth8", 1500);
+    uint32_t s0 = mp_node_add_iface(f->server, "eth0", 1500);
+    fx_addr(f->r1, rs, "10.0.10.1/24");
+    fx_addr(f->server, s0, "10.0.10.2/24");
+    fx_link_conf(&lc, "s", 1000000000, MP_MS(1));
+    g_assert_nonnull(mp_world_connect(f->w, f->r1, rs, f->server, s0, &lc, NULL));
+    mp_node_set_per_iface_tables(f->client, true);
+    mp_world_compute_routes(f->w);
+    struct mp_mptcp_config mc;
+    mp_mptcp_config_default(&mc);
+    mc.scheduler = c->sched;
+    g_assert_cmpint(mp_node_set_mptcp(f->client, &mc), ==, 0);
+    if (c->rcvbuf) {
+        mp_mptcp_config_default(&mc);
+        mc.rcvbuf = c->rcvbuf;
+        g_assert_cmpint(mp_node_set_mptcp(f->server, &mc), ==, 0);
+    }
+}
+
+static uint64_t ctr(struct mp_node *n, const char *name)
+{
+    int id = mp_ctr_lookup(name);
+    if (id < 0)
+        g_error("no counter named %s", name);
+    return mp_node_host(n)->ctr.v[id];
+}
+
+static struct mp_endpoint ep(const char *ip, uint16_t port)
+{
+    struct mp_endpoint e;
+    memset(&e, 0, sizeof(e));
+    g_assert_cmpint(mp_ip_parse(ip, &e.ip), ==, 0);
+    e.port = port;
+    return e;
+}
+
+static struct mp_mptcp_stack *stack(struct mp_node *n)
+{
+    struct mp_mptcp_stack *st = mp_mptcp_stack_of(mp_node_host(n));
+    g_assert_nonnull(st);
+    return st;
+}
+
+/* ---- the applications: a sender and a checking receiver ---- */
+
+struct peer {
+    struct fx *f;
+    struct mp_node *n;
+    struct mp_mptcp_sock *msk, *lmsk;
+    /* sending: |total| bytes, at most |allowed| so far (paced), then
+     * shut down */
+    uint64_t total, sent, allowed;
+    bool shut;
+    /* receiving: the pattern checked; shut down on EOF */
+    uint64_t rcvd;
+    bool bad, eof, shut_on_eof;
+    mp_time_t eof_at;
+    bool connected, closed;
+    int close_err;
+    bool kick_pending;
+    /* pacing: |pace_bytes| more every |pace_every| (0: bulk) */
+    uint32_t pace_bytes;
+    mp_time_t pace_every;
+    uint8_t buf[CHUNK];
+};
+
+static void peer_io(struct peer *p, mp_time_t now)
+{
+    if (!p->msk)
+        return;
+    uint64_t limit = p->pace_every ? MIN(p->allowed, p->total) : p->total;
+    while (p->connected && p->sent < limit) {
+        size_t n = (size_t)MIN((uint64_t)CHUNK, limit - p->sent);
+        pat_fill(p->buf, n, p->sent);
+        ssize_t k = mp_mptcp_send(p->msk, p->buf, n, now);
+        if (k <= 0) {
+            mp_mptcp_want_writable(p->msk);
+            break;
+        }
+        p->sent += (uint64_t)k;
+    }
+    if (p->connected && p->total && p->sent == p->total && !p->shut) {
+        p->shut = true;
+        mp_mptcp_shutdown_wr(p->msk, now);
+    }
+    for (;;) {
+        ssize_t k = mp_mptcp_recv(p->msk, p->buf, CHUNK, now);
+        if (k > 0) {
+            if (!pat_ok(p->buf, (size_t)k, p->rcvd))
+                p->bad = true;
+            p->rcvd += (uint64_t)k;
+            continue;
+        }
+        if (k == 0 && !p->eof) {
+            p->eof = true;
+            p->eof_at = now;
+            if (p->shut_on_eof && !p->shut) {
+                p->shut = true;
+                mp_mptcp_shutdown_wr(p->msk, now);
+            }
+        }
+        break;
+    }
+}
+
+static void kick_fire(void *arg, mp_time_t now)
+{
+    struct peer *p = arg;
+    p->kick_pending = false;
+    peer_io(p, now);
+}
+
+/* I/O from an event of its own, as the socket layer wakes a process. */
+static void kick(struct peer *p, mp_time_t now)
+{
+    if (p->kick_pending)
+        return;
+    p->kick_pending = true;
+    mp_engine_at(p->f->eng, now, kick_fire, p);
+}
+
+static void pace_fire(void *arg, mp_time_t now)
+{
+    struct peer *p = arg;
+    p->allowed += p->pace_bytes;
+    kick(p, now);
+    if (p->allowed < p->total)
+        mp_engine_at(p->f->eng, now + p->pace_every, pace_fire, p);
+}
+
+static void m_connected(void *arg, struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    struct peer *p = arg;
+    (void)msk;
+    p->connected = true;
+    if (p->pace_every)
+        pace_fire(p, now);
+    kick(p, now);
+}
+
+static void m_wake(void *arg, struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    (void)msk;
+    kick(arg, now);
+}
+
+static void m_closed(void *arg, struct mp_mptcp_sock *msk, int err, mp_time_t now)
+{
+    struct peer *p = arg;
+    (void)msk;
+    (void)now;
+    if (!p->closed) {
+        p->closed = true;
+        p->close_err = err;
+    }
+}
+
+static void m_accept_ready(void *arg, struct mp_mptcp_sock *l, mp_time_t now)
+{
+    struct peer *p = arg;
+    struct mp_mptcp_sock *m;
+    while ((m = mp_mptcp_accept(l))) {
+        if (p->msk) {
+            mp_mptcp_abort(m, now);
+            continue;
+        }
+        p->msk = m;
+        p->connected = true;
+        kick(p, now);
+    }
+}
+
+static const struct mp_mptcp_cbs mcbs_tmpl = {
+    .connected = m_connected,
+    .accept_ready = m_accept_ready,
+    .readable = m_wake,
+    .writable = m_wake,
+    .closed = m_closed,
+};
+
+struct run {
+    struct fx f;
+    struct peer cl, sv;
+    int rc;
+    bool done;
+    /* subflow 1 becomes a backup (on the client) as soon as it exists */
+    bool backup_join;
+};
+
+static void dial_fire(void *arg, mp_time_t now)
+{
+    struct run *r = arg;
+    struct mp_mptcp_cbs cbs = mcbs_tmpl;
+    cbs.arg = &r->cl;
+    struct mp_endpoint l = ep("10.0.1.2", 0), s = ep("10.0.10.2", PORT);
+    r->rc = mp_mptcp_connect(stack(r->f.client), &l, &s, NULL, &cbs, &r->cl.msk, now);
+}
+
+/* Before the join is fully established (a round trip after it appears),
+ * so it never was a non-backup subflow that could send. */
+static void backup_fire(void *arg, mp_time_t now)
+{
+    struct run *r = arg;
+    struct mp_mptcp_sock *msk = r->cl.msk;
+    if (msk && msk->subflows->len >= 2) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[1];
+        g_assert_false(mp_mptcp_subflow_active(sf));
+        sf->backup = true;
+        return;
+    }
+    mp_engine_at(r->f.eng, now + MP_MS(1), backup_fire, r);
+}
+
+static void run_setup(struct run *r, const struct wconf *c, uint64_t total)
+{
+    fx_build(&r->f, c);
+    memset(&r->cl, 0, sizeof(r->cl));
+    memset(&r->sv, 0, sizeof(r->sv));
+    r->cl.f = r->sv.f = &r->f;
+    r->cl.n = r->f.client;
+    r->sv.n = r->f.server;
+    r->cl.total = total;
+    r->sv.shut_on_eof = true;
+    struct mp_mptcp_cbs cbs = mcbs_tmpl;
+    cbs.arg = &r->sv;
+    struct mp_endpoint l = ep("10.0.10.2", PORT);
+    g_assert_cmpint(mp_mptcp_listen(stack(r->f.server), &l, 16, NULL, &cbs, &r->sv.lmsk), ==, 0);
+    r->rc = 1;
+    mp_engine_at(r->f.eng, MP_MS(1), dial_fire, r);
+    if (r->backup_join)
+        mp_engine_at(r->f.eng, MP_MS(1), backup_fire, r);
+}
+
+/* Runs in steps of 50 ms until both ends closed or |limit|. */
+static void run_go(struct run *r, mp_time_t limit)
+{
+    for (mp_time_t t = MP_MS(50); t <= limit && !r->done; t += MP_MS(50)) {
+        mp_world_run(r->f.w, t);
+        r->done = r->cl.closed && r->sv.closed;
+    }
+    g_assert_cmpint(r->rc, ==, 0);
+}
+
+static void run_free(struct run *r)
+{
+    mp_world_free(r->f.w);
+    g_free(r);
+}
+
+static uint64_t sf_bytes(const struct run *r, size_t i)
+{
+    struct mp_mptcp_subflow_info si;
+    g_assert_true(mp_mptcp_subflow_get(r->cl.msk, i, &si));
+    return si.bytes_sent;
+}
+
+static void assert_done_intact(const struct run *r, uint64_t total)
+{
+    g_assert_true(r->done);
+    g_assert_false(r->sv.bad);
+    g_assert_cmpuint(r->sv.rcvd, ==, total);
+    g_assert_true(r->sv.eof);
+    g_assert_cmpint(r->cl.close_err, ==, 0);
+    g_assert_cmpint(r->sv.close_err, ==, 0);
+    g_assert_cmpuint(mp_mptcp_subflow_count(r->cl.msk), ==, 2);
+}
+
+static void report(const char *what, const struct run *r, uint64_t total)
+{
+    uint64_t b0 = sf_bytes(r, 0), b1 = sf_bytes(r, 1);
+    g_test_message("%s: %" G_GUINT64_FORMAT " bytes: subflow 0 %" G_GUINT64_FORMAT
+                   " (%.1f%%), subflow 1 %" G_GUINT64_FORMAT " (%.1f%%), done at %.3f s",
+                   what, total, b0, 100.0 * (double)b0 / (double)total, b1,
+                   100.0 * (double)b1 / (double)total, (double)r->sv.eof_at / 1e9);
+}
+
+/* Share of |total| in per mille. */
+static uint64_t permille(uint64_t part, uint64_t total)
+{
+    return part * 1000u / total;
+}
+
+/* The fast path is subflow 0 (c0, ~10 ms RTT), the slow one subflow 1 (c1,
+ * ~50 ms). */
+static const struct wconf fast_slow_tmpl = {.delay = {MP_MS(4), MP_MS(24)}};
+
+/* A bulk transfer of |total| with scheduler |sched|; the server's
+ * connection-level buffer is |rcvbuf| (0: TCP's, autotuned to 6 MiB). */
+static struct run *bulk(const char *sched, uint64_t total, size_t rcvbuf)
+{
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = fast_slow_tmpl;
+    c.sched = sched;
+    c.rcvbuf = rcvbuf;
+    run_setup(r, &c, total);
+    run_go(r, MP_S(30));
+    assert_done_intact(r, total);
+    return r;
+}
+
+/* 2 Mbit/s for 3 s: 3000 bytes every 12 ms, where each path carries
+ * 10 Mbit/s, so neither congestion window is the limit. A write makes two
+ * full segments and a short one: an odd count, so that turns of one
+ * segment give each subflow as many full segments as the other. */
+static struct run *paced(const char *sched)
+{
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = fast_slow_tmpl;
+    c.sched = sched;
+    uint64_t total = 250 * 3000;
+    run_setup(r, &c, total);
+    r->cl.pace_bytes = 3000;
+    r->cl.pace_every = MP_MS(12);
+    run_go(r, MP_S(30));
+    assert_done_intact(r, total);
+    return r;
+}
+
+/* ---- the registry and the scenario option ---- */
+
+static void test_registry(void)
+{
+    static const char *const names[] = {"default", "minrtt", "roundrobin", "redundant"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        const struct mp_mptcp_sched_ops *ops = mp_mptcp_sched_find(names[i]);
+        g_assert_nonnull(ops);
+        g_assert_cmpstr(ops->name, ==, names[i]);
+        g_assert_nonnull(ops->pick);
+    }
+    g_assert_null(mp_mptcp_sched_find("nope"));
+    g_assert_null(mp_mptcp_sched_find(""));
+    g_assert_null(mp_mptcp_sched_find("MinRTT"));
+
+    /* a host refuses an unknown scheduler, takes the known ones */
+    struct fx f;
+    struct wconf c = fast_slow_tmpl;
+    c.sched = "minrtt";
+    fx_build(&f, &c);
+    struct mp_mptcp_config mc;
+    mp_mptcp_config_default(&mc);
+    mc.scheduler = "nope";
+    g_assert_cmpint(mp_node_set_mptcp(f.server, &mc), ==, -ENOENT);
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        mc.scheduler = names[i];
+        g_assert_cmpint(mp_node_set_mptcp(f.server, &mc), ==, 0);
+        g_assert_true(stack(f.server)->sched == mp_mptcp_sched_find(names[i]));
+    }
+    mp_world_free(f.w);
+
+    /* the scenario option: the same names, and nothing else */
+    for (size_t i = 0; i <= G_N_ELEMENTS(names); i++) {
+        const char *name = i < G_N_ELEMENTS(names) ? names[i] : "nope";
+        char *text = g_strdup_printf("[scenario]\nformat = 1\n[host h]\nmptcp.scheduler = %s\n",
+                                     name);
+        GError *err = NULL;
+        struct mp_scenario *scn = mp_scenario_load_data("t.ini", text, -1, NULL, &err);
+        if (i < G_N_ELEMENTS(names)) {
+            g_assert_no_error(err);
+            g_assert_nonnull(scn);
+            mp_scenario_free(scn);
+        } else {
+            g_assert_null(scn);
+            g_assert_nonnull(err);
+            g_assert_nonnull(strstr(err->message, "nope"));
+            g_error_free(err);
+        }
+        g_free(text);
+    }
+}
+
+/* ---- minrtt ---- */
+
+/* The bulk transfers below that compare shares have a connection-level
+ * window of 128 KiB (a 256 KiB buffer at the server), less than the two
+ * paths hold together once their queues fill: the scheduler decides where
+ * the window goes. With TCP's buffers (autotuned to 6 MiB) both paths
+ * fill up and every scheduler ends near the paths' capacity split, 50/50
+ * here (the .../bulk-open-window tests). */
+#define BULK_RCVBUF (256u * 1024u)
+
+static void test_minrtt_bulk(void)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = bulk("minrtt", total, BULK_RCVBUF);
+    report("minrtt bulk", r, total);
+    uint64_t b0 = sf_bytes(r, 0), b1 = sf_bytes(r, 1);
+    g_assert_cmpuint(b0 + b1, ==, total);
+    /* the slow path helps when the fast one's window is full... */
+    g_assert_cmpuint(b1, >, 0);
+    /* ...but the fast one carries clearly more */
+    g_assert_cmpuint(permille(b0, total), >=, 750);
+    run_free(r);
+}
+
+/* With an open window both paths fill: the subflows are ACK-clocked, each
+ * pulls when its own window opens, and the split is the paths' capacity.
+ * The transfer beats either path alone (3.4 s at 10 Mbit/s): no subflow
+ * waits while a full one is picked. */
+static void open_window(const char *sched)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = bulk(sched, total, 0);
+    char *what = g_strdup_printf("%s bulk, open window", sched);
+    report(what, r, total);
+    g_free(what);
+    uint64_t b0 = sf_bytes(r, 0), b1 = sf_bytes(r, 1);
+    g_assert_cmpuint(b0 + b1, ==, total);
+    g_assert_cmpuint(permille(b0, total), >=, 400);
+    g_assert_cmpuint(permille(b1, total), >=, 400);
+    g_assert_cmpuint(r->sv.eof_at, <, MP_MS(2600));
+    run_free(r);
+}
+
+static void test_open_window(gconstpointer data)
+{
+    open_window(data);
+}
+
+static void test_minrtt_paced(void)
+{
+    struct run *r = paced("minrtt");
+    uint64_t total = r->cl.total;
+    report("minrtt paced", r, total);
+    /* the fast path always has room: nearly everything goes there */
+    g_assert_cmpuint(permille(sf_bytes(r, 0), total), >=, 950);
+    run_free(r);
+}
+
+/* ---- roundrobin ---- */
+
+static void test_rr_paced(void)
+{
+    struct run *r = paced("roundrobin");
+    uint64_t total = r->cl.total;
+    report("roundrobin paced", r, total);
+    uint64_t b0 = sf_bytes(r, 0), b1 = sf_bytes(r, 1);
+    g_assert_cmpuint(b0 + b1, ==, total);
+    /* neither window is the limit: turns of one segment each, an even
+     * split, but for what went before the join was up */
+    g_assert_cmpuint(permille(b0, total), >=, 450);
+    g_assert_cmpuint(permille(b0, total), <=, 560);
+    run_free(r);
+}
+
+/* minrtt's window-limited bulk transfer: turns of one segment, a
+ * subflow whose window is full skipped (cwnd_limited). Both windows are
+ * full most of the time, so each subflow gets a turn whenever its own ACK
+ * opens it: near even. */
+static void test_rr_bulk(void)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = bulk("roundrobin", total, BULK_RCVBUF);
+    report("roundrobin bulk", r, total);
+    uint64_t b0 = sf_bytes(r, 0), b1 = sf_bytes(r, 1);
+    g_assert_cmpuint(b0 + b1, ==, total);
+    g_assert_cmpuint(permille(b0, total), >=, 400);
+    g_assert_cmpuint(permille(b0, total), <=, 600);
+    run_free(r);
+}
+
+/* ---- redundant ---- */
+
+static void assert_redundant(const struct run *r, uint64_t total, uint64_t min_pm)
+{
+    struct mp_mptcp_info ci, si;
+    mp_mptcp_get_info(r->cl.msk, &ci);
+    mp_mptcp_get_info(r->sv.msk, &si);
+    /* new data is counted once at the data level... */
+    g_assert_cmpuint(ci.bytes_sent, ==, total);
+    g_assert_cmpuint(si.bytes_received, ==, total);
+    /* ...and goes on both subflows (what one delivered before the other
+     * got to it is skipped) */
+    g_assert_cmpuint(permille(sf_bytes(r, 0), total), >=, min_pm);
+    g_assert_cmpuint(permille(sf_bytes(r, 1), total), >=, min_pm);
+    /* the receiver dropped the second copies */
+    g_assert_cmpuint(ctr(r->f.server, "MPTcpExtDuplicateData"), >, 0);
+    g_assert_cmpuint(ctr(r->f.server, "MPTcpExtDSSNotMatching"), ==, 0);
+}
+
+static void test_redundant_bulk(void)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = bulk("redundant", total, 0);
+    report("redundant bulk", r, total);
+    assert_redundant(r, total, 900);
+    /* the copies are not data-level retransmissions */
+    g_assert_cmpuint(ctr(r->f.client, "MPTcpExtMPTCPRetrans"), ==, 0);
+    run_free(r);
+}
+
+static void test_redundant_paced(void)
+{
+    struct run *r = paced("redundant");
+    uint64_t total = r->cl.total;
+    report("redundant paced", r, total);
+    /* both carry everything from the join on */
+    assert_redundant(r, total, 950);
+    run_free(r);
+}
+
+/* The fast path dies mid-transfer: the slow subflow carries everything
+ * anyway, so the transfer goes on without waiting for a timeout. */
+static void test_redundant_path_dies(void)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = fast_slow_tmpl;
+    c.sched = "redundant";
+    run_setup(r, &c, total);
+    struct mp_link_change down = {.kind = MP_LINK_CHANGE_DOWN};
+    mp_link_change_at(r->f.c[0], MP_MS(1000), &down);
+    run_go(r, MP_S(30));
+    report("redundant, fast path down at 1 s", r, total);
+    assert_done_intact(r, total);
+    g_assert_cmpuint(permille(sf_bytes(r, 1), total), >=, 950);
+    g_assert_cmpuint(sf_bytes(r, 0), <, total);
+    run_free(r);
+}
+
+/* Twice the same: the same split to the byte. */
+static void test_redundant_determinism(void)
+{
+    uint64_t b[2][2];
+    for (int k = 0; k < 2; k++) {
+        struct run *r = bulk("redundant", MIB, 0);
+        b[k][0] = sf_bytes(r, 0);
+        b[k][1] = sf_bytes(r, 1);
+        run_free(r);
+    }
+    g_assert_cmpuint(b[0][0], ==, b[1][0]);
+    g_assert_cmpuint(b[0][1], ==, b[1][1]);
+}
+
+/* ---- backups, every scheduler ---- */
+
+/* The join (subflow 1) is a backup on the faster path: it carries nothing
+ * while the initial subflow works. With |fail|, the initial subflow's path
+ * dies at 1 s and the backup takes over. */
+static void backup_case(const char *sched, bool fail)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = {.sched = sched, .delay = {MP_MS(24), MP_MS(4)}};
+    r->backup_join = true;
+    run_setup(r, &c, total);
+    if (fail) {
+        struct mp_link_change down = {.kind = MP_LINK_CHANGE_DOWN};
+        mp_link_change_at(r->f.c[0], MP_MS(1000), &down);
+    }
+    run_go(r, MP_S(60));
+    char *what = g_strdup_printf("%s, backup join%s", sched, fail ? ", initial path down at 1 s" : "");
+    report(what, r, total);
+    g_free(what);
+    assert_done_intact(r, total);
+    struct mp_mptcp_subflow_info si;
+    g_assert_true(mp_mptcp_subflow_get(r->cl.msk, 1, &si));
+    g_assert_true(si.backup);
+    if (!fail) {
+        g_assert_cmpuint(sf_bytes(r, 1), ==, 0);
+        g_assert_cmpuint(sf_bytes(r, 0), ==, total);
+    } else {
+        g_assert_cmpuint(sf_bytes(r, 1), >, 0);
+        g_assert_cmpuint(sf_bytes(r, 0), <, total);
+    }
+    run_free(r);
+}
+
+static void test_backup(gconstpointer data)
+{
+    backup_case(data, false);
+}
+
+static void test_backup_failover(gconstpointer data)
+{
+    backup_case(data, true);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/mptcp-sched/registry", test_registry);
+    g_test_add_func("/mptcp-sched/minrtt/bulk", test_minrtt_bulk);
+    g_test_add_func("/mptcp-sched/minrtt/paced", test_minrtt_paced);
+    g_test_add_data_func("/mptcp-sched/minrtt/bulk-open-window", "minrtt", test_open_window);
+    g_test_add_func("/mptcp-sched/roundrobin/paced", test_rr_paced);
+    g_test_add_func("/mptcp-sched/roundrobin/bulk", test_rr_bulk);
+    g_test_add_data_func("/mptcp-sched/roundrobin/bulk-open-window", "roundrobin",
+                         test_open_window);
+    g_test_add_func("/mptcp-sched/redundant/bulk", test_redundant_bulk);
+    g_test_add_func("/mptcp-sched/redundant/paced", test_redundant_paced);
+    g_test_add_func("/mptcp-sched/redundant/path-dies", test_redundant_path_dies);
+    g_test_add_func("/mptcp-sched/redundant/determinism", test_redundant_determinism);
+    static const char *const scheds[] = {"minrtt", "roundrobin", "redundant"};
+    for (size_t i = 0; i < G_N_ELEMENTS(scheds); i++) {
+        char *p = g_strdup_printf("/mptcp-sched/%s/backup", scheds[i]);
+        g_test_add_data_func(p, scheds[i], test_backup);
+        g_free(p);
+        p = g_strdup_printf("/mptcp-sched/%s/backup-failover", scheds[i]);
+        g_test_add_data_func(p, scheds[i], test_backup_failover);
+        g_free(p);
+    }
+    return g_test_run();
+}
