@@ -177,6 +177,15 @@ struct mp_host *afmp_host(void);
 /* The host's name (like gethostname). */
 int afmp_gethostname(char *name, size_t len);
 
+/* Cleanup handlers of the calling process (pthread_cleanup_push/pop for a
+ * process that may be killed: by a scenario's `stop`, or at the end of the
+ * run). Those still pushed when the process ends run, last pushed first,
+ * outside the process: they may free memory, not call afmp. Pop runs the
+ * last one when |execute| is not 0. Push returns 0, or -1 with errno EPERM
+ * outside a process. */
+int afmp_cleanup_push(void (*fn)(void *), void *arg);
+void afmp_cleanup_pop(int execute);
+
 /* Records a named result of the calling process (a counter or a figure an
  * application measured), reported per application in results.json and
  * usable in [expect]. Setting the same key again replaces the value. */

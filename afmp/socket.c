@@ -931,6 +931,21 @@ int afmp_gethostname(char *name, size_t len)
     return 0;
 }
 
+int afmp_cleanup_push(void (*fn)(void *), void *arg)
+{
+    int rc = mp_proc_cleanup_push(fn, arg);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return 0;
+}
+
+void afmp_cleanup_pop(int execute)
+{
+    mp_proc_cleanup_pop(execute != 0);
+}
+
 void afmp_result(const char *key, int64_t value)
 {
     struct ctx c;

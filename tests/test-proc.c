@@ -642,6 +642,58 @@ static void test_kill_all(void)
     ctx_clear(&c);
 }
 
+/* ---- cleanup handlers ---- */
+
+static GString *cleanup_log;
+
+static void note_cleanup(void *arg)
+{
+    g_string_append_printf(cleanup_log, "%s;", (const char *)arg);
+}
+
+/* A process parked for ever, with handlers: one popped without running,
+ * one popped and run, two left for the kill (an argument on its stack). */
+static int cleanup_main(int argc, char **argv)
+{
+    char on_stack[] = "stack";
+    g_assert_cmpint(mp_proc_cleanup_push(note_cleanup, "popped"), ==, 0);
+    mp_proc_cleanup_pop(false);
+    g_assert_cmpint(mp_proc_cleanup_push(note_cleanup, "run"), ==, 0);
+    mp_proc_cleanup_pop(true);
+    mp_proc_cleanup_push(note_cleanup, "first");
+    mp_proc_cleanup_push(note_cleanup, on_stack);
+    mp_proc_wait(&C()->q, MP_TIME_NEVER);
+    return 0;
+}
+
+static int cleanup_exit_main(int argc, char **argv)
+{
+    mp_proc_cleanup_push(note_cleanup, "exit");
+    mp_proc_exit(3);
+}
+
+static void test_cleanup(void)
+{
+    struct ctx c;
+    ctx_init(&c, "h");
+    cleanup_log = g_string_new("");
+    g_assert_cmpint(mp_proc_cleanup_push(note_cleanup, "outside"), ==, -EPERM);
+    mp_proc_cleanup_pop(true); /* outside: nothing */
+    struct mp_proc *p = spawn(&c, "p", 0, cleanup_main, "p");
+    spawn(&c, "x", 0, cleanup_exit_main, "x");
+    fake_run(&c.fake, MP_MS(10));
+    g_assert_cmpstr(cleanup_log->str, ==, "run;exit;");
+    g_assert_cmpint(mp_proc_kill(p), ==, 0);
+    /* Last pushed first, the stack still there. */
+    g_assert_cmpstr(cleanup_log->str, ==, "run;exit;stack;first;");
+    /* A table freed with a process still parked runs its handlers too. */
+    spawn(&c, "q", 0, cleanup_main, "q");
+    fake_run(&c.fake, MP_MS(20));
+    ctx_clear(&c);
+    g_assert_cmpstr(cleanup_log->str, ==, "run;exit;stack;first;run;stack;first;");
+    g_string_free(cleanup_log, TRUE);
+}
+
 /* Freeing a table with processes in every state leaves nothing behind: no
  * pending event, no process on an outside wait queue. */
 static void test_table_free(void)
@@ -843,6 +895,7 @@ int main(int argc, char **argv)
     g_test_add_func("/proc/sleep/many", test_sleep_many);
     g_test_add_func("/proc/sleep/yield", test_yield);
     g_test_add_func("/proc/start-times", test_start_times);
+    g_test_add_func("/proc/cleanup", test_cleanup);
     g_test_add_func("/proc/wait/wake-all", test_wake_all);
     g_test_add_func("/proc/wait/wake-one", test_wake_one);
     g_test_add_func("/proc/wait/timeout", test_timeout);

@@ -201,6 +201,11 @@ static int wait_for(struct bulk *b, struct mp_app_meter *m, int fd, short events
     return rc > 0 ? p.revents : 0;
 }
 
+static void lists_free(void *arg)
+{
+    mp_app_lists_clear(arg);
+}
+
 static int run(const struct bulk_conf *c)
 {
     struct bulk b = {.conf = c};
@@ -249,6 +254,7 @@ static int run(const struct bulk_conf *c)
     b.connect_ns = est - start;
     mp_units_format_time(b.connect_ns, tbuf, sizeof(tbuf));
     afmp_log("%s: [%3d] connected to %s in %s", PROG, fd, abuf, tbuf);
+    afmp_cleanup_push(lists_free, &b.lists);
     if (c->multipath)
         mp_app_lists_watch(PROG, fd, &b.lists);
     publish(&b);
@@ -261,6 +267,7 @@ static int run(const struct bulk_conf *c)
     mp_app_meter_init(&m, PROG, fd, est, c->interval);
     const uint64_t end = c->has_duration ? est + c->duration : MP_TIME_NEVER;
     uint8_t *buf = g_malloc(c->length);
+    afmp_cleanup_push(g_free, buf);
     int rc = MP_APP_EXIT_OK;
     while ((!c->has_bytes || b.sent < c->bytes) && afmp_now_ns() < end) {
         int ev = wait_for(&b, &m, fd, POLLOUT, end);
@@ -320,10 +327,10 @@ static int run(const struct bulk_conf *c)
             unexpected += (uint64_t)k;
         }
     }
-    g_free(buf);
+    afmp_cleanup_pop(1);
     sample_info(&b, fd);
     publish(&b);
-    mp_app_lists_clear(&b.lists);
+    afmp_cleanup_pop(1); /* the lists */
     afmp_close(fd);
     if (unexpected)
         afmp_log("%s: the peer sent %" G_GUINT64_FORMAT " bytes (ignored)", PROG, unexpected);

@@ -83,6 +83,19 @@ static bool serve(struct echo *e, struct conn *c)
     }
 }
 
+/* What run() allocates, freed at its end or when the process is killed. */
+struct echo_mem {
+    GPtrArray *conns; /* struct conn *, owned */
+    GArray *pfd;
+};
+
+static void echo_mem_free(void *arg)
+{
+    struct echo_mem *m = arg;
+    g_ptr_array_free(m->conns, TRUE);
+    g_array_free(m->pfd, TRUE);
+}
+
 static int run(uint16_t port, const struct sockaddr_storage *bind, socklen_t blen,
                uint64_t count)
 {
@@ -110,8 +123,11 @@ static int run(uint16_t port, const struct sockaddr_storage *bind, socklen_t ble
             afmp_fcntl(lfd[i], F_SETFL, fl | O_NONBLOCK);
     }
     publish(&e);
-    GPtrArray *conns = g_ptr_array_new();
-    GArray *pfd = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    struct echo_mem mem = {g_ptr_array_new_with_free_func(g_free),
+                           g_array_new(FALSE, FALSE, sizeof(struct pollfd))};
+    afmp_cleanup_push(echo_mem_free, &mem);
+    GPtrArray *conns = mem.conns;
+    GArray *pfd = mem.pfd;
     int rc = MP_APP_EXIT_OK;
     while (!count || e.over < count) {
         g_array_set_size(pfd, 0);
@@ -138,7 +154,6 @@ static int run(uint16_t port, const struct sockaddr_storage *bind, socklen_t ble
                 continue;
             if (!serve(&e, c)) {
                 afmp_close(c->fd);
-                g_free(c);
                 g_ptr_array_remove_index(conns, i);
                 e.over++;
             }
@@ -164,15 +179,11 @@ static int run(uint16_t port, const struct sockaddr_storage *bind, socklen_t ble
     afmp_log("%s: %" G_GUINT64_FORMAT " connections, %" G_GUINT64_FORMAT
              " bytes echoed, %" G_GUINT64_FORMAT " errors",
              PROG, e.connections, e.bytes, e.errors);
-    for (guint i = 0; i < conns->len; i++) {
-        struct conn *c = g_ptr_array_index(conns, i);
-        afmp_close(c->fd);
-        g_free(c);
-    }
+    for (guint i = 0; i < conns->len; i++)
+        afmp_close(((struct conn *)g_ptr_array_index(conns, i))->fd);
     for (unsigned i = 0; i < nl; i++)
         afmp_close(lfd[i]);
-    g_ptr_array_free(conns, TRUE);
-    g_array_free(pfd, TRUE);
+    afmp_cleanup_pop(1);
     return rc;
 }
 

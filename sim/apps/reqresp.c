@@ -146,6 +146,7 @@ static int run(const struct rr_conf *c)
     size_t blen = MAX(c->request, c->response) < 65536u ? (size_t)MAX(c->request, c->response)
                                                         : 65536u;
     uint8_t *buf = g_malloc(MAX(blen, 1));
+    afmp_cleanup_push(g_free, buf);
     bool ok = true;
     for (uint64_t k = 0; k < c->count && ok; k++) {
         if (c->interval)
@@ -169,7 +170,7 @@ static int run(const struct rr_conf *c)
         if (k > 0)
             afmp_log("%s: %zd unexpected bytes from the server", PROG, k);
     }
-    g_free(buf);
+    afmp_cleanup_pop(1);
     afmp_close(fd);
     char mn[32], av[32], mx[32], md[32];
     afmp_log("%s: %" G_GUINT64_FORMAT " transactions of %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT

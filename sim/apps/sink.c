@@ -70,6 +70,7 @@ struct sink {
     uint64_t completed;
     bool bad, reset, started;
     int peer_max, local_max; /* --multipath: longest lists of any connection */
+    GArray *pfd, *who;       /* run()'s poll set */
     uint8_t buf[RECV_MAX];
 };
 
@@ -251,6 +252,20 @@ static void on_accept(struct sink *s, int lfd, uint64_t now)
     }
 }
 
+/* Everything run() allocated: at its end, or when the process is killed. */
+static void sink_free(void *arg)
+{
+    struct sink *s = arg;
+    for (guint i = 0; i < s->conns->len; i++)
+        mp_app_lists_clear(&((struct conn *)g_ptr_array_index(s->conns, i))->lists);
+    g_ptr_array_free(s->conns, TRUE);
+    if (s->pfd)
+        g_array_free(s->pfd, TRUE);
+    if (s->who)
+        g_array_free(s->who, TRUE);
+    g_free(s);
+}
+
 static int run(const struct sink_conf *cf)
 {
     struct sink *s = g_new0(struct sink, 1);
@@ -261,6 +276,7 @@ static int run(const struct sink_conf *cf)
 
     s->conf = cf;
     s->conns = g_ptr_array_new_with_free_func(g_free);
+    afmp_cleanup_push(sink_free, s);
     if (cf->multipath) {
         int fd = afmp_socket(AF_MULTIPATH, SOCK_STREAM, 0);
         if (fd < 0)
@@ -289,8 +305,7 @@ static int run(const struct sink_conf *cf)
         }
     }
     if (!nl) {
-        g_ptr_array_free(s->conns, TRUE);
-        g_free(s);
+        afmp_cleanup_pop(1);
         return MP_APP_EXIT_FAIL;
     }
     for (unsigned i = 0; i < nl; i++) {
@@ -299,8 +314,8 @@ static int run(const struct sink_conf *cf)
             afmp_fcntl(lfd[i], F_SETFL, fl | O_NONBLOCK);
     }
     publish(s);
-    GArray *pfd = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
-    GArray *who = g_array_new(FALSE, FALSE, sizeof(struct conn *));
+    GArray *pfd = s->pfd = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+    GArray *who = s->who = g_array_new(FALSE, FALSE, sizeof(struct conn *));
     int rc = MP_APP_EXIT_OK;
     for (;;) {
         /* Done when --count connections were accepted and all are over. */
@@ -385,10 +400,7 @@ static int run(const struct sink_conf *cf)
     }
     for (unsigned i = 0; i < nl; i++)
         afmp_close(lfd[i]);
-    g_array_free(pfd, TRUE);
-    g_array_free(who, TRUE);
-    g_ptr_array_free(s->conns, TRUE);
-    g_free(s);
+    afmp_cleanup_pop(1);
     return rc;
 }
 

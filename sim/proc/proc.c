@@ -39,6 +39,12 @@ struct mp_proc {
     int saved_errno;
     int status;
     void *host;
+    GArray *cleanups; /* struct cleanup, pushed last on top; NULL: none yet */
+};
+
+struct cleanup {
+    void (*fn)(void *);
+    void *arg;
 };
 
 struct mp_proc_table {
@@ -134,11 +140,26 @@ static void make_runnable(struct mp_proc *p, int result)
 }
 
 /* On the engine's side, after |p| has ended: everything but the record. */
+/* The cleanup handlers still pushed, last pushed first, then none. */
+static void run_cleanups(struct mp_proc *p)
+{
+    while (p->cleanups && p->cleanups->len) {
+        struct cleanup c = g_array_index(p->cleanups, struct cleanup, p->cleanups->len - 1);
+        g_array_set_size(p->cleanups, p->cleanups->len - 1);
+        c.fn(c.arg);
+    }
+    if (p->cleanups)
+        g_array_free(p->cleanups, TRUE);
+    p->cleanups = NULL;
+}
+
 static void finish(struct mp_proc *p)
 {
     struct mp_proc_table *t = p->table;
     mp_env_deadline_stop(t->env, &p->dl);
     list_unlink(p);
+    /* Before the stack goes: a handler's argument may live on it. */
+    run_cleanups(p);
     /* Freed here, never on the fiber itself: its stack is not in use. */
     mp_fiber_free(p->fiber);
     p->fiber = NULL;
@@ -271,6 +292,7 @@ void mp_proc_table_free(struct mp_proc_table *t)
         struct mp_proc *next = p->all_next;
         mp_env_deadline_stop(t->env, &p->dl);
         list_unlink(p);
+        run_cleanups(p);
         mp_fiber_free(p->fiber);
         g_strfreev(p->strings);
         g_free(p->argv);
@@ -385,6 +407,29 @@ int mp_proc_kill(struct mp_proc *p)
     p->ended = mp_env_now(p->table->env);
     finish(p);
     return 0;
+}
+
+int mp_proc_cleanup_push(void (*fn)(void *), void *arg)
+{
+    struct mp_proc *p = mp_proc_current();
+    if (!p)
+        return -EPERM;
+    if (!p->cleanups)
+        p->cleanups = g_array_new(FALSE, FALSE, sizeof(struct cleanup));
+    struct cleanup c = {fn, arg};
+    g_array_append_val(p->cleanups, c);
+    return 0;
+}
+
+void mp_proc_cleanup_pop(bool run)
+{
+    struct mp_proc *p = mp_proc_current();
+    if (!p || !p->cleanups || !p->cleanups->len)
+        return;
+    struct cleanup c = g_array_index(p->cleanups, struct cleanup, p->cleanups->len - 1);
+    g_array_set_size(p->cleanups, p->cleanups->len - 1);
+    if (run)
+        c.fn(c.arg);
 }
 
 mp_time_t mp_proc_now(void)

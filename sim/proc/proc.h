@@ -171,6 +171,20 @@ _Noreturn void mp_proc_exit(int status);
  */
 int mp_proc_kill(struct mp_proc *p);
 
+/*
+ * Cleanup handlers, as pthread_cleanup_push/pop for a cancelled thread: a
+ * process that is killed (or exits from deep inside) never unwinds its
+ * stack, so what it allocated would leak. mp_proc_cleanup_push registers
+ * |fn|(|arg|) for the calling process; the handlers still registered when
+ * it ends, however it ends, run last pushed first, outside the process
+ * but before its stack is freed (an argument may point into it; they may
+ * free memory; afmp calls fail there). mp_proc_cleanup_pop takes
+ * the last one off, running it when |run|. Push returns 0, or -EPERM
+ * outside a process; pop does nothing there.
+ */
+int mp_proc_cleanup_push(void (*fn)(void *), void *arg);
+void mp_proc_cleanup_pop(bool run);
+
 /* ---- the running process ---- */
 
 /* mp_proc_current returns the running process, or NULL when the engine (or
