@@ -69,6 +69,14 @@ static void mptcp_config(const struct mp_scn_node *sn, struct mp_mptcp_config *c
     c->subflows = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.subflows");
     c->add_addr_accepted = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.add-addr-accepted");
     c->checksum = mp_scn_node_opt_bool(sn, "mptcp.checksum");
+    const char *eps = mp_scn_node_opt_str(sn, "mptcp.endpoints");
+    char *why = NULL;
+    /* Checked when the scenario was loaded. */
+    if (eps && *eps && !mp_mptcp_parse_endpoints(eps, c->endpoints, MP_MPTCP_MAX_ENDPOINTS,
+                                                 &c->n_endpoints, &why))
+        g_error("mptcp.endpoints '%s': %s", eps, why);
+    c->ndiffports = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.ndiffports");
+    c->add_addr_timeout = mp_scn_node_opt_uint(sn, "mptcp.add-addr-timeout");
 }
 
 /* The tcp.* options as the host's TCP defaults. */

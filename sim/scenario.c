@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/mptcp/mptcp.h"
 #include "sim/apps/apps.h"
 #include "sim/units.h"
 
@@ -24,7 +25,7 @@ G_DEFINE_QUARK(mp-scenario-error-quark, mp_scenario_error)
 
 static const char *const stack_choices[] = {"afmp", "legacy", NULL};
 static const char *const tcp_cc_choices[] = {"cubic", "reno", NULL};
-static const char *const mptcp_pm_choices[] = {"fullmesh", NULL};
+static const char *const mptcp_pm_choices[] = {"fullmesh", "kernel", "ndiffports", NULL};
 static const char *const mptcp_sched_choices[] = {"default", "minrtt", "roundrobin",
                                                     "redundant", NULL};
 static const char *const mptcp_cc_choices[] = {"uncoupled", NULL};
@@ -47,6 +48,13 @@ static const struct mp_scn_opt_def options[] = {
      "additional subflows per connection, opened or accepted (ip mptcp limits subflows)"},
     {"mptcp.add-addr-accepted", MP_SCN_OPT_UINT, "0", NULL, MP_SCN_FOR_HOST, 8, NULL,
      "remote addresses taken from ADD_ADDR (ip mptcp limits add_addr_accepted)"},
+    {"mptcp.endpoints", MP_SCN_OPT_ENDPOINTS, "", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "the kernel path manager's endpoints (ip mptcp endpoint add ADDR FLAGS [id N], "
+     "comma-separated)"},
+    {"mptcp.ndiffports", MP_SCN_OPT_UINT, "2", NULL, MP_SCN_FOR_HOST, 9, NULL,
+     "ndiffports path manager: subflows over the first address pair, all told"},
+    {"mptcp.add-addr-timeout", MP_SCN_OPT_TIME, "120s", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "time between ADD_ADDR retransmissions until echoed (net.mptcp.add_addr_timeout)"},
     {"mptcp.checksum", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "ask for DSS checksums (net.mptcp.checksum_enabled)"},
     {"mptcp.mptcpize", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
@@ -1288,6 +1296,23 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
     case MP_SCN_OPT_STRING:
         o->s = g_strdup(text);
         return true;
+    case MP_SCN_OPT_ENDPOINTS: {
+        struct mp_mptcp_endpoint eps[MP_MPTCP_MAX_ENDPOINTS];
+        size_t n = 0;
+        char *why = NULL, *trimmed = g_strstrip(g_strdup(text));
+        bool none = !*trimmed;
+        g_free(trimmed);
+        if (!none && !mp_mptcp_parse_endpoints(text, eps, G_N_ELEMENTS(eps), &n, &why)) {
+            fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE,
+                 "%s (expected ADDR FLAG... [id N], comma-separated; flags signal, subflow, "
+                 "backup, fullmesh)",
+                 why);
+            g_free(why);
+            return false;
+        }
+        o->s = g_strdup(text);
+        return true;
+    }
     case MP_SCN_OPT_SIZES: {
         /* As the sysctl: "min default max", or one size. */
         char **t = g_strsplit_set(text, " \t", -1);
@@ -2770,7 +2795,8 @@ static const struct mp_scn_opt *opt_checked(const struct mp_scn_node *node, cons
     const struct mp_scn_opt *o = mp_scn_node_opt(node, key);
     if (!o)
         g_error("scenario: option '%s' does not apply to node %s", key, node->name);
-    bool is_str = o->def->type == MP_SCN_OPT_STRING || o->def->type == MP_SCN_OPT_ENUM;
+    bool is_str = o->def->type == MP_SCN_OPT_STRING || o->def->type == MP_SCN_OPT_ENUM ||
+                  o->def->type == MP_SCN_OPT_ENDPOINTS;
     if (is_str != want_str)
         g_error("scenario: option '%s' read with the wrong type", key);
     return o;

@@ -81,6 +81,9 @@ enum mp_scn_opt_type {
      * size); u = the single or the middle one, s = the bytes in decimal,
      * space-separated */
     MP_SCN_OPT_SIZES,
+    /* the "kernel" path manager's endpoints (mp_mptcp_parse_endpoints);
+     * s = the text, "" for none */
+    MP_SCN_OPT_ENDPOINTS,
 };
 
 enum {

@@ -67,6 +67,7 @@ struct wconf {
     mp_time_t delay[2]; /* one way, c0 and c1 */
     const char *queue;  /* client links' drop-tail parameters (NULL: 1000 packets) */
     size_t rcvbuf;      /* the server's connection-level buffer (0: TCP's) */
+    const char *endpoints; /* the client runs the "kernel" PM with these */
 };
 
 struct fx {
@@ -115,6 +116,12 @@ static void fx_build(struct fx *f, const struct wconf *c)
     struct mp_mptcp_config mc;
     mp_mptcp_config_default(&mc);
     mc.scheduler = c->sched;
+    if (c->endpoints) {
+        char *why = NULL;
+        mc.pm = "kernel";
+        g_assert_true(mp_mptcp_parse_endpoints(c->endpoints, mc.endpoints, MP_MPTCP_MAX_ENDPOINTS,
+                                               &mc.n_endpoints, &why));
+    }
     g_assert_cmpint(mp_node_set_mptcp(f->client, &mc), ==, 0);
     if (c->rcvbuf) {
         mp_mptcp_config_default(&mc);
@@ -671,6 +678,27 @@ static void backup_case(const char *sched, bool fail)
     run_free(r);
 }
 
+/* The kernel path manager's backup endpoint: the join carries the MP_JOIN
+ * B flag (no poking at the subflow), the server sees it, and nothing is
+ * sent on it while the initial subflow works, whatever the scheduler. */
+static void test_kernel_backup(gconstpointer data)
+{
+    const uint64_t total = 4 * MIB;
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = {.sched = data, .delay = {MP_MS(24), MP_MS(4)},
+                      .endpoints = "10.0.2.2 subflow backup"};
+    run_setup(r, &c, total);
+    run_go(r, MP_S(60));
+    report("kernel PM, backup endpoint", r, total);
+    assert_done_intact(r, total);
+    struct mp_mptcp_subflow_info si;
+    g_assert_true(mp_mptcp_subflow_get(r->cl.msk, 1, &si));
+    g_assert_true(si.backup);
+    g_assert_cmpuint(sf_bytes(r, 1), ==, 0);
+    g_assert_cmpuint(sf_bytes(r, 0), ==, total);
+    run_free(r);
+}
+
 static void test_backup(gconstpointer data)
 {
     backup_case(data, false);
@@ -696,9 +724,12 @@ int main(int argc, char **argv)
     g_test_add_func("/mptcp-sched/redundant/paced", test_redundant_paced);
     g_test_add_func("/mptcp-sched/redundant/path-dies", test_redundant_path_dies);
     g_test_add_func("/mptcp-sched/redundant/determinism", test_redundant_determinism);
-    static const char *const scheds[] = {"minrtt", "roundrobin", "redundant"};
+    static const char *const scheds[] = {"default", "minrtt", "roundrobin", "redundant"};
     for (size_t i = 0; i < G_N_ELEMENTS(scheds); i++) {
-        char *p = g_strdup_printf("/mptcp-sched/%s/backup", scheds[i]);
+        char *p = g_strdup_printf("/mptcp-sched/%s/kernel-backup", scheds[i]);
+        g_test_add_data_func(p, scheds[i], test_kernel_backup);
+        g_free(p);
+        p = g_strdup_printf("/mptcp-sched/%s/backup", scheds[i]);
         g_test_add_data_func(p, scheds[i], test_backup);
         g_free(p);
         p = g_strdup_printf("/mptcp-sched/%s/backup-failover", scheds[i]);

@@ -29,6 +29,22 @@ struct mp_host;
 struct mp_mptcp_stack;
 struct mp_mptcp_sock;
 
+/* One endpoint of the "kernel" path manager, as `ip mptcp endpoint add
+ * ADDR [id ID] [signal] [subflow] [backup] [fullmesh]`. */
+enum {
+    MP_MPTCP_EP_SIGNAL = 1u << 0,   /* announce it with ADD_ADDR */
+    MP_MPTCP_EP_SUBFLOW = 1u << 1,  /* open a subflow from it (active side) */
+    MP_MPTCP_EP_BACKUP = 1u << 2,   /* ... as a backup subflow (MP_JOIN B) */
+    MP_MPTCP_EP_FULLMESH = 1u << 3, /* ... to every known remote address */
+};
+#define MP_MPTCP_MAX_ENDPOINTS 8u
+
+struct mp_mptcp_endpoint {
+    struct mp_ip addr;
+    uint8_t id;     /* address ID, 1..255 (0: the next free one, as Linux) */
+    uint32_t flags; /* MP_MPTCP_EP_* */
+};
+
 /* Per-host settings (Linux: net.mptcp.* sysctls and `ip mptcp limits`). */
 struct mp_mptcp_config {
     bool enabled;             /* net.mptcp.enabled */
@@ -40,7 +56,24 @@ struct mp_mptcp_config {
     bool checksum;            /* net.mptcp.checksum_enabled: ask for DSS checksums */
     bool allow_join_initial_addr_port; /* net.mptcp.allow_join_initial_addr_port: 1 (C flag clear) */
     size_t rcvbuf, sndbuf;    /* connection-level buffers: 0 = the subflows' TCP settings */
+    /* the "kernel" path manager's endpoints (`ip mptcp endpoint`) */
+    struct mp_mptcp_endpoint endpoints[MP_MPTCP_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    uint32_t ndiffports;      /* "ndiffports": subflows over the first address pair, all told: 2 */
+    mp_time_t add_addr_timeout; /* net.mptcp.add_addr_timeout: 120 s between ADD_ADDR retransmissions */
 };
+
+/*
+ * mp_mptcp_parse_endpoints reads the endpoints of `mptcp.endpoints`:
+ * entries separated by commas, each an address followed by words, as
+ * `ip mptcp endpoint add` takes them: "10.0.2.2 subflow backup, 10.0.3.2
+ * signal id 5". At least one of signal or subflow; fullmesh needs subflow
+ * (as Linux); IDs 1..255, unique, given ones kept and the others numbered
+ * from 1 up in order. Stores at most |max| in |out| and their number in
+ * *n. Returns true, or false with *why (g_free) saying what is wrong.
+ */
+bool mp_mptcp_parse_endpoints(const char *s, struct mp_mptcp_endpoint *out, size_t max, size_t *n,
+                              char **why);
 
 /* Linux's defaults. */
 void mp_mptcp_config_default(struct mp_mptcp_config *o);
@@ -62,7 +95,7 @@ struct mp_mptcp_info {
     bool fully_established;
     bool csum;                /* DSS checksums in use */
     uint32_t subflows;        /* established subflows now (the initial one included) */
-    uint32_t subflows_total;  /* every subflow ever established */
+    uint32_t subflows_total;  /* every subflow ever established (a join: once the peer took it) */
     uint32_t local_token, remote_token;
     uint64_t local_key, remote_key;
     uint64_t snd_una, snd_nxt, write_seq; /* data sequence numbers */

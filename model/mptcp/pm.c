@@ -1,14 +1,25 @@
 /*
  * afmp: MPTCP path managers: the registry and what every policy needs
- * (address IDs, opening a join). One file per policy: pm_<name>.c.
+ * (address IDs, opening a join, ADD_ADDR). One file per policy:
+ * pm_<name>.c.
+ *
+ * ADD_ADDR (RFC 8684 3.4.1), as Linux: an announcement goes out on a pure
+ * ACK (the DSS it would carry is left out to make room) with the truncated
+ * HMAC of the sender's and the receiver's keys; it is sent again every
+ * add_addr_timeout until the peer echoes it, at most three times more. A
+ * received announcement with a bad HMAC is dropped (MPTcpExtAddAddrDrop);
+ * a good one is echoed (E flag, no HMAC) whether or not the path manager
+ * takes it, and taken only within the add_addr_accepted limit.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "model/net/addr.h"
+#include "model/mptcp/crypto.h"
 #include "model/mptcp/protocol.h"
 
-static const struct mp_mptcp_pm_ops *const pms[] = {&mp_mptcp_pm_fullmesh, &mp_mptcp_pm_api};
+static const struct mp_mptcp_pm_ops *const pms[] = {&mp_mptcp_pm_fullmesh, &mp_mptcp_pm_api,
+                                                    &mp_mptcp_pm_kernel, &mp_mptcp_pm_ndiffports};
 
 const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name)
 {
@@ -47,8 +58,26 @@ bool mp_mptcp_pm_has_subflow(const struct mp_mptcp_sock *msk, const struct mp_ip
     return false;
 }
 
+bool mp_mptcp_pm_usable_local(const struct mp_ip *a)
+{
+    if (a->v == 4)
+        return a->b[0] != 127;
+    /* IPv6: not link-local (it needs a scope), not ::1. */
+    static const uint8_t loop6[16] = {[15] = 1};
+    return !(a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80) && memcmp(a->b, loop6, 16) != 0;
+}
+
+bool mp_mptcp_pm_first_addrs(const struct mp_mptcp_sock *msk, struct mp_endpoint *l,
+                             struct mp_endpoint *r)
+{
+    if (!msk->first || !msk->first->ssk)
+        return false;
+    mp_tcp_endpoints(msk->first->ssk, l, r);
+    return true;
+}
+
 int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
-                     const struct mp_mptcp_remote *r, mp_time_t now)
+                     const struct mp_mptcp_remote *r, bool backup, mp_time_t now)
 {
     struct mp_mptcp_stack *st = msk->st;
     struct mp_ip src = *l;
@@ -64,6 +93,7 @@ int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
     if (mp_mptcp_local_removed(msk, &src))
         return -EADDRNOTAVAIL;
     struct mp_mptcp_subflow *sf = mp_mptcp_subflow_new(msk, NULL, MP_SF_JOIN, false);
+    sf->backup = backup;
     sf->local_ip = *l;
     sf->remote_ep = r->ep;
     sf->local_id = mp_mptcp_pm_local_id(msk, &src);
@@ -80,6 +110,190 @@ int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
         return rc;
     }
     msk->joins_opened++;
+    /* Once per join, not per SYN sent (Linux counts at the connect). */
+    MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_SYN_TX);
     mp_mptcp_trace_sf(msk, sf, "join.connect", now);
     return 0;
+}
+
+/* ---- ADD_ADDR ---- */
+
+/* A subflow to send a pure ACK on: the first one that is up. */
+static struct mp_mptcp_subflow *signal_subflow(struct mp_mptcp_sock *msk)
+{
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (sf->ssk && !sf->closed && sf->established &&
+            mp_tcp_conn_state(sf->ssk) == MP_TCP_ESTABLISHED)
+            return sf;
+    }
+    return NULL;
+}
+
+static void signal_kick(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    struct mp_mptcp_subflow *sf = signal_subflow(msk);
+    if (sf)
+        mp_tcp_send_pure_ack(sf->ssk, now);
+}
+
+static struct mp_mptcp_signal *signal_new(struct mp_mptcp_sock *msk)
+{
+    if (msk->nsignals == MP_MPTCP_MAX_ADDRS) {
+        /* Room from settled ones: echoes sent, announcements echoed or
+         * given up. */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < msk->nsignals; i++) {
+            const struct mp_mptcp_signal *g = &msk->signals[i];
+            bool live = g->pending || (!g->aa.echo && !g->echoed && g->resend_at != MP_TIME_NEVER);
+            if (live)
+                msk->signals[k++] = *g;
+        }
+        msk->nsignals = k;
+        if (k == MP_MPTCP_MAX_ADDRS)
+            return NULL;
+    }
+    struct mp_mptcp_signal *g = &msk->signals[msk->nsignals++];
+    memset(g, 0, sizeof(*g));
+    g->resend_at = MP_TIME_NEVER;
+    return g;
+}
+
+int mp_mptcp_pm_announce(struct mp_mptcp_sock *msk, uint8_t id, const struct mp_ip *a,
+                         mp_time_t now)
+{
+    for (uint32_t i = 0; i < msk->nsignals; i++) {
+        const struct mp_mptcp_signal *g = &msk->signals[i];
+        if (!g->aa.echo && g->aa.addr_id == id && mp_ip_eq(&g->aa.addr, a))
+            return -EEXIST;
+    }
+    struct mp_mptcp_signal *g = signal_new(msk);
+    if (!g)
+        return -ENOSPC;
+    g->aa.addr_id = id;
+    g->aa.addr = *a;
+    g->aa.has_hmac = true;
+    g->pending = true;
+    g->resend_at = now + msk->st->o.add_addr_timeout;
+    msk->signal_at = MIN(msk->signal_at, g->resend_at);
+    mp_env_deadline(msk->st->env, &msk->dl, msk->signal_at);
+    signal_kick(msk, now);
+    return 0;
+}
+
+static const struct mp_mptcp_signal *signal_next(const struct mp_mptcp_sock *msk)
+{
+    for (uint32_t i = 0; i < msk->nsignals; i++)
+        if (msk->signals[i].pending)
+            return &msk->signals[i];
+    return NULL;
+}
+
+size_t mp_mptcp_pm_signal_space(const struct mp_mptcp_sock *msk)
+{
+    const struct mp_mptcp_signal *g = signal_next(msk);
+    return g ? mp_mptcp_add_addr_len(&g->aa) : 0;
+}
+
+size_t mp_mptcp_pm_signal_write(struct mp_mptcp_sock *msk, uint8_t *buf, size_t len)
+{
+    struct mp_mptcp_signal *g = (struct mp_mptcp_signal *)signal_next(msk);
+    if (!g)
+        return 0;
+    struct mp_mptcp_add_addr aa = g->aa;
+    if (aa.has_hmac)
+        aa.hmac64 = mp_mptcp_add_addr_hmac(msk->local_key, msk->remote_key, aa.addr_id, &aa.addr,
+                                           aa.has_port ? aa.port : 0);
+    size_t n = mp_mptcp_write_add_addr(buf, len, &aa);
+    if (n) {
+        g->pending = false;
+        if (aa.echo)
+            MP_MPTCP_CTR(msk, MPTCP_ECHO_ADD_TX);
+        else
+            MP_MPTCP_CTR(msk, MPTCP_ADD_ADDR_TX);
+    }
+    return n;
+}
+
+mp_time_t mp_mptcp_pm_signal_timer(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    mp_time_t next = MP_TIME_NEVER;
+    bool kick = false, gave_up = false;
+    for (uint32_t i = 0; i < msk->nsignals; i++) {
+        struct mp_mptcp_signal *g = &msk->signals[i];
+        if (g->aa.echo || g->echoed || g->resend_at == MP_TIME_NEVER)
+            continue;
+        if (now >= g->resend_at) {
+            if (g->retrans >= MP_MPTCP_ADD_ADDR_RETRANS) {
+                g->resend_at = MP_TIME_NEVER; /* Linux gives up silently */
+                gave_up = true;
+                continue;
+            }
+            g->retrans++;
+            g->pending = kick = true;
+            g->resend_at = now + msk->st->o.add_addr_timeout;
+        }
+        next = MIN(next, g->resend_at);
+    }
+    if (kick)
+        signal_kick(msk, now);
+    msk->signal_at = next;
+    if (gave_up && msk->pm->signal_done)
+        msk->pm->signal_done(msk, now);
+    return msk->signal_at;
+}
+
+void mp_mptcp_pm_add_addr_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                                const struct mp_mptcp_add_addr *aa, mp_time_t now)
+{
+    if (aa->echo) {
+        for (uint32_t i = 0; i < msk->nsignals; i++) {
+            struct mp_mptcp_signal *g = &msk->signals[i];
+            if (!g->aa.echo && g->aa.addr_id == aa->addr_id && mp_ip_eq(&g->aa.addr, &aa->addr)) {
+                g->echoed = true;
+                g->pending = false;
+                g->resend_at = MP_TIME_NEVER;
+            }
+        }
+        MP_MPTCP_CTR(msk, MPTCP_ECHO_ADD);
+        if (msk->pm->signal_done)
+            msk->pm->signal_done(msk, now);
+        return;
+    }
+    uint64_t want = mp_mptcp_add_addr_hmac(msk->remote_key, msk->local_key, aa->addr_id,
+                                           &aa->addr, aa->has_port ? aa->port : 0);
+    if (!aa->has_hmac || aa->hmac64 != want || !msk->peer_key_known) {
+        MP_MPTCP_CTR(msk, MPTCP_ADD_ADDR_DROP);
+        return;
+    }
+    MP_MPTCP_CTR(msk, MPTCP_ADD_ADDR);
+    /* The echo, taken or not (Linux echoes every valid announcement). */
+    struct mp_mptcp_signal *g = signal_new(msk);
+    if (g) {
+        g->aa = *aa;
+        g->aa.echo = true;
+        g->aa.has_hmac = false;
+        g->pending = true;
+        mp_tcp_send_pure_ack(sf->ssk, now);
+    }
+    /* A retransmission of an announcement already taken. */
+    struct mp_endpoint ep = {.ip = aa->addr, .port = aa->has_port ? aa->port : 0};
+    if (!ep.port && msk->nremotes)
+        ep.port = msk->remotes[0].ep.port;
+    for (uint32_t i = 0; i < msk->nremotes; i++)
+        if (mp_ip_eq(&msk->remotes[i].ep.ip, &ep.ip) && msk->remotes[i].ep.port == ep.port)
+            return;
+    if (msk->add_addr_accepted >= msk->st->o.add_addr_accepted ||
+        msk->nremotes == MP_MPTCP_MAX_ADDRS)
+        return;
+    msk->add_addr_accepted++;
+    struct mp_mptcp_remote *r = &msk->remotes[msk->nremotes++];
+    r->ep = ep;
+    r->id = aa->addr_id;
+    if (msk->fallback)
+        return;
+    if (msk->pm->add_addr_received)
+        msk->pm->add_addr_received(msk, r, now);
+    else if (msk->pm->remote_added)
+        msk->pm->remote_added(msk, r, now);
 }

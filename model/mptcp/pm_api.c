@@ -67,18 +67,19 @@ static void fill(struct mp_mptcp_sock *msk, mp_time_t now)
                 continue;
             any_bound = true;
             if (msk->joins_opened < MP_MPTCP_MAX_ADDRS && !tried(msk, &msk->bound[i], &rem->ep))
-                mp_mptcp_pm_open(msk, &msk->bound[i], rem, now);
+                mp_mptcp_pm_open(msk, &msk->bound[i], rem, false, now);
         }
         if (!any_bound && msk->joins_opened < MP_MPTCP_MAX_ADDRS && !tried(msk, NULL, &rem->ep)) {
             struct mp_ip any = {.v = 0};
-            mp_mptcp_pm_open(msk, &any, rem, now);
+            mp_mptcp_pm_open(msk, &any, rem, false, now);
         }
     }
 }
 
 static void api_established(struct mp_mptcp_sock *msk, mp_time_t now)
 {
-    fill(msk, now);
+    if (!msk->first->passive)
+        fill(msk, now);
 }
 
 static void api_remote_added(struct mp_mptcp_sock *msk, const struct mp_mptcp_remote *r,

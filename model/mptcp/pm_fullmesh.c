@@ -9,19 +9,12 @@
  *
  * The passive side opens nothing; it accepts joins up to the same limit
  * (Linux refuses the join at the third ACK with MP_TCPRST reason 3).
+ * Addresses the peer announces (ADD_ADDR) join the mesh within
+ * add_addr_accepted.
  */
 #include "model/mptcp/protocol.h"
 
 #define MAX_LOCAL 32
-
-static bool usable_local(const struct mp_ifaddr *a)
-{
-    if (a->ip.v == 4)
-        return a->ip.b[0] != 127;
-    /* IPv6: global addresses only (link-local needs a scope). */
-    return !(a->ip.b[0] == 0xfe && (a->ip.b[1] & 0xc0) == 0x80) &&
-           !(a->ip.b[0] == 0 && a->ip.b[15] == 1 && a->ip.b[1] == 0);
-}
 
 static void fill_mesh(struct mp_mptcp_sock *msk, mp_time_t now)
 {
@@ -32,18 +25,19 @@ static void fill_mesh(struct mp_mptcp_sock *msk, mp_time_t now)
         for (size_t i = 0; i < n; i++) {
             if (msk->joins_opened >= msk->st->o.subflows)
                 return;
-            if (la[i].ip.v != msk->remotes[r].ep.ip.v || !usable_local(&la[i]))
+            if (la[i].ip.v != msk->remotes[r].ep.ip.v || !mp_mptcp_pm_usable_local(&la[i].ip))
                 continue;
             if (mp_mptcp_pm_has_subflow(msk, &la[i].ip, &msk->remotes[r].ep))
                 continue;
-            mp_mptcp_pm_open(msk, &la[i].ip, &msk->remotes[r], now);
+            mp_mptcp_pm_open(msk, &la[i].ip, &msk->remotes[r], false, now);
         }
     }
 }
 
 static void fm_established(struct mp_mptcp_sock *msk, mp_time_t now)
 {
-    fill_mesh(msk, now);
+    if (!msk->first->passive)
+        fill_mesh(msk, now);
 }
 
 static void fm_remote_added(struct mp_mptcp_sock *msk, const struct mp_mptcp_remote *r,

@@ -45,6 +45,8 @@ void mp_mptcp_config_default(struct mp_mptcp_config *o)
     o->add_addr_accepted = 0; /* Linux's default */
     o->checksum = false;      /* net.mptcp.checksum_enabled = 0 */
     o->allow_join_initial_addr_port = true;
+    o->ndiffports = 2;               /* the v0.9x kernels' num_subflows */
+    o->add_addr_timeout = MP_S(120); /* net.mptcp.add_addr_timeout */
 }
 
 /* ---- the stack ---- */
@@ -153,7 +155,7 @@ struct mp_mptcp_sock *mp_mptcp_sock_new(struct mp_mptcp_stack *st, const struct 
     msk->rcvq = g_byte_array_new();
     mp_reass_init(&msk->ofo, msk->rcvbuf);
     mp_deadline_init(&msk->dl, msk_expire, msk);
-    msk->rtx_at = msk->orphan_at = msk->race_at = MP_TIME_NEVER;
+    msk->rtx_at = msk->orphan_at = msk->race_at = msk->signal_at = MP_TIME_NEVER;
     msk->pm = st->pm;
     g_ptr_array_add(st->all, msk);
     return msk;
@@ -165,7 +167,7 @@ static void msk_unlink(struct mp_mptcp_sock *msk)
         return;
     msk->dead = true;
     mp_env_deadline_stop(msk->st->env, &msk->dl);
-    msk->rtx_at = msk->orphan_at = MP_TIME_NEVER;
+    msk->rtx_at = msk->orphan_at = msk->signal_at = MP_TIME_NEVER;
     if (msk->token_hashed) {
         mp_mptcp_token_remove(msk->st->tokens, msk->local_token);
         msk->token_hashed = false;
@@ -278,7 +280,10 @@ void mp_mptcp_trace_sf(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, c
 
 void mp_mptcp_subflow_up(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now)
 {
-    msk->subflows_total++;
+    /* Our own joins count once the peer took them (join_established in
+     * subflow.c): one refused at its third ACK never carried data. */
+    if (sf->kind != MP_SF_JOIN || sf->passive)
+        msk->subflows_total++;
     if (msk->st->cc->subflow_init)
         msk->st->cc->subflow_init(msk, sf);
     mp_mptcp_trace_sf(msk, sf, "subflow.established", now);
@@ -636,8 +641,9 @@ void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now)
     msk->fully_established = true;
     trace_msk(msk, "fully_established", now);
     /* Linux: the in-kernel path manager acts once the connection is fully
-     * established; a passive side only answers joins. */
-    if (msk->first && !msk->first->passive && msk->pm->established)
+     * established, on both sides (a passive side announces addresses; most
+     * policies open subflows on the active side only). */
+    if (msk->first && msk->pm->established)
         msk->pm->established(msk, now);
 }
 
@@ -1674,13 +1680,15 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
         arm_rtx(msk, now, true);
         msk->push_due = true;
     }
+    if (!msk->dead && msk->signal_at != MP_TIME_NEVER && now >= msk->signal_at)
+        mp_mptcp_pm_signal_timer(msk, now);
     if (!msk->dead && msk->push_due) {
         msk->push_due = false;
         mp_mptcp_push(msk, now);
     }
     mp_time_t next = MP_TIME_NEVER;
     if (!msk->dead) {
-        next = MIN(MIN(msk->rtx_at, msk->orphan_at), msk->race_at);
+        next = MIN(MIN(msk->rtx_at, msk->orphan_at), MIN(msk->race_at, msk->signal_at));
         if (msk->push_due)
             next = now;
     }

@@ -113,6 +113,19 @@ struct mp_mptcp_remote {
     uint8_t id;
 };
 
+/* An ADD_ADDR this side sends (pm.c): an announcement of one of its
+ * addresses, sent again every add_addr_timeout until the peer echoes it (at
+ * most MP_MPTCP_ADD_ADDR_RETRANS times, as Linux), or the echo of one the
+ * peer announced. */
+struct mp_mptcp_signal {
+    struct mp_mptcp_add_addr aa; /* without the HMAC: added when written */
+    bool pending;                /* to go out on the next pure ACK */
+    bool echoed;                 /* an announcement the peer echoed */
+    uint8_t retrans;
+    mp_time_t resend_at;         /* MP_TIME_NEVER: no more */
+};
+#define MP_MPTCP_ADD_ADDR_RETRANS 3u
+
 struct mp_mptcp_sock {
     struct mp_mptcp_stack *st;
     uint64_t id;
@@ -170,6 +183,11 @@ struct mp_mptcp_sock {
     } local_ids[MP_MPTCP_MAX_ADDRS];
     uint32_t nlocal_ids;
     bool pm_done;                /* the PM had its say after full establishment */
+    struct mp_mptcp_signal signals[MP_MPTCP_MAX_ADDRS]; /* ADD_ADDRs out, pm.c */
+    uint32_t nsignals;
+    mp_time_t signal_at;         /* the next ADD_ADDR retransmission */
+    uint32_t add_addr_accepted;  /* remote addresses taken from ADD_ADDR */
+    uint32_t pm_eps_used;        /* "kernel": bit i, endpoint i opened its subflows */
 
     /* send side: data sequence space */
     uint64_t snd_una;            /* oldest unacknowledged DSN */
@@ -228,11 +246,19 @@ struct mp_mptcp_pm_ops {
     bool (*allow_join)(struct mp_mptcp_sock *msk);
     /* The owner added a local address (bind() again). */
     void (*local_added)(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
+    /* The peer announced |r| with ADD_ADDR and it was accepted (within
+     * add_addr_accepted); NULL: remote_added is called instead. */
+    void (*add_addr_received)(struct mp_mptcp_sock *msk, const struct mp_mptcp_remote *r,
+                              mp_time_t now);
+    /* One of our announcements was echoed, or given up. */
+    void (*signal_done)(struct mp_mptcp_sock *msk, mp_time_t now);
 };
 
 const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name);
 extern const struct mp_mptcp_pm_ops mp_mptcp_pm_fullmesh;
 extern const struct mp_mptcp_pm_ops mp_mptcp_pm_api;
+extern const struct mp_mptcp_pm_ops mp_mptcp_pm_kernel;
+extern const struct mp_mptcp_pm_ops mp_mptcp_pm_ndiffports;
 
 /* pm.c helpers for the policies. */
 /* The ID of local address |a| on |msk| (0 for the first subflow's),
@@ -242,9 +268,33 @@ uint8_t mp_mptcp_pm_local_id(struct mp_mptcp_sock *msk, const struct mp_ip *a);
 bool mp_mptcp_pm_has_subflow(const struct mp_mptcp_sock *msk, const struct mp_ip *l,
                              const struct mp_endpoint *r);
 /* Opens an MP_JOIN subflow from |l| (unspecified, or family 0: the route's
- * source) to |r|. Returns 0 or a negative errno. */
+ * source) to |r|, a backup subflow (the B flag) when |backup|. Returns 0 or
+ * a negative errno. */
 int mp_mptcp_pm_open(struct mp_mptcp_sock *msk, const struct mp_ip *l,
-                     const struct mp_mptcp_remote *r, mp_time_t now);
+                     const struct mp_mptcp_remote *r, bool backup, mp_time_t now);
+/* A usable local address for a subflow: not loopback, not IPv6 link-local. */
+bool mp_mptcp_pm_usable_local(const struct mp_ip *a);
+/* The local and remote addresses of the first subflow. */
+bool mp_mptcp_pm_first_addrs(const struct mp_mptcp_sock *msk, struct mp_endpoint *l,
+                             struct mp_endpoint *r);
+
+/* ADD_ADDR (pm.c). Queues the announcement of local address |a| under
+ * address ID |id| and sends it on a pure ACK. Returns 0, -EEXIST (already
+ * announced) or -ENOSPC. */
+int mp_mptcp_pm_announce(struct mp_mptcp_sock *msk, uint8_t id, const struct mp_ip *a,
+                         mp_time_t now);
+/* subflow.c: the option space a pure ACK needs for the next ADD_ADDR (0:
+ * nothing pending), and writing it there (marks it sent). */
+size_t mp_mptcp_pm_signal_space(const struct mp_mptcp_sock *msk);
+size_t mp_mptcp_pm_signal_write(struct mp_mptcp_sock *msk, uint8_t *buf, size_t len);
+/* subflow.c: an ADD_ADDR arrived on |sf|: checked (HMAC), echoed, and
+ * handed to the path manager within add_addr_accepted; an echo settles our
+ * announcement. */
+void mp_mptcp_pm_add_addr_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                                const struct mp_mptcp_add_addr *aa, mp_time_t now);
+/* protocol.c's timer: retransmits announcements not echoed in time.
+ * Returns when it wants to run again. */
+mp_time_t mp_mptcp_pm_signal_timer(struct mp_mptcp_sock *msk, mp_time_t now);
 
 /* ---- schedulers (sched.c, sched_<name>.c) ---- */
 

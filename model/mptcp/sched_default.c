@@ -3,9 +3,10 @@
  * among the usable non-backup subflows, the one whose queued data would
  * drain soonest (bytes queued over its pacing rate), kept for a burst of
  * MP_MPTCP_SEND_BURST bytes while it can send; backup subflows only when no
- * other is usable. Queued here means unacknowledged: afmp hands a subflow
- * data only when its windows have room, so nothing waits in a subflow's
- * buffer beyond what is in flight.
+ * non-backup one is active (established and not backing off). Queued here
+ * means unacknowledged: afmp hands a subflow data only when its windows
+ * have room, so nothing waits in a subflow's buffer beyond what is in
+ * flight.
  *
  * A subflow that is backing off after a retransmission timeout is used only
  * when nothing else can send (Linux marks such subflows stale).
@@ -47,6 +48,11 @@ static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
             best[b][stale] = sf;
         }
     }
+    /* Linux: a backup only when no non-backup subflow is active (up and
+     * not stale); one that is merely out of window room makes the data
+     * wait rather than go to the backup. */
+    if (!mp_mptcp_sched_backups_ok(msk))
+        best[1][0] = NULL;
     struct mp_mptcp_subflow *sf = best[0][0] ? best[0][0]
                                   : best[1][0] ? best[1][0]
                                   : best[0][1] ? best[0][1]

@@ -34,6 +34,22 @@ static uint32_t dss_space(const struct mp_mptcp_subflow *sf, uint32_t flags)
     return n == MP_MPTCP_LEN_DSS_BASE ? 0 : n;
 }
 
+/* An ADD_ADDR goes on this segment: a pure ACK (no data, no FIN, no
+ * DATA_FIN due) of a subflow past its handshake options, while one is
+ * pending. */
+static bool sf_signal_now(const struct mp_mptcp_subflow *sf, uint32_t flags)
+{
+    const struct mp_mptcp_sock *msk = sf->msk;
+    if ((flags & (MP_TCP_SEG_DATA | MP_TCP_SEG_FIN)) || !msk->peer_key_known ||
+        (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) ||
+        (sf->kind == MP_SF_JOIN && !sf->fully_established))
+        return false;
+    uint32_t dss = dss_space(sf, flags);
+    if (dss > MP_MPTCP_LEN_DSS_BASE + 8u) /* a DATA_FIN's mapping is due */
+        return false;
+    return mp_mptcp_pm_signal_space(msk) > 0;
+}
+
 static uint32_t sf_opt_space(void *arg, struct mp_tcp_conn *c, uint32_t flags)
 {
     struct mp_mptcp_subflow *sf = arg;
@@ -48,6 +64,9 @@ static uint32_t sf_opt_space(void *arg, struct mp_tcp_conn *c, uint32_t flags)
         return 0;
     if (sf->kind == MP_SF_JOIN && !sf->passive && !sf->fully_established)
         return MP_MPTCP_LEN_JOIN_ACK;
+    /* Linux sends ADD_ADDR on a pure ACK, leaving the DSS out for room. */
+    if (sf_signal_now(sf, flags))
+        return (uint32_t)mp_mptcp_pm_signal_space(sf->msk);
     uint32_t dss = dss_space(sf, flags);
     if (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) {
         uint32_t mpc = (flags & MP_TCP_SEG_DATA)
@@ -135,7 +154,6 @@ static size_t sf_write_opts(void *arg, struct mp_tcp_conn *c, const struct mp_tc
         } else {
             j.kind = MP_JOIN_SYN;
             j.token = msk->remote_token;
-            MP_MPTCP_CTR(msk, MPTCP_MP_JOIN_SYN_TX);
         }
         return mp_mptcp_write_join(buf, len, &j);
     }
@@ -146,6 +164,11 @@ static size_t sf_write_opts(void *arg, struct mp_tcp_conn *c, const struct mp_tc
         mp_mptcp_join_ack_hmac(msk->local_key, msk->remote_key, sf->local_nonce,
                                sf->remote_nonce, j.hmac);
         return mp_mptcp_write_join(buf, len, &j);
+    }
+    if (sf_signal_now(sf, seg->flags)) {
+        size_t n = mp_mptcp_pm_signal_write(msk, buf, len);
+        if (n)
+            return n;
     }
     if (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) {
         struct mp_mptcp_meta m;
@@ -420,6 +443,30 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
     sf->join_ack_pending = true;
 }
 
+/* Our join got its fourth ACK (or another MPTCP option from the peer): the
+ * subflow counts and carries data. */
+static void join_established(struct mp_mptcp_subflow *sf, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    sf->fully_established = true;
+    msk->subflows_total++;
+    mp_mptcp_trace_sf(msk, sf, "join.established", now);
+    mp_mptcp_push(msk, now);
+}
+
+/* The peer answered with an MPTCP option of the established state: our
+ * MP_CAPABLE third ACK or our join's third ACK reached it. */
+static void peer_took_handshake(struct mp_mptcp_subflow *sf, mp_time_t now)
+{
+    if (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) {
+        sf->mpc_ack_pending = false;
+        sf->fully_established = true;
+        mp_mptcp_fully_established(sf->msk, now);
+    }
+    if (sf->kind == MP_SF_JOIN && !sf->passive && !sf->fully_established)
+        join_established(sf, now);
+}
+
 static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
                           const uint8_t *opts, size_t olen, mp_time_t now)
 {
@@ -463,6 +510,13 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
                                  .csum_val = o.mpc.csum};
         map_add(sf, &m);
     }
+    if (o.present & MP_MPTCP_HAS_ADD_ADDR) {
+        /* Any MPTCP option of the established state proves that the peer
+         * took our third ACK: the handshake is over (ADD_ADDR goes on a
+         * pure ACK without DSS). */
+        peer_took_handshake(sf, now);
+        mp_mptcp_pm_add_addr_input(msk, sf, &o.add_addr, now);
+    }
     if (!(o.present & MP_MPTCP_HAS_DSS)) {
         /* RFC 8684 3.1: our third ACK never reached the peer's MPTCP (a
          * middlebox stripped it, or the peer fell back): it answers with
@@ -476,16 +530,7 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
     const struct mp_mptcp_dss *d = &o.dss;
     /* The peer sends DSS: it has our key (MP_CAPABLE), or this is the
      * fourth ACK of our join. */
-    if (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) {
-        sf->mpc_ack_pending = false;
-        sf->fully_established = true;
-        mp_mptcp_fully_established(msk, now);
-    }
-    if (sf->kind == MP_SF_JOIN && !sf->passive && !sf->fully_established) {
-        sf->fully_established = true;
-        mp_mptcp_trace_sf(msk, sf, "join.established", now);
-        mp_mptcp_push(msk, now);
-    }
+    peer_took_handshake(sf, now);
     if (d->has_map && !msk->peer_key_known)
         goto out;
     if (d->has_map) {

@@ -128,6 +128,11 @@
     X(MPTCP_DUPLICATE_DATA, "MPTcpExtDuplicateData") \
     X(MPTCP_MP_RST_TX, "MPTcpExtMPRstTx") \
     X(MPTCP_MP_RST_RX, "MPTcpExtMPRstRx") \
+    X(MPTCP_ADD_ADDR, "MPTcpExtAddAddr") \
+    X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") \
+    X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") \
+    X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") \
+    X(MPTCP_ECHO_ADD_TX, "MPTcpExtEchoAddTx") \
     X(MPTCP_OPT_MALFORMED, "AfmpMPTcpOptMalformed") \
     X(MPTCP_ADDR_IGNORED, "AfmpMPTcpAddrIgnored")
 

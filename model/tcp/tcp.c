@@ -441,6 +441,16 @@ void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now)
     mp_tcp_leave(c);
 }
 
+void mp_tcp_send_pure_ack(struct mp_tcp_conn *c, mp_time_t now)
+{
+    if (c->dead || c->state == MP_TCP_LISTEN || c->state == MP_TCP_SYN_SENT ||
+        c->state == MP_TCP_SYN_RECEIVED || c->state == MP_TCP_CLOSED)
+        return;
+    mp_tcp_enter(c);
+    mp_tcp_send_ack(c, now);
+    mp_tcp_leave(c);
+}
+
 void mp_tcp_push(struct mp_tcp_conn *c, mp_time_t now)
 {
     if (c->dead || c->state == MP_TCP_LISTEN || c->state == MP_TCP_CLOSED)

@@ -338,6 +338,9 @@ void mp_tcp_claim(struct mp_tcp_conn *child);
 /* Sends an ACK now (with the extension's options: a DATA_ACK, the fourth
  * ACK of MP_JOIN), even if nothing new arrived. */
 void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now);
+/* Sends a segment without data now, whatever waits to be sent (Linux's
+ * tcp_send_ack): for options that need a pure ACK, as MPTCP's ADD_ADDR. */
+void mp_tcp_send_pure_ack(struct mp_tcp_conn *c, mp_time_t now);
 /* Sends what the windows allow now: the extension has new data to pull, or
  * its receive window opened (a window update is sent when it grew by two
  * segments or half the buffer, as Linux's tcp_cleanup_rbuf). */
