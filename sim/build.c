@@ -77,6 +77,9 @@ static void mptcp_config(const struct mp_scn_node *sn, struct mp_mptcp_config *c
         g_error("mptcp.endpoints '%s': %s", eps, why);
     c->ndiffports = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.ndiffports");
     c->add_addr_timeout = mp_scn_node_opt_uint(sn, "mptcp.add-addr-timeout");
+    c->stale_loss_cnt = (uint32_t)mp_scn_node_opt_uint(sn, "mptcp.stale-loss-cnt");
+    c->opportunistic = mp_scn_node_opt_bool(sn, "mptcp.opportunistic");
+    c->penalise = mp_scn_node_opt_bool(sn, "mptcp.penalise");
 }
 
 /* The tcp.* options as the host's TCP defaults. */

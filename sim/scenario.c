@@ -53,6 +53,13 @@ static const struct mp_scn_opt_def options[] = {
      "comma-separated)"},
     {"mptcp.ndiffports", MP_SCN_OPT_UINT, "2", NULL, MP_SCN_FOR_HOST, 9, NULL,
      "ndiffports path manager: subflows over the first address pair, all told"},
+    {"mptcp.stale-loss-cnt", MP_SCN_OPT_UINT, "4", NULL, MP_SCN_FOR_HOST, 255, NULL,
+     "data-level retransmission intervals without a segment that make a subflow stale "
+     "(net.mptcp.stale_loss_cnt)"},
+    {"mptcp.opportunistic", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "opportunistic retransmission when the peer's receive window blocks (Raiciu et al.)"},
+    {"mptcp.penalise", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,
+     "halve the window of the subflow that holds the receive window back (Raiciu et al.)"},
     {"mptcp.add-addr-timeout", MP_SCN_OPT_TIME, "120s", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "time between ADD_ADDR retransmissions until echoed (net.mptcp.add_addr_timeout)"},
     {"mptcp.checksum", MP_SCN_OPT_BOOL, "off", NULL, MP_SCN_FOR_HOST, 0, NULL,

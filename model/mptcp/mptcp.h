@@ -61,6 +61,9 @@ struct mp_mptcp_config {
     size_t n_endpoints;
     uint32_t ndiffports;      /* "ndiffports": subflows over the first address pair, all told: 2 */
     mp_time_t add_addr_timeout; /* net.mptcp.add_addr_timeout: 120 s between ADD_ADDR retransmissions */
+    uint32_t stale_loss_cnt;  /* net.mptcp.stale_loss_cnt: 4 retransmission intervals without progress */
+    bool opportunistic;       /* opportunistic retransmission when the receive window blocks (off) */
+    bool penalise;            /* ... and halve the window of the subflow that holds it back (off) */
 };
 
 /*

@@ -47,6 +47,7 @@ void mp_mptcp_config_default(struct mp_mptcp_config *o)
     o->allow_join_initial_addr_port = true;
     o->ndiffports = 2;               /* the v0.9x kernels' num_subflows */
     o->add_addr_timeout = MP_S(120); /* net.mptcp.add_addr_timeout */
+    o->stale_loss_cnt = 4;           /* net.mptcp.stale_loss_cnt */
 }
 
 /* ---- the stack ---- */
@@ -956,6 +957,76 @@ static size_t fill(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint6
     return n;
 }
 
+/* The subflow that carries data-level byte |dsn| (not yet acknowledged at
+ * the data level) and how much of its mapping is left from there. */
+static struct mp_mptcp_subflow *holder_of(struct mp_mptcp_sock *msk, uint64_t dsn, uint32_t *len)
+{
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk || sf->closed)
+            continue;
+        for (struct mp_rtx_seg *seg = mp_rtxq_head(mp_tcp_rtxq(sf->ssk)); seg; seg = seg->next) {
+            struct mp_mptcp_meta m;
+            memcpy(&m, &seg->meta, sizeof(m));
+            if (!(m.flags & MP_META_VALID) || dsn < m.dsn || dsn >= m.dsn + m.len)
+                continue;
+            *len = (uint32_t)(m.dsn + m.len - dsn);
+            return sf;
+        }
+    }
+    return NULL;
+}
+
+/* The receive window is full: let every subflow ask for data soon (an idle
+ * one gets no ACK that would make it ask), once per head. */
+static void opp_kick(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    if (msk->opp_kick == msk->snd_una + 1)
+        return;
+    msk->opp_kick = msk->snd_una + 1;
+    msk->push_due = true;
+    mp_env_deadline(msk->st->env, &msk->dl, now);
+}
+
+/* Opportunistic retransmission (Raiciu et al., NSDI 2012; the v0.9x
+ * kernels' mptcp_rcv_buf_optimization): the peer's receive window is full
+ * and |sf| could send: the data holding the window back (the oldest
+ * unacknowledged byte) sits on another subflow, so |sf| sends it again,
+ * once per head; with penalisation the holder's window is halved when its
+ * RTT is the longer, at most once per its RTT. */
+static size_t opportunistic(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint8_t *buf,
+                            size_t max, struct mp_mptcp_meta *meta, mp_time_t now)
+{
+    const struct mp_mptcp_config *o = &msk->st->o;
+    if ((!o->opportunistic && !o->penalise) || msk->snd_una == msk->snd_nxt ||
+        msk->opp_dsn == msk->snd_una + 1)
+        return 0;
+    uint32_t len = 0;
+    struct mp_mptcp_subflow *holder = holder_of(msk, msk->snd_una, &len);
+    if (!holder)
+        return 0;
+    if (holder == sf) {
+        /* The holder itself asks: another subflow may send it. */
+        opp_kick(msk, now);
+        return 0;
+    }
+    msk->opp_dsn = msk->snd_una + 1;
+    /* As v0.9x: only a slower holder is penalised. */
+    if (o->penalise && now >= holder->penal_next &&
+        mp_tcp_srtt(holder->ssk) > mp_tcp_srtt(sf->ssk)) {
+        mp_tcp_penalise(holder->ssk);
+        holder->penal_next = now + mp_tcp_srtt(holder->ssk);
+        MP_MPTCP_CTR(msk, MPTCP_PENALISE);
+    }
+    if (!o->opportunistic)
+        return 0;
+    size_t n = (size_t)MIN((uint64_t)max, (uint64_t)len);
+    MP_MPTCP_CTR(msk, MPTCP_OPP_RETRANS);
+    trace_reinject(msk, sf, msk->snd_una, (uint32_t)n, "opportunistic", now);
+    msk->bytes_retrans += n;
+    return fill(msk, sf, msk->snd_una, buf, n, meta, true, now);
+}
+
 size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint8_t *buf,
                      size_t max, struct mp_mptcp_meta *meta, mp_time_t now)
 {
@@ -1024,7 +1095,7 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
         return 0;
     uint64_t room = msk->wnd_end > msk->snd_nxt ? msk->wnd_end - msk->snd_nxt : 0;
     if (!room)
-        return 0;
+        return opportunistic(msk, sf, buf, max, meta, now);
     struct mp_mptcp_subflow *pick = also ? sf : ops->pick(msk, now);
     if (!pick && ops->unpicked_ok && !ops->unpicked_ok(msk, sf))
         return 0;
@@ -1040,6 +1111,8 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
     n = fill(msk, sf, dsn, buf, n, meta, false, now);
     msk->snd_nxt += n;
     msk->bytes_sent += n;
+    if ((msk->st->o.opportunistic || msk->st->o.penalise) && msk->wnd_end <= msk->snd_nxt)
+        opp_kick(msk, now); /* the window is full now: someone may unblock it */
     if (ops->sent)
         ops->sent(msk, sf, n, now);
     if (also) {
@@ -1629,6 +1702,58 @@ static bool reinject_subflow(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow 
     return any;
 }
 
+/* Linux's mptcp_pm_subflow_chk_stale, once per retransmission interval:
+ * a subflow with data outstanding that received nothing for stale_loss_cnt
+ * intervals is stale (SubflowStale); its data goes to the others. Linux
+ * counts data-level retransmission timeouts; afmp sends a backing-off
+ * subflow's data elsewhere at once, so the data level rarely times out
+ * again, and counts the subflow's own retransmission timeouts instead. */
+void mp_mptcp_check_stale(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now)
+{
+    if (!mp_tcp_unacked(sf->ssk)) {
+        sf->stale_count = 0;
+        return;
+    }
+    mp_time_t rx = mp_tcp_last_rcv(sf->ssk);
+    if (!sf->stale_count) {
+        sf->stale_rx = rx;
+        sf->stale_count = 1;
+        return;
+    }
+    if (sf->stale_rx != rx) {
+        sf->stale_count = 0;
+        mp_mptcp_subflow_recover(msk, sf, now);
+        return;
+    }
+    if (sf->stale_count < UINT8_MAX)
+        sf->stale_count++;
+    if (sf->stale || sf->stale_count < msk->st->o.stale_loss_cnt)
+        return;
+    sf->stale = true;
+    MP_MPTCP_CTR(msk, MPTCP_SUBFLOW_STALE);
+    mp_mptcp_trace_sf(msk, sf, "subflow.stale", now);
+    if (!sf->stale_reinjected) {
+        sf->stale_reinjected = true;
+        if (reinject_subflow(msk, sf, "stale", now)) {
+            msk->push_due = true;
+            mp_env_deadline(msk->st->env, &msk->dl, now);
+        }
+    }
+}
+
+void mp_mptcp_subflow_recover(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                              mp_time_t now)
+{
+    if (!sf->stale)
+        return;
+    sf->stale = false;
+    sf->stale_count = 0;
+    MP_MPTCP_CTR(msk, MPTCP_SUBFLOW_RECOVER);
+    mp_mptcp_trace_sf(msk, sf, "subflow.recover", now);
+    msk->push_due = true;
+    mp_env_deadline(msk->st->env, &msk->dl, now);
+}
+
 static mp_time_t msk_expire(void *obj, mp_time_t now)
 {
     struct mp_mptcp_sock *msk = obj;
@@ -1651,19 +1776,20 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
         if (msk->snd_una != msk->snd_nxt) {
             /* RFC 8684 3.3.6 / Linux mptcp_retransmit_timer: the data level
              * stalled for an RTO: send the head again elsewhere. */
-            /* Linux marks a subflow stale after repeated timeouts and
-             * sends again what it holds; afmp does it at the first
-             * data-level timeout for every subflow that is backing off. */
+            /* A subflow whose TCP is backing off gets its data sent
+             * again elsewhere at the first data-level timeout ("backoff");
+             * one that has seen nothing for stale_loss_cnt timeouts is
+             * marked stale as Linux does (check_stale). */
             bool queued = false;
             for (guint i = 0; i < msk->subflows->len; i++) {
                 struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
-                if (!sf->ssk || !sf->established)
+                if (!sf->ssk || !sf->established || sf->closed)
                     continue;
                 if (!mp_mptcp_subflow_backing_off(sf)) {
                     sf->stale_reinjected = false;
                 } else if (!sf->stale_reinjected) {
                     sf->stale_reinjected = true;
-                    queued |= reinject_subflow(msk, sf, "stale", now);
+                    queued |= reinject_subflow(msk, sf, sf->stale ? "stale" : "backoff", now);
                 }
             }
             for (guint i = 0; i < msk->reinject->len && !queued; i++)

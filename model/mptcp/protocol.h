@@ -102,8 +102,12 @@ struct mp_mptcp_subflow {
      * this subflow carried; it has carried every byte from the DATA_ACK
      * up to here. */
     uint64_t dsn_nxt;
-    uint32_t stale_rtos;
+    bool stale;              /* Linux's stale: stale_loss_cnt retransmission intervals without a segment */
+    uint8_t stale_count;     /* such intervals so far */
+    mp_time_t stale_rx;      /* the subflow's last receive time when they began */
     bool stale_reinjected;   /* its in-flight data was sent again elsewhere */
+    mp_time_t penal_next;    /* penalised again no sooner than this */
+    uint32_t rto_seen;       /* TCP's backoff when its loss was last reported */
     GByteArray *cbuf;        /* with checksums: the mapping being received */
     uint32_t cmap_seq;       /* its subflow sequence number */
 };
@@ -210,6 +214,8 @@ struct mp_mptcp_sock {
     struct mp_mptcp_subflow *sched_last;
     uint32_t sched_burst;
     bool use_64bit_ack;
+    uint64_t opp_dsn;            /* the head last retransmitted opportunistically (+1; 0: none) */
+    uint64_t opp_kick;           /* the head the others were last asked to send (+1) */
     bool in_push;
     mp_time_t rtx_at;            /* data-level retransmission timer */
     uint32_t rtx_backoff;
@@ -341,12 +347,19 @@ static inline bool mp_mptcp_subflow_is_backup(const struct mp_mptcp_subflow *sf)
 {
     return sf->backup || sf->peer_backup;
 }
-/* A subflow whose TCP is backing off after a retransmission timeout (Linux
- * would soon call it stale): its path may be dead. */
+/* A subflow that is stale, or whose TCP is backing off after a
+ * retransmission timeout (Linux would soon call it stale): its path may be
+ * dead. Schedulers use such subflows only when nothing else can send. */
 static inline bool mp_mptcp_subflow_backing_off(const struct mp_mptcp_subflow *sf)
 {
-    return mp_tcp_backoff(sf->ssk) > 0;
+    return sf->stale || mp_tcp_backoff(sf->ssk) > 0;
 }
+/* protocol.c: one retransmission interval of the stale check (Linux's
+ * mptcp_pm_subflow_chk_stale). */
+void mp_mptcp_check_stale(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
+/* protocol.c: a segment arrived on a stale subflow: it recovers. */
+void mp_mptcp_subflow_recover(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                              mp_time_t now);
 /* The backup rule of minrtt, roundrobin and redundant (sched.c): backup
  * subflows may carry data only when no non-backup subflow is active and
  * not backing off. A non-backup subflow whose windows are merely full

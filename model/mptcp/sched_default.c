@@ -2,11 +2,12 @@
  * afmp: the "default" scheduler, as upstream Linux's (mptcp_subflow_get_send):
  * among the usable non-backup subflows, the one whose queued data would
  * drain soonest (bytes queued over its pacing rate), kept for a burst of
- * MP_MPTCP_SEND_BURST bytes while it can send; backup subflows only when no
- * non-backup one is active (established and not backing off). Queued here
- * means unacknowledged: afmp hands a subflow data only when its windows
- * have room, so nothing waits in a subflow's buffer beyond what is in
- * flight.
+ * MP_MPTCP_SEND_BURST bytes while a whole segment fits in its windows (a
+ * subflow with a byte of room but no room for a segment would hold the
+ * others back); backup subflows only when no non-backup one is active
+ * (established and not backing off). Queued here means unacknowledged:
+ * afmp hands a subflow data only when its windows have room, so nothing
+ * waits in a subflow's buffer beyond what is in flight.
  *
  * A subflow that is backing off after a retransmission timeout is used only
  * when nothing else can send (Linux marks such subflows stale).
@@ -26,7 +27,7 @@ static struct mp_mptcp_subflow *pick(struct mp_mptcp_sock *msk, mp_time_t now)
 {
     (void)now;
     struct mp_mptcp_subflow *last = msk->sched_last;
-    if (last && msk->sched_burst > 0 && mp_mptcp_subflow_usable(last)) {
+    if (last && msk->sched_burst > 0 && mp_mptcp_subflow_ready(last)) {
         /* A subflow that timed out loses its burst: after an RTO its
          * window opens (everything is marked lost) although its path may
          * be dead. */

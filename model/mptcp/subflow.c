@@ -476,6 +476,8 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
     if (mp_mptcp_opts_parse(opts, olen, &o) < 0 || o.malformed)
         MP_MPTCP_CTR(msk, MPTCP_OPT_MALFORMED);
     mp_mptcp_enter(msk);
+    if (sf->stale && !(tcp_flags & MP_TCP_RST))
+        mp_mptcp_subflow_recover(msk, sf, now);
     if (tcp_flags & MP_TCP_RST) {
         /* RFC 8684 3.6: MP_TCPRST says why the peer reset the subflow. */
         if (o.present & MP_MPTCP_HAS_TCPRST) {
@@ -563,15 +565,21 @@ out:
 static void sf_loss(void *arg, struct mp_tcp_conn *c, uint32_t seq, uint32_t len,
                     const union mp_rtx_meta *meta, mp_time_t now)
 {
-    (void)arg;
-    (void)c;
+    struct mp_mptcp_subflow *sf = arg;
     (void)seq;
     (void)len;
     (void)meta;
-    (void)now;
     /* TCP retransmits on this subflow with the same mapping; the
      * connection's retransmission timer reinjects elsewhere when the data
-     * level stalls (protocol.c), as Linux does. */
+     * level stalls (protocol.c), as Linux does. A retransmission timeout
+     * (the backoff grew) is one interval of the stale check. */
+    uint32_t b = mp_tcp_backoff(c);
+    if (b > sf->rto_seen) {
+        mp_mptcp_enter(sf->msk);
+        mp_mptcp_check_stale(sf->msk, sf, now);
+        mp_mptcp_leave(sf->msk);
+    }
+    sf->rto_seen = b;
 }
 
 const struct mp_tcp_ext mp_mptcp_subflow_ext = {

@@ -128,6 +128,10 @@
     X(MPTCP_DUPLICATE_DATA, "MPTcpExtDuplicateData") \
     X(MPTCP_MP_RST_TX, "MPTcpExtMPRstTx") \
     X(MPTCP_MP_RST_RX, "MPTcpExtMPRstRx") \
+    X(MPTCP_SUBFLOW_STALE, "MPTcpExtSubflowStale") \
+    X(MPTCP_SUBFLOW_RECOVER, "MPTcpExtSubflowRecover") \
+    X(MPTCP_OPP_RETRANS, "AfmpMPTcpOpportunisticRetrans") \
+    X(MPTCP_PENALISE, "AfmpMPTcpPenalise") \
     X(MPTCP_ADD_ADDR, "MPTcpExtAddAddr") \
     X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") \
     X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") \

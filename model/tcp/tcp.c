@@ -525,6 +525,19 @@ mp_time_t mp_tcp_rto(const struct mp_tcp_conn *c)
     return mp_rtt_rto(&c->rtt);
 }
 
+mp_time_t mp_tcp_last_rcv(const struct mp_tcp_conn *c)
+{
+    return c->last_rcv;
+}
+
+void mp_tcp_penalise(struct mp_tcp_conn *c)
+{
+    if (!c->cc_ok)
+        return;
+    c->cc.cwnd = MAX(c->cc.cwnd / 2u, 1u);
+    c->cc.ssthresh = MAX(c->cc.cwnd, 2u);
+}
+
 mp_time_t mp_tcp_srtt(const struct mp_tcp_conn *c)
 {
     return mp_rtt_srtt(&c->rtt);

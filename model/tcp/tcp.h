@@ -341,6 +341,12 @@ void mp_tcp_ack_now(struct mp_tcp_conn *c, mp_time_t now);
 /* Sends a segment without data now, whatever waits to be sent (Linux's
  * tcp_send_ack): for options that need a pure ACK, as MPTCP's ADD_ADDR. */
 void mp_tcp_send_pure_ack(struct mp_tcp_conn *c, mp_time_t now);
+/* When the last segment arrived (Linux rcv_tstamp; 0: none yet). */
+mp_time_t mp_tcp_last_rcv(const struct mp_tcp_conn *c);
+/* Halves the congestion window, ssthresh at the new window (at least 2):
+ * MPTCP's penalisation of a subflow that holds the connection back
+ * (Raiciu et al., NSDI 2012; the v0.9x kernels' mptcp_rcv_buf_optimization). */
+void mp_tcp_penalise(struct mp_tcp_conn *c);
 /* Sends what the windows allow now: the extension has new data to pull, or
  * its receive window opened (a window update is sent when it grew by two
  * segments or half the buffer, as Linux's tcp_cleanup_rbuf). */
