@@ -32,7 +32,9 @@
 #define AFMP_H
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -74,8 +76,11 @@ int afmp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 /* SOL_SOCKET: SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR,
  * SO_KEEPALIVE, SO_ERROR (get), SO_TYPE (get), SO_DOMAIN (get), SO_PROTOCOL
  * (get), SO_ACCEPTCONN (get). IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG,
- * TCP_INFO (get; state, rto, rtt, rttvar, cwnd, ssthresh, mss, options,
- * total_retrans). */
+ * TCP_INFO (get; a struct tcp_info of <netinet/tcp.h> or the longer struct
+ * afmp_tcp_info below, truncated to the length given, as Linux does:
+ * state, rto, rtt, rttvar, cwnd, ssthresh, mss, options, total_retrans,
+ * and in the longer form pacing_rate, bytes_acked, bytes_received,
+ * bytes_retrans, snd_wnd). */
 int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 
@@ -153,6 +158,72 @@ struct afmp_mptcp_info {
     uint8_t mptcpi_subflows_total;     /* every subflow established so far */
     uint8_t reserved[3];
 };
+/*
+ * Linux's whole struct tcp_info (uapi linux/tcp.h, up to tcpi_snd_wnd):
+ * glibc's <netinet/tcp.h> declares only its first 104 bytes. TCP_INFO and
+ * MPTCP_TCPINFO fill what afmp's TCP knows (see afmp_getsockopt); the rest
+ * is 0.
+ */
+struct afmp_tcp_info {
+    struct tcp_info tcpi;          /* glibc's part */
+    uint64_t tcpi_pacing_rate;     /* bytes/s */
+    uint64_t tcpi_max_pacing_rate;
+    uint64_t tcpi_bytes_acked;
+    uint64_t tcpi_bytes_received;
+    uint32_t tcpi_segs_out, tcpi_segs_in;
+    uint32_t tcpi_notsent_bytes, tcpi_min_rtt;
+    uint32_t tcpi_data_segs_in, tcpi_data_segs_out;
+    uint64_t tcpi_delivery_rate;
+    uint64_t tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited;
+    uint32_t tcpi_delivered, tcpi_delivered_ce;
+    uint64_t tcpi_bytes_sent, tcpi_bytes_retrans;
+    uint32_t tcpi_dsack_dups, tcpi_reord_seen;
+    uint32_t tcpi_rcv_ooopack;
+    uint32_t tcpi_snd_wnd;
+};
+_Static_assert(sizeof(struct tcp_info) == 104, "glibc's struct tcp_info changed");
+_Static_assert(offsetof(struct afmp_tcp_info, tcpi_bytes_acked) == 120 &&
+                   sizeof(struct afmp_tcp_info) == 232,
+               "struct afmp_tcp_info must have Linux's layout");
+
+/*
+ * Linux's per-subflow MPTCP options (uapi linux/mptcp.h):
+ * getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_TCPINFO or AFMP_MPTCP_SUBFLOW_ADDRS,
+ * buf, &len) with |buf| starting with a struct afmp_mptcp_subflow_data whose
+ * size_subflow_data is its own size and size_user the size of one element
+ * the caller wants (num_subflows and size_kernel 0). The stack fills
+ * num_subflows (the live subflows, first one first) and size_kernel, and
+ * copies min(size_user, size_kernel) bytes per subflow after the header,
+ * as many as |len| holds; *len says how much was written. Elements:
+ * struct afmp_tcp_info (TCPINFO) or struct afmp_mptcp_subflow_addrs.
+ * EOPNOTSUPP on plain TCP and fallback, EINVAL on a malformed header.
+ */
+#define AFMP_MPTCP_TCPINFO 2
+#define AFMP_MPTCP_SUBFLOW_ADDRS 3
+
+struct afmp_mptcp_subflow_data {
+    uint32_t size_subflow_data;
+    uint32_t num_subflows;
+    uint32_t size_kernel;
+    uint32_t size_user;
+} __attribute__((aligned(8)));
+
+struct afmp_mptcp_subflow_addrs {
+    union {
+        sa_family_t sa_family;
+        struct sockaddr sa_local;
+        struct sockaddr_in sin_local;
+        struct sockaddr_in6 sin6_local;
+        struct sockaddr_storage ss_local;
+    };
+    union {
+        struct sockaddr sa_remote;
+        struct sockaddr_in sin_remote;
+        struct sockaddr_in6 sin6_remote;
+        struct sockaddr_storage ss_remote;
+    };
+};
+
 /* F_GETFL / F_SETFL with O_NONBLOCK. */
 int afmp_fcntl(int fd, int cmd, int arg);
 int afmp_poll(struct pollfd *fds, nfds_t n, int timeout_ms);

@@ -637,6 +637,11 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         int rc = afmp_mpsock_getsockopt_info(f, val, len);
         return rc < 0 ? fail(rc) : 0;
     }
+    if (level == SOL_MPTCP && f->kind == K_TCP &&
+        (name == AFMP_MPTCP_TCPINFO || name == AFMP_MPTCP_SUBFLOW_ADDRS)) {
+        int rc = afmp_mpsock_getsockopt_subflows(f, name, val, len);
+        return rc < 0 ? fail(rc) : 0;
+    }
     if (level == SOL_MPTCP)
         return fail(f->kind == K_TCP ? -EOPNOTSUPP : -ENOPROTOOPT);
     if (level == IPPROTO_TCP && f->kind == K_TCP && name >= TCP_MULTIPATH_ENABLE &&

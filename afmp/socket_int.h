@@ -149,4 +149,9 @@ int afmp_mpsock_setsockopt_enable(struct ctx *c, struct file *f, int v);
 int afmp_mpsock_getsockopt_tcp(struct file *f, int name, void *val, socklen_t *len);
 int afmp_mpsock_getsockopt_info(struct file *f, void *val, socklen_t *len);
 
+/* socket_mp.c: MPTCP_TCPINFO and MPTCP_SUBFLOW_ADDRS. */
+int afmp_mpsock_getsockopt_subflows(struct file *f, int name, void *val, socklen_t *len);
+/* socket_stream.c: Linux's struct tcp_info from afmp's TCP figures. */
+void afmp_sock_tcp_info(const struct mp_tcp_info *in, struct afmp_tcp_info *out);
+
 #endif

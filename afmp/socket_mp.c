@@ -393,3 +393,56 @@ int afmp_mpsock_getsockopt_info(struct file *f, void *val, socklen_t *len)
     *len = MIN(*len, (socklen_t)sizeof(out));
     return 0;
 }
+
+/* MPTCP_TCPINFO and MPTCP_SUBFLOW_ADDRS, as Linux's mptcp_getsockopt_tcpinfo
+ * and mptcp_getsockopt_subflow_addrs: the live subflows after a header. */
+int afmp_mpsock_getsockopt_subflows(struct file *f, int name, void *val, socklen_t *len)
+{
+    struct tsock *t = f->tcp;
+    struct afmp_mptcp_subflow_data hd;
+    if (!val || *len < (socklen_t)sizeof(hd))
+        return -EINVAL;
+    memcpy(&hd, val, sizeof(hd));
+    if (hd.size_subflow_data < sizeof(hd) || hd.size_subflow_data > (uint32_t)*len ||
+        hd.num_subflows || hd.size_kernel || hd.size_user > 4096)
+        return -EINVAL;
+    if (!t->mptcp || !t->msk)
+        return -EOPNOTSUPP;
+    struct mp_mptcp_info mi;
+    mp_mptcp_get_info(t->msk, &mi);
+    if (mi.fallback)
+        return -EOPNOTSUPP;
+    size_t elem = name == AFMP_MPTCP_TCPINFO ? sizeof(struct afmp_tcp_info)
+                                             : sizeof(struct afmp_mptcp_subflow_addrs);
+    size_t copy = MIN((size_t)hd.size_user, elem);
+    uint8_t *out = (uint8_t *)val + hd.size_subflow_data;
+    size_t room = (size_t)*len - hd.size_subflow_data, used = 0;
+    uint32_t n = 0;
+    for (size_t i = 0; i < mp_mptcp_subflow_count(t->msk); i++) {
+        struct mp_mptcp_subflow_info si;
+        if (!mp_mptcp_subflow_get(t->msk, i, &si) || !si.established)
+            continue;
+        n++;
+        if (used + copy > room)
+            continue; /* counted, not copied: the caller sees num_subflows */
+        union {
+            struct afmp_tcp_info ti;
+            struct afmp_mptcp_subflow_addrs a;
+        } e;
+        memset(&e, 0, sizeof(e));
+        if (name == AFMP_MPTCP_TCPINFO) {
+            afmp_sock_tcp_info(&si.tcp, &e.ti);
+        } else {
+            socklen_t sl = sizeof(e.a.ss_local), rl = sizeof(e.a.ss_remote);
+            afmp_sock_to_sockaddr(&si.local, (struct sockaddr *)&e.a.ss_local, &sl);
+            afmp_sock_to_sockaddr(&si.remote, (struct sockaddr *)&e.a.ss_remote, &rl);
+        }
+        memcpy(out + used, &e, copy);
+        used += copy;
+    }
+    hd.num_subflows = n;
+    hd.size_kernel = (uint32_t)elem;
+    memcpy(val, &hd, sizeof(hd));
+    *len = (socklen_t)(hd.size_subflow_data + used);
+    return 0;
+}

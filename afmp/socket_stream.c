@@ -662,17 +662,25 @@ int afmp_stream_setsockopt(struct file *f, int name, int v)
 
 /* TCP_INFO: the fields afmp's TCP knows, in Linux's units (microseconds
  * for times). */
-static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
+static void fill_tcp_info(const struct tsock *t, struct afmp_tcp_info *out)
 {
-    memset(ti, 0, sizeof(*ti));
+    memset(out, 0, sizeof(*out));
     const struct mp_tcp_conn *conn = s_tcp(t);
     struct mp_tcp_info in;
     if (conn) {
         mp_tcp_get_info(conn, &in);
     } else if (!t->msk || !mp_mptcp_first_tcp_info(t->msk, &in)) {
-        ti->tcpi_state = 7; /* TCP_CLOSE */
+        out->tcpi.tcpi_state = 7; /* TCP_CLOSE */
         return;
     }
+    afmp_sock_tcp_info(&in, out);
+}
+
+void afmp_sock_tcp_info(const struct mp_tcp_info *ip, struct afmp_tcp_info *out)
+{
+    const struct mp_tcp_info in = *ip;
+    struct tcp_info *ti = &out->tcpi;
+    memset(out, 0, sizeof(*out));
     /* Linux numbers its states differently from RFC 9293's order. */
     static const uint8_t linux_state[] = {
         [MP_TCP_CLOSED] = 7,       [MP_TCP_LISTEN] = 10,     [MP_TCP_SYN_SENT] = 2,
@@ -693,6 +701,10 @@ static void fill_tcp_info(const struct tsock *t, struct tcp_info *ti)
     ti->tcpi_snd_ssthresh = in.ssthresh;
     ti->tcpi_snd_cwnd = in.cwnd;
     ti->tcpi_total_retrans = (uint32_t)in.retrans_segs;
+    out->tcpi_pacing_rate = in.pacing_rate;
+    out->tcpi_bytes_acked = in.bytes_acked;
+    out->tcpi_bytes_received = in.bytes_received;
+    out->tcpi_snd_wnd = in.snd_wnd;
 }
 
 /* IPPROTO_TCP options read from a stream socket (afmp_getsockopt). */
@@ -714,7 +726,7 @@ int afmp_stream_getsockopt(struct file *f, int name, void *val, socklen_t *len)
         break;
     }
     case TCP_INFO: {
-        struct tcp_info ti;
+        struct afmp_tcp_info ti;
         fill_tcp_info(f->tcp, &ti);
         memcpy(val, &ti, MIN(*len, (socklen_t)sizeof(ti)));
         *len = MIN(*len, (socklen_t)sizeof(ti));

@@ -135,6 +135,38 @@ static bool ip_in(const struct mp_ip *v, size_t n, const struct mp_ip *ip)
 
 /* The addresses the application saw in the lists of its AF_MULTIPATH
  * sockets (getsockname or getpeername, every call of the run). */
+/* share's other form: an application that knows only its local addresses
+ * (bulk-send over MPTCP) reports path_bytes.<address>; the path's bytes are
+ * those of the addresses of the app's host on that link or interface. */
+static bool path_bytes_by_addr(struct mp_build *b, const struct mp_scn_expect *x, int64_t *out)
+{
+    const struct mp_scenario *scn = b->scn;
+    int host = scn->apps[x->app].host, iface = -1;
+    if (x->link >= 0) {
+        const struct mp_scn_link *l = &scn->links[x->link];
+        for (int e = 0; e < 2; e++)
+            if (l->node[e] == host)
+                iface = l->iface[e];
+    } else if (x->node == host) {
+        iface = x->iface;
+    }
+    if (iface < 0)
+        return false;
+    const struct mp_scn_iface *f = &scn->nodes[host].ifaces[iface];
+    bool any = false;
+    *out = 0;
+    for (size_t i = 0; i < f->n_addrs; i++) {
+        char ip[MP_IP_STRLEN], key[80];
+        int64_t v;
+        g_snprintf(key, sizeof(key), "path_bytes.%s", mp_ip_str(&f->addrs[i].ip, ip));
+        if (mp_expect_app_result(b, (size_t)x->app, key, &v)) {
+            *out += v;
+            any = true;
+        }
+    }
+    return any;
+}
+
 static void eval_addrs(struct mp_build *b, const struct mp_scn_expect *x, struct mp_verdict *v)
 {
     struct mp_build_app *a = &b->apps[x->app];
@@ -208,8 +240,9 @@ GArray *mp_expect_evaluate(struct mp_build *b)
                                                  scn->nodes[x->node].ifaces[x->iface].name);
             char *key = g_strdup_printf("path_bytes.%s", pname);
             int64_t part, total;
-            if (!mp_expect_app_result(b, (size_t)x->app, key, &part) ||
-                !mp_expect_app_result(b, (size_t)x->app, "bytes", &total))
+            bool have = mp_expect_app_result(b, (size_t)x->app, key, &part) ||
+                        path_bytes_by_addr(b, x, &part);
+            if (!have || !mp_expect_app_result(b, (size_t)x->app, "bytes", &total))
                 v.measured = g_strdup_printf("'%s' and 'bytes' not reported by the application", key);
             else {
                 uint64_t ppm = total > 0 ? (uint64_t)part * 1000000u / (uint64_t)total : 0;

@@ -214,6 +214,10 @@ struct cli {
     int enable; /* TCP_MULTIPATH_ENABLE read after connect */
     struct afmp_mptcp_info info;
     int info_rc;
+    /* MPTCP_SUBFLOW_ADDRS and MPTCP_TCPINFO at the end */
+    uint32_t sf_addrs, sf_infos;
+    char sf_remote[2][64];
+    uint64_t sf_acked;
     uint32_t connid;
     int subflows_entries; /* TCP_MULTIPATH_SUBFLOWS entries */
 };
@@ -324,6 +328,36 @@ static int client_main(int argc, char **argv)
     c->info_rc = afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_INFO, &c->info, &il) < 0 ? -errno : 0;
     il = sizeof(c->connid);
     afmp_getsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_CONNID, &c->connid, &il);
+    struct {
+        struct afmp_mptcp_subflow_data hd;
+        struct afmp_mptcp_subflow_addrs a[4];
+    } sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.hd.size_subflow_data = sizeof(sa.hd);
+    sa.hd.size_user = sizeof(sa.a[0]);
+    il = sizeof(sa);
+    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &sa, &il) == 0) {
+        c->sf_addrs = sa.hd.num_subflows;
+        for (uint32_t i = 0; i < MIN(sa.hd.num_subflows, 2u); i++) {
+            char ip[INET_ADDRSTRLEN] = "?";
+            inet_ntop(AF_INET, &sa.a[i].sin_remote.sin_addr, ip, sizeof(ip));
+            g_snprintf(c->sf_remote[i], sizeof(c->sf_remote[i]), "%s:%u", ip,
+                       ntohs(sa.a[i].sin_remote.sin_port));
+        }
+    }
+    struct {
+        struct afmp_mptcp_subflow_data hd;
+        struct afmp_tcp_info t[4];
+    } ti;
+    memset(&ti, 0, sizeof(ti));
+    ti.hd.size_subflow_data = sizeof(ti.hd);
+    ti.hd.size_user = sizeof(ti.t[0]);
+    il = sizeof(ti);
+    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_TCPINFO, &ti, &il) == 0) {
+        c->sf_infos = ti.hd.num_subflows;
+        for (uint32_t i = 0; i < MIN(ti.hd.num_subflows, 4u); i++)
+            c->sf_acked += ti.t[i].tcpi_bytes_acked;
+    }
     struct sockaddr_mp_storage sf;
     socklen_t sfl = sizeof(sf);
     if (afmp_getsockopt(fd, IPPROTO_TCP, TCP_MULTIPATH_SUBFLOWS, &sf, &sfl) == 0)
@@ -374,6 +408,13 @@ static void test_connect_container(void)
     g_assert_cmpuint(c.connid, ==, c.info.mptcpi_token);
     g_assert_cmpuint(c.connid, !=, 0);
     g_assert_cmpint(c.subflows_entries, ==, 4); /* two (local, remote) pairs */
+    /* Linux's per-subflow options: the two subflows, first one first, and
+     * between them every byte acknowledged. */
+    g_assert_cmpuint(c.sf_addrs, ==, 2);
+    g_assert_cmpuint(c.sf_infos, ==, 2);
+    g_assert_cmpstr(c.sf_remote[0], ==, "10.0.10.2:5001");
+    g_assert_cmpstr(c.sf_remote[1], ==, "10.0.20.2:5001");
+    g_assert_cmpuint(c.sf_acked, >=, c.size);
     /* The server saw the client's one address twice, with the port of each
      * subflow (both left from the route's source: the client bound
      * nothing). */
@@ -598,6 +639,14 @@ static int misuse_main(int argc, char **argv)
     struct afmp_mptcp_info mi;
     il = sizeof(mi);
     EXPECT_ERR(afmp_getsockopt(tcp, SOL_MPTCP, AFMP_MPTCP_INFO, &mi, &il), EOPNOTSUPP);
+    struct afmp_mptcp_subflow_data hd = {.size_subflow_data = sizeof(hd),
+                                         .size_user = sizeof(struct afmp_tcp_info)};
+    il = sizeof(hd);
+    EXPECT_ERR(afmp_getsockopt(tcp, SOL_MPTCP, AFMP_MPTCP_TCPINFO, &hd, &il), EOPNOTSUPP);
+    hd.num_subflows = 1; /* must be 0 */
+    EXPECT_ERR(afmp_getsockopt(tcp, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &hd, &il), EINVAL);
+    il = sizeof(hd) - 1;
+    EXPECT_ERR(afmp_getsockopt(tcp, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &hd, &il), EINVAL);
     il = sizeof(v);
     EXPECT_ERR(afmp_getsockopt(tcp, IPPROTO_TCP, TCP_MULTIPATH_CONNID, &v, &il), EOPNOTSUPP);
     len = mp_addr("10.0.1.2:0", &ss);

@@ -52,6 +52,7 @@
 #define MAX_LENGTH (1024u * 1024u)
 /* --multipath: the lists are looked at this often (and at every wake-up). */
 #define LIST_PERIOD MP_MS(100)
+#define MAX_SUBFLOWS 32
 
 /* The calls that change a live AF_MULTIPATH socket's lists. */
 enum { ACT_ADD, ACT_ADD_LOCAL, ACT_REMOVE_LOCAL, N_ACTS };
@@ -88,9 +89,34 @@ struct bulk {
     bool have_mpinfo;
     struct afmp_mptcp_info mpinfo;
     struct mp_app_lists lists;
+    /* MPTCP: bytes acknowledged per subflow (MPTCP_TCPINFO and
+     * MPTCP_SUBFLOW_ADDRS), by local endpoint */
+    bool per_subflow;
+    struct {
+        struct sockaddr_storage local;
+        uint64_t acked;
+    } sfs[MAX_SUBFLOWS];
+    size_t nsfs;
     bool act_done[N_ACTS];
     uint64_t est; /* when the connection was established (0: not yet) */
 };
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                       &((const struct sockaddr_in *)b)->sin_addr, 4);
+    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+static uint16_t port_of(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+                                   : ((const struct sockaddr_in6 *)a)->sin6_port;
+}
 
 static void publish(const struct bulk *b)
 {
@@ -108,6 +134,23 @@ static void publish(const struct bulk *b)
     }
     if (b->have_mpinfo)
         afmp_result("subflows", b->mpinfo.mptcpi_subflows_total);
+    /* path_bytes.<local address>: what the subflows from it carried. */
+    for (size_t i = 0; i < b->nsfs; i++) {
+        char ip[INET6_ADDRSTRLEN], key[80];
+        uint64_t sum = 0;
+        bool first = true;
+        for (size_t j = 0; j < b->nsfs; j++) {
+            if (!same_ip(&b->sfs[i].local, &b->sfs[j].local))
+                continue;
+            first = first && j >= i;
+            sum += b->sfs[j].acked;
+        }
+        if (!first)
+            continue;
+        mp_app_addr_str((const struct sockaddr *)&b->sfs[i].local, ip, sizeof(ip));
+        g_snprintf(key, sizeof(key), "path_bytes.%s", ip);
+        afmp_result(key, (int64_t)sum);
+    }
     if (b->conf->multipath) {
         afmp_result("multipath", 1);
         afmp_result("local_addrs", b->lists.nlocal);
@@ -137,6 +180,46 @@ static void sample_info(struct bulk *b, int fd)
         b->have_mpinfo = true;
         b->mpinfo = mi;
     }
+}
+
+/* Samples the subflows (MPTCP_SUBFLOW_ADDRS and MPTCP_TCPINFO list the
+ * live ones in the same order); false when the socket has none to tell. */
+static bool sample_subflows(struct bulk *b, int fd)
+{
+    struct {
+        struct afmp_mptcp_subflow_data hd;
+        struct afmp_mptcp_subflow_addrs a[MAX_SUBFLOWS];
+    } addrs;
+    struct {
+        struct afmp_mptcp_subflow_data hd;
+        struct afmp_tcp_info t[MAX_SUBFLOWS];
+    } infos;
+    memset(&addrs.hd, 0, sizeof(addrs.hd));
+    memset(&infos.hd, 0, sizeof(infos.hd));
+    addrs.hd.size_subflow_data = infos.hd.size_subflow_data = sizeof(addrs.hd);
+    addrs.hd.size_user = sizeof(addrs.a[0]);
+    infos.hd.size_user = sizeof(infos.t[0]);
+    socklen_t la = sizeof(addrs), li = sizeof(infos);
+    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &addrs, &la) < 0 ||
+        afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_TCPINFO, &infos, &li) < 0)
+        return false;
+    size_t n = MIN(MIN(addrs.hd.num_subflows, infos.hd.num_subflows), (uint32_t)MAX_SUBFLOWS);
+    for (size_t i = 0; i < n; i++) {
+        const struct sockaddr_storage *l = &addrs.a[i].ss_local;
+        size_t j = 0;
+        while (j < b->nsfs && (!same_ip(&b->sfs[j].local, l) ||
+                               port_of(&b->sfs[j].local) != port_of(l)))
+            j++;
+        if (j == b->nsfs) {
+            if (b->nsfs == MAX_SUBFLOWS)
+                continue;
+            b->sfs[b->nsfs].local = *l;
+            b->sfs[b->nsfs].acked = 0;
+            b->nsfs++;
+        }
+        b->sfs[j].acked = MAX(b->sfs[j].acked, infos.t[i].tcpi_bytes_acked);
+    }
+    return true;
 }
 
 /* Runs the list changes that are due; returns when the next one is. */
@@ -183,6 +266,8 @@ static int wait_for(struct bulk *b, struct mp_app_meter *m, int fd, short events
         until = end;
     if (b->conf->multipath)
         until = MIN(MIN(until, run_acts(b, fd, now)), now + LIST_PERIOD);
+    if (b->per_subflow)
+        until = MIN(until, now + LIST_PERIOD);
     int rc = afmp_ppoll(&p, 1, mp_app_timeout(&ts, now, until), NULL);
     if (rc < 0) {
         afmp_log("%s: poll: %s", PROG, g_strerror(errno));
@@ -193,6 +278,8 @@ static int wait_for(struct bulk *b, struct mp_app_meter *m, int fd, short events
         run_acts(b, fd, now);
         mp_app_lists_watch(PROG, fd, &b->lists);
     }
+    if (b->per_subflow && sample_subflows(b, fd))
+        publish(b);
     if (now >= mp_app_meter_next(m)) {
         sample_info(b, fd);
         mp_app_meter_tick(m, now, b->sent);
@@ -257,6 +344,7 @@ static int run(const struct bulk_conf *c)
     afmp_cleanup_push(lists_free, &b.lists);
     if (c->multipath)
         mp_app_lists_watch(PROG, fd, &b.lists);
+    b.per_subflow = sample_subflows(&b, fd);
     publish(&b);
     /* Non-blocking from here: the process must wake at interval
      * boundaries while the send buffer is full. */
@@ -329,6 +417,8 @@ static int run(const struct bulk_conf *c)
     }
     afmp_cleanup_pop(1);
     sample_info(&b, fd);
+    if (b.per_subflow)
+        sample_subflows(&b, fd);
     publish(&b);
     afmp_cleanup_pop(1); /* the lists */
     afmp_close(fd);
