@@ -38,12 +38,14 @@ static const struct mp_scn_opt_def options[] = {
     {"mptcp", MP_SCN_OPT_BOOL, "on", NULL, MP_SCN_FOR_HOST, 0, NULL,
      "MPTCP enabled in the stack (net.mptcp.enabled)"},
     {"mptcp.pm", MP_SCN_OPT_ENUM, "fullmesh", NULL, MP_SCN_FOR_HOST, 0, mptcp_pm_choices,
-     "MPTCP path manager"},
+     "MPTCP path manager, or plugin:FILE.so (afmp/mptcp_policy.h)"},
     {"mptcp.scheduler", MP_SCN_OPT_ENUM, "default", NULL, MP_SCN_FOR_HOST, 0,
      mptcp_sched_choices,
-     "MPTCP packet scheduler (default: upstream Linux's; minrtt, roundrobin, redundant: Linux v0.9x's)"},
+     "MPTCP packet scheduler (default: upstream Linux's; minrtt, roundrobin, redundant: Linux "
+     "v0.9x's), or plugin:FILE.so (afmp/mptcp_policy.h)"},
     {"mptcp.cc", MP_SCN_OPT_ENUM, "uncoupled", NULL, MP_SCN_FOR_HOST, 0, mptcp_cc_choices,
-     "MPTCP congestion control (uncoupled: each subflow its own tcp.cc)"},
+     "MPTCP congestion control (uncoupled: each subflow its own tcp.cc), or plugin:FILE.so "
+     "(afmp/mptcp_policy.h)"},
     {"mptcp.subflows", MP_SCN_OPT_UINT, "2", NULL, MP_SCN_FOR_HOST, 8, NULL,
      "additional subflows per connection, opened or accepted (ip mptcp limits subflows)"},
     {"mptcp.add-addr-accepted", MP_SCN_OPT_UINT, "0", NULL, MP_SCN_FOR_HOST, 8, NULL,
@@ -1246,6 +1248,92 @@ out:
     return ok;
 }
 
+/* A shared object's path as written: "@build/..." is in the build folder
+ * of the running program (the folder above its own: build/tools/afmp-sim
+ * -> build/), for what afmp builds itself; other relative paths are
+ * relative to the scenario file, so a scenario and its plug-ins move
+ * together. Takes |p| (g_free) and returns the resolved path. */
+static char *resolve_so_path(const struct rctx *c, char *p)
+{
+    if (g_str_has_prefix(p, "@build/")) {
+        char *exe = g_file_read_link("/proc/self/exe", NULL);
+        char *bin = exe ? g_path_get_dirname(exe) : g_strdup(".");
+        char *root = g_path_get_dirname(bin);
+        char *full = g_build_filename(root, p + 7, NULL);
+        g_free(exe);
+        g_free(bin);
+        g_free(root);
+        g_free(p);
+        p = full;
+    }
+    if (!g_path_is_absolute(p)) {
+        char *dir = g_path_get_dirname(c->doc->file);
+        char *full = g_build_filename(dir, p, NULL);
+        g_free(dir);
+        g_free(p);
+        p = full;
+    }
+    return p;
+}
+
+/* mptcp.pm, mptcp.scheduler and mptcp.cc also take "plugin:PATH", a
+ * policy loaded from a shared object (afmp/mptcp_policy.h). */
+static int policy_kind_of(const char *key)
+{
+    if (!strcmp(key, "mptcp.scheduler"))
+        return MP_MPTCP_POLICY_SCHED;
+    if (!strcmp(key, "mptcp.pm"))
+        return MP_MPTCP_POLICY_PM;
+    if (!strcmp(key, "mptcp.cc"))
+        return MP_MPTCP_POLICY_CC;
+    return 0;
+}
+
+/* An option's string, releasing the policy it names (the scenario holds
+ * one reference per option that names a loaded policy). */
+static void opt_clear_s(struct mp_scn_opt *o)
+{
+    if (o->s && g_str_has_prefix(o->s, MP_MPTCP_POLICY_PREFIX) && policy_kind_of(o->def->key))
+        mp_mptcp_policy_unload(o->s);
+    g_free(o->s);
+    o->s = NULL;
+}
+
+/* Loads the policy now, so that every problem with the object (missing,
+ * not loadable, no descriptor, another ABI version, another kind) is
+ * reported with the file, line, group and key. */
+static bool parse_policy(struct rctx *c, const struct dgroup *g, const struct mp_scn_opt_def *d,
+                         const char *text, int kind, struct mp_scn_opt *o)
+{
+    const char *rest = text + strlen(MP_MPTCP_POLICY_PREFIX);
+    const char *what = mp_mptcp_policy_kind_name((enum mp_mptcp_policy_kind)kind);
+    if (!*rest)
+        return fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE,
+                    "expected plugin:FILE.so (a %s built against afmp/mptcp_policy.h), got '%s'",
+                    what, text);
+    char *path = resolve_so_path(c, g_strdup(rest));
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        fail(c, g, d->key, MP_SCENARIO_ERROR_REFERENCE,
+             "no such shared object '%s' (expected plugin:FILE.so, a %s; relative paths start at "
+             "the scenario's folder, @build/ at the build folder)",
+             path, what);
+        g_free(path);
+        return false;
+    }
+    GError *e = NULL;
+    const char *name = mp_mptcp_policy_load(path, (enum mp_mptcp_policy_kind)kind, &e);
+    if (!name) {
+        fail(c, g, d->key, MP_SCENARIO_ERROR_REFERENCE, "'%s': %s", path, e->message);
+        g_error_free(e);
+        g_free(path);
+        return false;
+    }
+    g_free(path);
+    o->s = g_strdup(name);
+    o->u = UINT64_MAX;
+    return true;
+}
+
 static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_scn_opt_def *d,
                       const char *text, bool from_file, struct mp_scn_opt *o)
 {
@@ -1256,8 +1344,7 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
 
     o->def = d;
     o->set = from_file;
-    g_free(o->s);
-    o->s = NULL;
+    opt_clear_s(o);
     switch (d->type) {
     case MP_SCN_OPT_BOOL:
         rc = mp_units_parse_bool(text, &b);
@@ -1286,6 +1373,8 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
         form = expected_form[V_PPM];
         break;
     case MP_SCN_OPT_ENUM:
+        if (policy_kind_of(d->key) && g_str_has_prefix(text, MP_MPTCP_POLICY_PREFIX))
+            return parse_policy(c, g, d, text, policy_kind_of(d->key), o);
         rc = MP_UNITS_ESYNTAX;
         for (unsigned i = 0; d->choices[i]; i++)
             if (!strcmp(text, d->choices[i])) {
@@ -1294,7 +1383,8 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
             }
         if (rc) {
             char *l = g_strjoinv(", ", (gchar **)d->choices);
-            fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE, "expected one of %s, got '%s'", l, text);
+            fail(c, g, d->key, MP_SCENARIO_ERROR_VALUE, "expected one of %s%s, got '%s'", l,
+                 policy_kind_of(d->key) ? " or plugin:FILE.so" : "", text);
             g_free(l);
             return false;
         }
@@ -1843,29 +1933,7 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
     if (bad)
         return false;
     if (plugin) {
-        /* "@build/..." is in the build folder of the running program
-         * (the folder above its own: build/tools/afmp-sim -> build/), for
-         * the example programs afmp builds itself. */
-        if (g_str_has_prefix(plugin, "@build/")) {
-            char *exe = g_file_read_link("/proc/self/exe", NULL);
-            char *bin = exe ? g_path_get_dirname(exe) : g_strdup(".");
-            char *root = g_path_get_dirname(bin);
-            char *full = g_build_filename(root, plugin + 7, NULL);
-            g_free(exe);
-            g_free(bin);
-            g_free(root);
-            g_free(plugin);
-            plugin = full;
-        }
-        /* Relative paths are relative to the scenario file, so a scenario
-         * and its plug-in move together. */
-        if (!g_path_is_absolute(plugin)) {
-            char *dir = g_path_get_dirname(c->doc->file);
-            char *full = g_build_filename(dir, plugin, NULL);
-            g_free(dir);
-            g_free(plugin);
-            plugin = full;
-        }
+        plugin = resolve_so_path(c, plugin);
         if (!g_file_test(plugin, G_FILE_TEST_IS_REGULAR)) {
             fail(c, g, "plugin", MP_SCENARIO_ERROR_REFERENCE,
                  "no such shared object '%s' (relative paths start at the scenario's folder)",
@@ -2714,7 +2782,7 @@ void mp_scenario_free(struct mp_scenario *scn)
         g_free(n->rules);
         if (n->opts)
             for (size_t j = 0; j < MP_ARRAY_LEN(options); j++)
-                g_free(n->opts[j].s);
+                opt_clear_s(&n->opts[j]);
         g_free(n->opts);
     }
     g_free(scn->nodes);

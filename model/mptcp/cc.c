@@ -22,5 +22,6 @@ const struct mp_mptcp_cc_ops *mp_mptcp_cc_find(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(ccs); i++)
         if (strcmp(ccs[i]->name, name) == 0)
             return ccs[i];
-    return NULL;
+    /* "plugin:PATH": a policy loaded from a shared object. */
+    return mp_mptcp_policy_cc(name);
 }

@@ -20,6 +20,7 @@
 #ifndef MP_MPTCP_MPTCP_H
 #define MP_MPTCP_MPTCP_H
 
+#include <glib.h>
 #include <sys/types.h>
 
 #include "model/tcp/tcp.h"
@@ -77,6 +78,31 @@ struct mp_mptcp_config {
  */
 bool mp_mptcp_parse_endpoints(const char *s, struct mp_mptcp_endpoint *out, size_t max, size_t *n,
                               char **why);
+
+/*
+ * Policies loaded from shared objects (afmp/mptcp_policy.h, the ABI).
+ * mp_mptcp_policy_load opens |path| (once per path: loading it again takes
+ * another reference), checks the descriptor (the symbol, the ABI version,
+ * that its kind is |kind|, the required callbacks) and registers its ops
+ * table under the name it returns, "plugin:" followed by |path|, which
+ * struct mp_mptcp_config's pm, scheduler or cc then names. Returns that
+ * name (valid until the last unload), or NULL with *err saying what is
+ * wrong. mp_mptcp_policy_unload drops a reference; the last one closes the
+ * object. Thread-safe (afmp-sim check --jobs). A stack that uses a policy
+ * must be detached before the last unload.
+ */
+enum mp_mptcp_policy_kind {
+    MP_MPTCP_POLICY_SCHED = 1, /* = AFMP_POLICY_SCHEDULER */
+    MP_MPTCP_POLICY_PM = 2,    /* = AFMP_POLICY_PATH_MANAGER */
+    MP_MPTCP_POLICY_CC = 3,    /* = AFMP_POLICY_CC */
+};
+#define MP_MPTCP_POLICY_PREFIX "plugin:"
+GQuark mp_mptcp_policy_error_quark(void);
+#define MP_MPTCP_POLICY_ERROR (mp_mptcp_policy_error_quark())
+const char *mp_mptcp_policy_load(const char *path, enum mp_mptcp_policy_kind kind, GError **err);
+void mp_mptcp_policy_unload(const char *name);
+/* "scheduler", "path manager", "congestion control". */
+const char *mp_mptcp_policy_kind_name(enum mp_mptcp_policy_kind kind);
 
 /* Linux's defaults. */
 void mp_mptcp_config_default(struct mp_mptcp_config *o);

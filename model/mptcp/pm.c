@@ -26,7 +26,8 @@ const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(pms); i++)
         if (strcmp(pms[i]->name, name) == 0)
             return pms[i];
-    return NULL;
+    /* "plugin:PATH": a policy loaded from a shared object. */
+    return mp_mptcp_policy_pm(name);
 }
 
 uint8_t mp_mptcp_pm_local_id(struct mp_mptcp_sock *msk, const struct mp_ip *a)

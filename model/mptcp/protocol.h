@@ -29,6 +29,10 @@
 /* RFC 8305 5: the Connection Attempt Delay before racing the next address
  * (recommended 250 ms). */
 #define MP_MPTCP_RACE_DELAY MP_MS(250)
+/* Per connection and per subflow: the areas of loaded policies
+ * (policy_loaded.c), one per kind, AFMP_POLICY_DATA_SIZE bytes each. */
+#define MP_MPTCP_POLICY_KINDS 3u
+#define MP_MPTCP_POLICY_DATA 64u
 
 struct mp_mptcp_pm_ops;
 struct mp_mptcp_sched_ops;
@@ -110,6 +114,8 @@ struct mp_mptcp_subflow {
     uint32_t rto_seen;       /* TCP's backoff when its loss was last reported */
     GByteArray *cbuf;        /* with checksums: the mapping being received */
     uint32_t cmap_seq;       /* its subflow sequence number */
+    /* loaded policies' state (afmp_subflow_data), zero at first */
+    uint64_t policy_data[MP_MPTCP_POLICY_KINDS][MP_MPTCP_POLICY_DATA / 8];
 };
 
 struct mp_mptcp_remote {
@@ -234,6 +240,8 @@ struct mp_mptcp_sock {
     uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
     struct mp_tcp_info first_info; /* the first subflow's, when it was released */
     bool first_info_ok;
+    /* loaded policies' state (afmp_conn_data), zero at first */
+    uint64_t policy_data[MP_MPTCP_POLICY_KINDS][MP_MPTCP_POLICY_DATA / 8];
 };
 
 /* ---- path managers (pm.c, pm_<name>.c) ---- */
@@ -381,6 +389,15 @@ struct mp_mptcp_cc_ops {
 
 const struct mp_mptcp_cc_ops *mp_mptcp_cc_find(const char *name);
 extern const struct mp_mptcp_cc_ops mp_mptcp_cc_uncoupled;
+
+/* ---- loaded policies (policy_loaded.c) ----
+ * The ops tables of the policies loaded from shared objects
+ * (mp_mptcp_policy_load), by the name the configuration uses
+ * ("plugin:PATH"); NULL when none is loaded under |name| or it is of
+ * another kind. pm.c, sched.c and cc.c ask here for names they lack. */
+const struct mp_mptcp_pm_ops *mp_mptcp_policy_pm(const char *name);
+const struct mp_mptcp_sched_ops *mp_mptcp_policy_sched(const char *name);
+const struct mp_mptcp_cc_ops *mp_mptcp_policy_cc(const char *name);
 
 /* ---- protocol.c ---- */
 void mp_mptcp_enter(struct mp_mptcp_sock *msk);

@@ -24,7 +24,8 @@ const struct mp_mptcp_sched_ops *mp_mptcp_sched_find(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(scheds); i++)
         if (strcmp(scheds[i]->name, name) == 0)
             return scheds[i];
-    return NULL;
+    /* "plugin:PATH": a policy loaded from a shared object. */
+    return mp_mptcp_policy_sched(name);
 }
 
 bool mp_mptcp_sched_backups_ok(const struct mp_mptcp_sock *msk)

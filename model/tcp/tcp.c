@@ -847,6 +847,35 @@ void mp_tcp_fallback(struct mp_tcp_conn *c)
     c->ext_arg = NULL;
 }
 
+const struct mp_cc_state *mp_tcp_cc_state(const struct mp_tcp_conn *c)
+{
+    return c->cc_ok ? &c->cc : NULL;
+}
+
+int mp_tcp_set_cc(struct mp_tcp_conn *c, const struct mp_cc_ops *ops, struct mp_cc_group *group,
+                  mp_time_t now)
+{
+    if (!ops || !ops->init || !ops->ssthresh || !ops->cong_avoid || !ops->undo_cwnd)
+        return -EINVAL;
+    if (!c->cc_ok)
+        return -ENOTCONN;
+    struct mp_cc_state old = c->cc;
+    mp_cc_release(&c->cc);
+    int rc = mp_cc_init(&c->cc, ops, old.mss, group, now);
+    if (rc < 0) {
+        /* Cannot happen (checked above); keep a working algorithm. */
+        mp_cc_init(&c->cc, &mp_cc_cubic_ops, old.mss, NULL, now);
+    }
+    c->cc.cwnd = old.cwnd;
+    c->cc.ssthresh = old.ssthresh;
+    c->cc.cwnd_clamp = old.cwnd_clamp;
+    c->cc.ca_state = old.ca_state;
+    c->cc.in_flight = old.in_flight;
+    c->cc.last_send = old.last_send;
+    c->cc.paced = old.paced;
+    return rc;
+}
+
 struct mp_rtxq *mp_tcp_rtxq(struct mp_tcp_conn *c)
 {
     return &c->q;

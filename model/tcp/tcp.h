@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include "model/tcp/cc.h"
 #include "model/tcp/rtxq.h"
 #include "model/types.h"
 
@@ -377,6 +378,21 @@ bool mp_tcp_can_send(const struct mp_tcp_conn *c);
  * the congestion window for a whole segment (the MSS less this segment's
  * options; mp_tcp_can_send asks for one byte). Pacing is not considered. */
 bool mp_tcp_can_send_segment(struct mp_tcp_conn *c);
+
+/* The congestion state (cwnd, ssthresh, mss, the algorithm), or NULL
+ * before the handshake set it up (mp_tcp_init_transfer). Read-only. */
+const struct mp_cc_state *mp_tcp_cc_state(const struct mp_tcp_conn *c);
+/*
+ * mp_tcp_set_cc switches |c| to algorithm |ops| with coupling object
+ * |group| (cc.h; NULL for an uncoupled algorithm), as Linux's
+ * tcp_set_congestion_control: the old algorithm is released and the new
+ * one initialised; cwnd, ssthresh, the clamp, the state and the MSS are
+ * kept. For MPTCP's congestion controls, on a subflow that just came up.
+ * Returns 0, -EINVAL (|ops| lacks a required callback) or -ENOTCONN (no
+ * congestion state yet).
+ */
+int mp_tcp_set_cc(struct mp_tcp_conn *c, const struct mp_cc_ops *ops, struct mp_cc_group *group,
+                  mp_time_t now);
 
 /* Direct access to the retransmission queue (tests, the extension). */
 struct mp_rtxq *mp_tcp_rtxq(struct mp_tcp_conn *c);
