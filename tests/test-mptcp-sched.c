@@ -699,6 +699,49 @@ static void test_kernel_backup(gconstpointer data)
     run_free(r);
 }
 
+/* Congestion avoidance on a subflow: after its first loss (ssthresh set)
+ * the window still grows past ssthresh (short queues make the losses). A
+ * subflow pulls its data only while the window has room, so TCP counts a
+ * full flight as window-limited (Linux's tcp_cwnd_validate). This bulk
+ * transfer grows either way; the rule matters when the connection-level
+ * window or the scheduler keeps a subflow from pulling. */
+struct ca_probe {
+    struct run *r;
+    uint32_t max_over; /* largest cwnd - ssthresh seen after a loss */
+    bool lost;
+};
+
+static void ca_sample(void *arg, mp_time_t now)
+{
+    struct ca_probe *p = arg;
+    struct mp_mptcp_subflow_info si;
+    if (p->r->cl.msk && mp_mptcp_subflow_get(p->r->cl.msk, 0, &si) && si.established &&
+        si.tcp.ssthresh < 1000000u) {
+        p->lost = true;
+        if (si.tcp.cwnd > si.tcp.ssthresh)
+            p->max_over = MAX(p->max_over, si.tcp.cwnd - si.tcp.ssthresh);
+    }
+    if (!p->r->cl.closed)
+        mp_engine_at(p->r->f.eng, now + MP_MS(10), ca_sample, p);
+}
+
+static void test_ca_growth(void)
+{
+    const uint64_t total = 8 * MIB;
+    struct run *r = g_new0(struct run, 1);
+    struct wconf c = {.sched = "default", .delay = {MP_MS(10), MP_MS(20)}, .queue = "limit=20"};
+    run_setup(r, &c, total);
+    struct ca_probe p = {.r = r};
+    mp_engine_at(r->f.eng, MP_MS(5), ca_sample, &p);
+    run_go(r, MP_S(60));
+    report("default, 20-packet queues", r, total);
+    g_test_message("largest cwnd - ssthresh after a loss: %u", p.max_over);
+    assert_done_intact(r, total);
+    g_assert_true(p.lost);
+    g_assert_cmpuint(p.max_over, >=, 3);
+    run_free(r);
+}
+
 static void test_backup(gconstpointer data)
 {
     backup_case(data, false);
@@ -713,6 +756,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/mptcp-sched/registry", test_registry);
+    g_test_add_func("/mptcp-sched/default/ca-growth", test_ca_growth);
     g_test_add_func("/mptcp-sched/minrtt/bulk", test_minrtt_bulk);
     g_test_add_func("/mptcp-sched/minrtt/paced", test_minrtt_paced);
     g_test_add_data_func("/mptcp-sched/minrtt/bulk-open-window", "minrtt", test_open_window);

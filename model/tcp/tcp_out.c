@@ -449,6 +449,11 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
         if (fin || probe)
             break;
     }
+    /* Linux tcp_cwnd_validate: a flight that fills the window is window
+     * limited, also when nothing waits in our own buffer (an MPTCP subflow
+     * pulls its data only while the window has room). */
+    if (!probe && (uint64_t)mp_rtxq_in_flight(&c->q) + c->mss > mp_cc_cwnd_bytes(&c->cc))
+        c->cwnd_limited = true;
     /* RFC 8985 7.2: a probe timer after sending new data (one probe per
      * tail episode: not after the probe itself). */
     if (sent_any && !probe)
