@@ -30,6 +30,7 @@
 #include "afmp/resolver.h"
 #include "afmp/stack.h"
 #include "fixture.h"
+#include "sim/apps/util.h"
 #include "model/mptcp/mptcp.h"
 #include "model/net/counters.h"
 #include "sim/net/fault.h"
@@ -332,13 +333,10 @@ static int client_main(int argc, char **argv)
         struct afmp_mptcp_subflow_data hd;
         struct afmp_mptcp_subflow_addrs a[4];
     } sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.hd.size_subflow_data = sizeof(sa.hd);
-    sa.hd.size_user = sizeof(sa.a[0]);
-    il = sizeof(sa);
-    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &sa, &il) == 0) {
-        c->sf_addrs = sa.hd.num_subflows;
-        for (uint32_t i = 0; i < MIN(sa.hd.num_subflows, 2u); i++) {
+    int n = mp_app_subflows(fd, AFMP_MPTCP_SUBFLOW_ADDRS, &sa, sizeof(sa), sizeof(sa.a[0]));
+    if (n >= 0) {
+        c->sf_addrs = (uint32_t)n;
+        for (int i = 0; i < MIN(n, 2); i++) {
             char ip[INET_ADDRSTRLEN] = "?";
             inet_ntop(AF_INET, &sa.a[i].sin_remote.sin_addr, ip, sizeof(ip));
             g_snprintf(c->sf_remote[i], sizeof(c->sf_remote[i]), "%s:%u", ip,
@@ -349,13 +347,10 @@ static int client_main(int argc, char **argv)
         struct afmp_mptcp_subflow_data hd;
         struct afmp_tcp_info t[4];
     } ti;
-    memset(&ti, 0, sizeof(ti));
-    ti.hd.size_subflow_data = sizeof(ti.hd);
-    ti.hd.size_user = sizeof(ti.t[0]);
-    il = sizeof(ti);
-    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_TCPINFO, &ti, &il) == 0) {
-        c->sf_infos = ti.hd.num_subflows;
-        for (uint32_t i = 0; i < MIN(ti.hd.num_subflows, 4u); i++)
+    n = mp_app_subflows(fd, AFMP_MPTCP_TCPINFO, &ti, sizeof(ti), sizeof(ti.t[0]));
+    if (n >= 0) {
+        c->sf_infos = (uint32_t)n;
+        for (int i = 0; i < MIN(n, 4); i++)
             c->sf_acked += ti.t[i].tcpi_bytes_acked;
     }
     struct sockaddr_mp_storage sf;

@@ -277,20 +277,14 @@ void mp_mptcp_pm_add_addr_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subfl
         g->pending = true;
         mp_tcp_send_pure_ack(sf->ssk, now);
     }
-    /* A retransmission of an announcement already taken. */
+    /* Taken within the limit; a retransmission of one taken is known
+     * (-EEXIST). */
     struct mp_endpoint ep = {.ip = aa->addr, .port = aa->has_port ? aa->port : 0};
-    if (!ep.port && msk->nremotes)
-        ep.port = msk->remotes[0].ep.port;
-    for (uint32_t i = 0; i < msk->nremotes; i++)
-        if (mp_ip_eq(&msk->remotes[i].ep.ip, &ep.ip) && msk->remotes[i].ep.port == ep.port)
-            return;
+    struct mp_mptcp_remote *r;
     if (msk->add_addr_accepted >= msk->st->o.add_addr_accepted ||
-        msk->nremotes == MP_MPTCP_MAX_ADDRS)
+        mp_mptcp_remote_insert(msk, &ep, aa->addr_id, &r) < 0)
         return;
     msk->add_addr_accepted++;
-    struct mp_mptcp_remote *r = &msk->remotes[msk->nremotes++];
-    r->ep = ep;
-    r->id = aa->addr_id;
     if (msk->fallback)
         return;
     if (msk->pm->add_addr_received)

@@ -648,27 +648,39 @@ void mp_mptcp_fully_established(struct mp_mptcp_sock *msk, mp_time_t now)
         msk->pm->established(msk, now);
 }
 
-int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote,
-                        mp_time_t now)
+int mp_mptcp_remote_insert(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote, int id,
+                           struct mp_mptcp_remote **out)
 {
-    if (msk->is_listener)
-        return -ENOTCONN;
     struct mp_endpoint ep = *remote;
-    if (ep.port == 0)
+    if (ep.port == 0 && msk->nremotes)
         ep.port = msk->remotes[0].ep.port;
     for (uint32_t i = 0; i < msk->nremotes; i++)
         if (mp_ip_eq(&msk->remotes[i].ep.ip, &ep.ip) && msk->remotes[i].ep.port == ep.port)
             return -EEXIST;
     if (msk->nremotes == MP_MPTCP_MAX_ADDRS)
         return -ENOSPC;
-    /* Address IDs stay unique when addresses were dropped before. */
-    uint8_t id = 0;
-    for (uint32_t i = 0; i < msk->nremotes; i++)
-        id = MAX(id, (uint8_t)(msk->remotes[i].id + 1));
-    struct mp_mptcp_remote *r = &msk->remotes[msk->nremotes];
+    if (id < 0) {
+        /* Address IDs stay unique when addresses were dropped before. */
+        id = 0;
+        for (uint32_t i = 0; i < msk->nremotes; i++)
+            id = MAX(id, msk->remotes[i].id + 1);
+    }
+    struct mp_mptcp_remote *r = &msk->remotes[msk->nremotes++];
     r->ep = ep;
-    r->id = id;
-    msk->nremotes++;
+    r->id = (uint8_t)id;
+    *out = r;
+    return 0;
+}
+
+int mp_mptcp_add_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote,
+                        mp_time_t now)
+{
+    if (msk->is_listener)
+        return -ENOTCONN;
+    struct mp_mptcp_remote *r;
+    int rc = mp_mptcp_remote_insert(msk, remote, -1, &r);
+    if (rc < 0)
+        return rc;
     if (msk->fully_established && !msk->fallback && msk->pm->remote_added)
         msk->pm->remote_added(msk, r, now);
     return 0;
@@ -938,6 +950,14 @@ static void trace_pick(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, u
     mp_trace_end(&r, env);
 }
 
+/* Subflows should ask for data again soon: from the connection's timer,
+ * not from inside the output of the subflow at hand. */
+static void push_soon(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    msk->push_due = true;
+    mp_env_deadline(msk->st->env, &msk->dl, now);
+}
+
 static size_t fill(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
                    uint8_t *buf, size_t n, struct mp_mptcp_meta *meta, bool reinj, mp_time_t now)
 {
@@ -984,8 +1004,7 @@ static void opp_kick(struct mp_mptcp_sock *msk, mp_time_t now)
     if (msk->opp_kick == msk->snd_una + 1)
         return;
     msk->opp_kick = msk->snd_una + 1;
-    msk->push_due = true;
-    mp_env_deadline(msk->st->env, &msk->dl, now);
+    push_soon(msk, now);
 }
 
 /* Opportunistic retransmission (Raiciu et al., NSDI 2012; the v0.9x
@@ -1064,8 +1083,7 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
                 other = o != sf && mp_mptcp_subflow_usable(o) && !mp_mptcp_subflow_backing_off(o);
             }
             if (other) {
-                msk->push_due = true;
-                mp_env_deadline(msk->st->env, &msk->dl, now);
+                push_soon(msk, now);
                 return 0;
             }
         }
@@ -1102,8 +1120,7 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
     if (pick && pick != sf) {
         /* Another subflow should have it: let it pull (soon, not from
          * inside this subflow's output). */
-        msk->push_due = true;
-        mp_env_deadline(msk->st->env, &msk->dl, now);
+        push_soon(msk, now);
         return 0;
     }
     size_t n = (size_t)MIN((uint64_t)max, MIN(avail, room));
@@ -1120,8 +1137,7 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
         /* The others carry it too: they pull from the connection's timer,
          * not from inside this subflow's output. */
         if (others_lag(msk, sf, now)) {
-            msk->push_due = true;
-            mp_env_deadline(msk->st->env, &msk->dl, now);
+            push_soon(msk, now);
         }
     }
     arm_rtx(msk, now, false);
@@ -1129,8 +1145,7 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
         /* The last byte is out: the DATA_FIN follows on the subflows' ACKs,
          * sent from the connection's timer, not from inside this
          * subflow's output. */
-        msk->push_due = true;
-        mp_env_deadline(msk->st->env, &msk->dl, now);
+        push_soon(msk, now);
     }
     return n;
 }
@@ -1735,8 +1750,7 @@ void mp_mptcp_check_stale(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf
     if (!sf->stale_reinjected) {
         sf->stale_reinjected = true;
         if (reinject_subflow(msk, sf, "stale", now)) {
-            msk->push_due = true;
-            mp_env_deadline(msk->st->env, &msk->dl, now);
+            push_soon(msk, now);
         }
     }
 }
@@ -1750,8 +1764,7 @@ void mp_mptcp_subflow_recover(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow
     sf->stale_count = 0;
     MP_MPTCP_CTR(msk, MPTCP_SUBFLOW_RECOVER);
     mp_mptcp_trace_sf(msk, sf, "subflow.recover", now);
-    msk->push_due = true;
-    mp_env_deadline(msk->st->env, &msk->dl, now);
+    push_soon(msk, now);
 }
 
 static mp_time_t msk_expire(void *obj, mp_time_t now)

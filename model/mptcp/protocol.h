@@ -428,6 +428,11 @@ void mp_mptcp_first_established(struct mp_mptcp_sock *msk, mp_time_t now);
 /* |sf|, an initial-subflow attempt, got its SYN-ACK first: it becomes the
  * first subflow and the other attempts are reset (RFC 8305 6). */
 void mp_mptcp_race_won(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, mp_time_t now);
+/* Adds |remote| to the peer's known addresses (port 0: the first
+ * remote's) with address ID |id|, or the next free one when |id| < 0.
+ * Returns 0 and the entry in *out, -EEXIST or -ENOSPC. */
+int mp_mptcp_remote_insert(struct mp_mptcp_sock *msk, const struct mp_endpoint *remote, int id,
+                           struct mp_mptcp_remote **out);
 /* Removes |ep| from the peer's known addresses (a join there failed: the
  * address belongs to another host, or nothing answers), counted as
  * AfmpMPTcpAddrIgnored. */

@@ -194,16 +194,11 @@ static bool sample_subflows(struct bulk *b, int fd)
         struct afmp_mptcp_subflow_data hd;
         struct afmp_tcp_info t[MAX_SUBFLOWS];
     } infos;
-    memset(&addrs.hd, 0, sizeof(addrs.hd));
-    memset(&infos.hd, 0, sizeof(infos.hd));
-    addrs.hd.size_subflow_data = infos.hd.size_subflow_data = sizeof(addrs.hd);
-    addrs.hd.size_user = sizeof(addrs.a[0]);
-    infos.hd.size_user = sizeof(infos.t[0]);
-    socklen_t la = sizeof(addrs), li = sizeof(infos);
-    if (afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_SUBFLOW_ADDRS, &addrs, &la) < 0 ||
-        afmp_getsockopt(fd, SOL_MPTCP, AFMP_MPTCP_TCPINFO, &infos, &li) < 0)
+    int na = mp_app_subflows(fd, AFMP_MPTCP_SUBFLOW_ADDRS, &addrs, sizeof(addrs), sizeof(addrs.a[0]));
+    int ni = mp_app_subflows(fd, AFMP_MPTCP_TCPINFO, &infos, sizeof(infos), sizeof(infos.t[0]));
+    if (na < 0 || ni < 0)
         return false;
-    size_t n = MIN(MIN(addrs.hd.num_subflows, infos.hd.num_subflows), (uint32_t)MAX_SUBFLOWS);
+    size_t n = (size_t)MIN(MIN(na, ni), MAX_SUBFLOWS);
     for (size_t i = 0; i < n; i++) {
         const struct sockaddr_storage *l = &addrs.a[i].ss_local;
         size_t j = 0;

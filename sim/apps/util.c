@@ -241,6 +241,17 @@ void mp_app_lists_clear(struct mp_app_lists *l)
     memset(l, 0, sizeof(*l));
 }
 
+int mp_app_subflows(int fd, int name, void *buf, socklen_t cap, size_t elem)
+{
+    struct afmp_mptcp_subflow_data hd = {.size_subflow_data = sizeof(hd),
+                                         .size_user = (uint32_t)elem};
+    memcpy(buf, &hd, sizeof(hd));
+    if (afmp_getsockopt(fd, SOL_MPTCP, name, buf, &cap) < 0)
+        return -1;
+    memcpy(&hd, buf, sizeof(hd));
+    return (int)hd.num_subflows;
+}
+
 const char *mp_app_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
     const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr

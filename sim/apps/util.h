@@ -100,6 +100,15 @@ struct mp_app_lists {
 void mp_app_lists_watch(const char *prog, int fd, struct mp_app_lists *l);
 void mp_app_lists_clear(struct mp_app_lists *l);
 
+/*
+ * mp_app_subflows asks for Linux's per-subflow MPTCP option |name|
+ * (AFMP_MPTCP_TCPINFO or AFMP_MPTCP_SUBFLOW_ADDRS) into |buf| (|cap| bytes:
+ * a struct afmp_mptcp_subflow_data, then elements of |elem| bytes). Returns
+ * the number of live subflows (those beyond what fits are not copied), or
+ * -1 with errno.
+ */
+int mp_app_subflows(int fd, int name, void *buf, socklen_t cap, size_t elem);
+
 /* Formats the address (without the port) of |sa| into |buf| (at least
  * INET6_ADDRSTRLEN bytes) and returns |buf|. */
 const char *mp_app_addr_str(const struct sockaddr *sa, char *buf, size_t len);
