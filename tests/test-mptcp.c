@@ -1462,16 +1462,20 @@ static void test_mpc_damaged(gconstpointer data)
 
 /* ---- DSS checksums ---- */
 
-/* RFC 8684 3.3.1: a mapping whose checksum fails never reaches the
- * connection: one DSS checksum damaged on the way (the TCP checksum does
- * not cover what the simulator rewrites) is counted, the mapping dropped,
- * and the data level sends it again; the stream stays intact. */
-static void test_dss_csum_bad(void)
+/* RFC 8684 3.7 and Linux: a DSS checksum damaged on the way (the TCP
+ * checksum does not cover what the simulator rewrites). With one subflow
+ * the receiver sends MP_FAIL, the sender answers with MP_FAIL and the
+ * infinite mapping, and both go on as TCP without a reset; the payload was
+ * not touched, so the stream stays intact. With two subflows the damaged
+ * one is reset (RST + MP_FAIL + MP_TCPRST "middlebox interference") and
+ * its data comes again on the other. */
+static void test_dss_csum_bad(gconstpointer data)
 {
+    int nif = GPOINTER_TO_INT(data);
     struct mp_mptcp_config cc;
     mp_mptcp_config_default(&cc);
     cc.checksum = true;
-    struct wconf c = {.nif = 2, .tap = true, .client_mptcp = &cc};
+    struct wconf c = {.nif = nif, .tap = true, .client_mptcp = &cc};
     struct xfer *x = g_new0(struct xfer, 1);
     fx_build(&x->f, &c);
     struct mangle *m = g_malloc0(sizeof(*m));
@@ -1479,11 +1483,12 @@ static void test_dss_csum_bad(void)
     m->subtype = MP_MPTCP_DSS;
     /* The client's DSS: a 32-bit DATA_ACK (the server sends no mapping, so
      * no 64-bit DSN to echo) and a 64-bit mapping with its checksum at
-     * bytes 22..23. */
+     * bytes 22..23. With two subflows: the join's first one. */
     m->optlen = 24;
     m->byte = 22;
     m->max_hits = 1;
-    mp_link_add_fault(x->f.link[LINK_C0], 0, &m->base);
+    int link = LINK_C0 + nif - 1;
+    mp_link_add_fault(x->f.link[link], 0, &m->base);
     peer_init(&x->cl, &x->f, x->f.client);
     peer_init(&x->sv, &x->f, x->f.server);
     peer_listen(&x->sv, "10.0.10.2");
@@ -1493,9 +1498,271 @@ static void test_dss_csum_bad(void)
     x->done = run_until_done(&x->f, &x->cl, &x->sv, MP_S(20));
     g_assert_cmpint(m->hits, ==, 1);
     g_assert_cmpuint(ctr(x->f.server, "MPTcpExtDataCsumErr"), ==, 1);
-    g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPTCPRetrans"), >=, 1);
+    g_assert_cmpuint(ctr(x->f.server, "MPTcpExtMPFailTx"), ==, 1);
+    g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPFailRx"), ==, 1);
+    struct mp_mptcp_info ci, si;
+    mp_mptcp_get_info(x->cl.msk, &ci);
+    mp_mptcp_get_info(x->sv.msk, &si);
+    if (nif == 1) {
+        g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPFailTx"), ==, 1);
+        g_assert_cmpuint(ctr(x->f.server, "MPTcpExtMPFailRx"), ==, 1);
+        g_assert_cmpuint(ctr(x->f.client, "MPTcpExtInfiniteMapTx"), ==, 1);
+        g_assert_cmpuint(ctr(x->f.server, "MPTcpExtInfiniteMapRx"), ==, 1);
+        g_assert_true(ci.fallback);
+        g_assert_true(si.fallback);
+        g_assert_null(find_rst(x->f.segs, link, 1));
+        g_assert_null(find_rst(x->f.segs, link, 0));
+        g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPTCPRetrans"), ==, 0);
+        /* As plain TCP the client waits in TIME_WAIT (see the fallback
+         * tests): its end of stream is what counts. */
+        g_assert_true(x->cl.eof);
+        g_assert_true(x->sv.closed);
+        x->done = true;
+    } else {
+        const struct seg *rst = find_rst(x->f.segs, link, 1);
+        assert_rst_reason(rst, MP_TCPRST_MIDDLEBOX);
+        g_assert_cmpint(mptcp_opt_len(rst, MP_MPTCP_FAIL), ==, 12);
+        g_assert_cmpuint(ctr(x->f.client, "MPTcpExtInfiniteMapTx"), ==, 0);
+        g_assert_cmpuint(ctr(x->f.client, "MPTcpExtMPTCPRetrans"), >=, 1);
+        g_assert_false(ci.fallback);
+        g_assert_false(si.fallback);
+    }
     g_assert_true(x->done);
     assert_intact(&x->sv, total);
+    fx_free(&x->f);
+    g_free(x);
+}
+
+/* ---- signals: MP_FASTCLOSE, REMOVE_ADDR, MP_PRIO ---- */
+
+/* The client sends |total| bytes to the server, from 1 ms on. */
+static void xfer_start(struct xfer *x, uint64_t total)
+{
+    peer_init(&x->cl, &x->f, x->f.client);
+    peer_init(&x->sv, &x->f, x->f.server);
+    peer_listen(&x->sv, "10.0.10.2");
+    x->cl.total = total;
+    dial_at(&x->d, &x->cl, MP_MS(1), "10.0.1.2", "10.0.10.2");
+}
+
+struct sig_case {
+    int what; /* SIG_* */
+    bool bad_key;
+};
+enum { SIG_ABORT, SIG_WITHDRAW, SIG_HOST_DEL, SIG_BACKUP };
+
+struct sig_probe {
+    struct xfer *x;
+    const struct sig_case *sc;
+    bool ran;
+    int changed;
+    uint64_t rcvd_at_change;
+    uint64_t c1_bytes; /* what the client had sent on its second link then */
+};
+
+static void sig_fire(void *arg, mp_time_t now)
+{
+    struct sig_probe *sp = arg;
+    struct xfer *x = sp->x;
+    struct mp_ip a;
+    g_assert_cmpint(mp_ip_parse("10.0.2.2", &a), ==, 0);
+    sp->ran = true;
+    sp->rcvd_at_change = x->sv.rcvd;
+    sp->c1_bytes = mp_link_stats(x->f.link[LINK_C0 + 1], 0)->sent_bytes;
+    switch (sp->sc->what) {
+    case SIG_ABORT:
+        mp_mptcp_abort(x->cl.msk, now);
+        x->cl.msk = NULL;
+        x->cl.closed = true;
+        break;
+    case SIG_WITHDRAW:
+        sp->changed = mp_mptcp_pm_withdraw(x->cl.msk, &a, now);
+        break;
+    case SIG_HOST_DEL: {
+        struct mp_host *h = mp_node_host(x->f.client);
+        g_assert_cmpint(mp_host_addr_del(h, mp_host_addr_ifindex(h, &a), &a), ==, 0);
+        break;
+    }
+    case SIG_BACKUP:
+        sp->changed = mp_mptcp_pm_set_backup(x->cl.msk, &a, true, now);
+        break;
+    }
+}
+
+/* RFC 8684 3.5: with the right key MP_FASTCLOSE ends the peer's connection
+ * (ECONNRESET there, every subflow reset); with a wrong one the option is
+ * ignored (the RSTs still end the subflows). RFC 8684 3.4.2: a withdrawn
+ * address, or one the host loses, closes its subflows (MPTcpExtRmSubflow)
+ * and the peer gets REMOVE_ADDR with its ID (MPTcpExtRmAddr) and forgets
+ * it; the transfer goes on on the other subflow. RFC 8684 3.3.8: MP_PRIO
+ * turns a subflow into a backup one: the peer counts it and the
+ * scheduler leaves it alone. */
+static void test_signals(gconstpointer data)
+{
+    const struct sig_case *sc = data;
+    struct wconf c = {.nif = 2, .tap = true};
+    struct xfer *x = g_new0(struct xfer, 1);
+    fx_build(&x->f, &c);
+    struct mangle *m = NULL;
+    if (sc->bad_key) {
+        m = g_malloc0(sizeof(*m));
+        m->base.ops = &mangle_ops;
+        m->subtype = MP_MPTCP_FASTCLOSE;
+        m->optlen = 12;
+        m->byte = 11; /* the key's last byte */
+        for (int i = 0; i < 2; i++)
+            mp_link_add_fault(x->f.link[LINK_C0 + i], 0,
+                              i ? &((struct mangle *)g_memdup2(m, sizeof(*m)))->base : &m->base);
+    }
+    const uint64_t total = 8 * MIB;
+    xfer_start(x, total);
+    struct sig_probe sp = {.x = x, .sc = sc};
+    mp_engine_at(x->f.eng, MP_S(1), sig_fire, &sp);
+    x->done = run_until_done(&x->f, &x->cl, &x->sv, MP_S(30));
+    g_assert_true(sp.ran);
+    struct mp_node *cn = x->f.client, *sn = x->f.server;
+    switch (sc->what) {
+    case SIG_ABORT:
+        /* Two subflows, an RST with MP_FASTCLOSE and MP_TCPRST on each. */
+        g_assert_cmpuint(ctr(cn, "MPTcpExtMPFastcloseTx"), ==, 2);
+        g_assert_cmpuint(ctr(cn, "MPTcpExtMPRstTx"), ==, 2);
+        for (int i = 0; i < 2; i++) {
+            const struct seg *rst = find_rst(x->f.segs, LINK_C0 + i, 0);
+            assert_rst_reason(rst, MP_TCPRST_UNSPEC);
+            g_assert_cmpint(mptcp_opt_len(rst, MP_MPTCP_FASTCLOSE), ==, 12);
+        }
+        g_assert_true(x->sv.closed);
+        g_assert_cmpint(x->sv.close_err, ==, -ECONNRESET);
+        g_assert_cmpuint(x->sv.rcvd, <, total);
+        if (sc->bad_key) {
+            g_assert_cmpuint(ctr(sn, "MPTcpExtMPFastcloseRx"), ==, 0);
+            g_assert_cmpuint(ctr(sn, "AfmpMPTcpFastcloseBadKey"), ==, 2);
+        } else {
+            /* The first one ends it all. */
+            g_assert_cmpuint(ctr(sn, "MPTcpExtMPFastcloseRx"), ==, 1);
+            g_assert_cmpuint(ctr(sn, "AfmpMPTcpFastcloseBadKey"), ==, 0);
+        }
+        break;
+    case SIG_WITHDRAW:
+    case SIG_HOST_DEL: {
+        if (sc->what == SIG_WITHDRAW)
+            g_assert_cmpint(sp.changed, ==, 1);
+        g_assert_cmpuint(ctr(cn, "MPTcpExtRmSubflow"), ==, 1);
+        g_assert_cmpuint(ctr(cn, "MPTcpExtRmAddrTx"), ==, 1);
+        g_assert_cmpuint(ctr(sn, "MPTcpExtRmAddr"), ==, 1);
+        g_assert_true(x->done);
+        assert_intact(&x->sv, total);
+        /* Little left from the address after it went: its FIN, and
+         * what TCP retransmits until it gives up, no new data. */
+        uint64_t late = mp_link_stats(x->f.link[LINK_C0 + 1], 0)->sent_bytes - sp.c1_bytes;
+        g_assert_cmpuint(late, <, 64 * 1024);
+        g_assert_cmpuint(sp.rcvd_at_change, <, total / 2);
+        /* The peer forgot it: the server knows one client address. */
+        g_assert_cmpuint(x->sv.msk->nremotes, <=, 1);
+        break;
+    }
+    case SIG_BACKUP: {
+        g_assert_cmpint(sp.changed, ==, 1);
+        g_assert_cmpuint(ctr(cn, "MPTcpExtMPPrioTx"), ==, 1);
+        g_assert_cmpuint(ctr(sn, "MPTcpExtMPPrioRx"), ==, 1);
+        g_assert_true(x->done);
+        assert_intact(&x->sv, total);
+        /* the backup subflow carried (almost) nothing afterwards */
+        struct mp_mptcp_subflow *b = NULL;
+        for (guint i = 0; i < x->sv.msk->subflows->len; i++) {
+            struct mp_mptcp_subflow *sf = x->sv.msk->subflows->pdata[i];
+            if (sf->peer_backup)
+                b = sf;
+        }
+        g_assert_nonnull(b);
+        g_assert_cmpuint(ctr(sn, "MPTcpExtRmAddr"), ==, 0);
+        /* ... and the client's second link carried little afterwards: at
+         * most the data it had in flight again, and ACKs. */
+        uint64_t late = mp_link_stats(x->f.link[LINK_C0 + 1], 0)->sent_bytes - sp.c1_bytes;
+        g_assert_cmpuint(late, <, 256 * 1024);
+        g_assert_cmpuint(sp.rcvd_at_change, <, total / 2);
+        break;
+    }
+    }
+    fx_free(&x->f);
+    g_free(x);
+}
+
+/* A middlebox that removes MPTCP options (kind 30 becomes NOPs) from the
+ * client's packets from a given time on. */
+struct strip {
+    struct mp_fault base;
+    mp_time_t from;
+    int hits;
+};
+
+static void strip_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
+{
+    struct strip *st = (struct strip *)f;
+    struct mp_wire_ip4 h;
+    struct mp_wire_tcp th;
+    if (now >= st->from && pkt->len >= 1 && pkt->data[0] >> 4 == 4 &&
+        mp_wire_ip4_parse(pkt->data, pkt->len, &h) == 0 && h.proto == 6 &&
+        mp_wire_tcp_parse(pkt->data + h.payload_off, h.payload_len, &th) == 0) {
+        struct mp_wire_opt_iter it;
+        struct mp_wire_opt o;
+        mp_wire_opt_iter_init(&it, th.opts, th.opts_len);
+        bool any = false;
+        while (mp_wire_opt_next(&it, &o) == 1) {
+            if (o.kind != MP_TCPOPT_MPTCP)
+                continue;
+            size_t at = (size_t)(th.opts - pkt->data) + o.off;
+            memset(pkt->data + at, MP_TCPOPT_NOP, o.len);
+            any = true;
+        }
+        st->hits += any;
+        /* The simulator does not check the TCP checksum of what a fault
+         * rewrites (the DSS checksum tests rely on it). */
+    }
+    mp_fault_next(f, pkt, now);
+}
+
+static const struct mp_fault_ops strip_ops = {
+    .kind = "strip",
+    .stage = 20,
+    .input = strip_input,
+};
+
+/* RFC 8684 3.7: MPTCP options lost in the middle of a connection. With
+ * one subflow both ends go on as TCP (the receiver sees data without any
+ * option, the sender ACKs without): the stream stays intact. With two,
+ * the stripped subflow is reset (MP_TCPRST "MPTCP-specific error") and
+ * the other carries the rest. */
+static void test_options_stripped(gconstpointer data)
+{
+    int nif = GPOINTER_TO_INT(data);
+    struct wconf c = {.nif = nif, .tap = true};
+    struct xfer *x = g_new0(struct xfer, 1);
+    fx_build(&x->f, &c);
+    int link = LINK_C0 + nif - 1;
+    struct strip *st = g_malloc0(sizeof(*st));
+    st->base.ops = &strip_ops;
+    st->from = MP_S(1);
+    mp_link_add_fault(x->f.link[link], 0, &st->base);
+    const uint64_t total = 8 * MIB;
+    xfer_start(x, total);
+    run_for(&x->f, MP_S(30));
+    g_assert_cmpint(st->hits, >, 0);
+    g_assert_cmpuint(ctr(x->f.server, "AfmpMPTcpOptionsMissing"), >=, 1);
+    struct mp_mptcp_info ci, si;
+    mp_mptcp_get_info(x->cl.msk, &ci);
+    mp_mptcp_get_info(x->sv.msk, &si);
+    g_assert_true(x->sv.eof);
+    assert_intact(&x->sv, total);
+    if (nif == 1) {
+        g_assert_true(si.fallback);
+        g_assert_true(ci.fallback);
+    } else {
+        g_assert_false(si.fallback);
+        assert_rst_reason(find_rst(x->f.segs, link, 1), MP_TCPRST_MPTCP_ERROR);
+        g_assert_true(x->sv.closed);
+        g_assert_cmpint(x->sv.close_err, ==, 0);
+    }
     fx_free(&x->f);
     g_free(x);
 }
@@ -1680,7 +1947,23 @@ int main(int argc, char **argv)
     g_test_add_func("/mptcp/reassembly/duplicates", test_reassembly_duplicates);
     g_test_add_data_func("/mptcp/options/budget-and-lengths", GINT_TO_POINTER(0),
                          test_option_budget);
-    g_test_add_func("/mptcp/dss/checksum-failure", test_dss_csum_bad);
+    g_test_add_data_func("/mptcp/dss/checksum-failure/one-subflow", GINT_TO_POINTER(1),
+                         test_dss_csum_bad);
+    g_test_add_data_func("/mptcp/dss/checksum-failure/two-subflows", GINT_TO_POINTER(2),
+                         test_dss_csum_bad);
+    static const struct sig_case sig_abort = {SIG_ABORT, false}, sig_abort_bad = {SIG_ABORT, true},
+                                 sig_withdraw = {SIG_WITHDRAW, false},
+                                 sig_host_del = {SIG_HOST_DEL, false},
+                                 sig_backup = {SIG_BACKUP, false};
+    g_test_add_data_func("/mptcp/signals/fastclose", &sig_abort, test_signals);
+    g_test_add_data_func("/mptcp/signals/fastclose-bad-key", &sig_abort_bad, test_signals);
+    g_test_add_data_func("/mptcp/signals/remove-addr", &sig_withdraw, test_signals);
+    g_test_add_data_func("/mptcp/signals/host-addr-del", &sig_host_del, test_signals);
+    g_test_add_data_func("/mptcp/signals/mp-prio", &sig_backup, test_signals);
+    g_test_add_data_func("/mptcp/fallback/options-stripped/one-subflow", GINT_TO_POINTER(1),
+                         test_options_stripped);
+    g_test_add_data_func("/mptcp/fallback/options-stripped/two-subflows", GINT_TO_POINTER(2),
+                         test_options_stripped);
     for (size_t i = 0; i < G_N_ELEMENTS(mpc_cases); i++)
         g_test_add_data_func(mpc_cases[i].path, &mpc_cases[i], test_mpc_damaged);
     g_test_add_data_func("/mptcp/options/budget-and-lengths/checksum", GINT_TO_POINTER(1),

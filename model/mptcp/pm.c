@@ -138,6 +138,25 @@ static void signal_kick(struct mp_mptcp_sock *msk, mp_time_t now)
         mp_tcp_send_pure_ack(sf->ssk, now);
 }
 
+void mp_mptcp_signal_again(struct mp_mptcp_sock *msk)
+{
+    const struct mp_env *env = msk->st->env;
+    msk->signal_kick_due = true;
+    mp_env_deadline(env, &msk->dl, mp_env_now(env));
+}
+
+void mp_mptcp_pm_signal_kick(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    /* Per-subflow signals go on their own subflow's pure ACK. */
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (sf->ssk && sf->established && (sf->prio_pending || sf->send_fail))
+            mp_tcp_send_pure_ack(sf->ssk, now);
+    }
+    if (msk->rm_out.n || mp_mptcp_pm_signal_space(msk))
+        signal_kick(msk, now);
+}
+
 static struct mp_mptcp_signal *signal_new(struct mp_mptcp_sock *msk)
 {
     if (msk->nsignals == MP_MPTCP_MAX_ADDRS) {
@@ -291,4 +310,185 @@ void mp_mptcp_pm_add_addr_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subfl
         msk->pm->add_addr_received(msk, r, now);
     else if (msk->pm->remote_added)
         msk->pm->remote_added(msk, r, now);
+}
+
+/* ---- REMOVE_ADDR (RFC 8684 3.4.2) and MP_PRIO (3.3.8) ---- */
+
+/* The address ID this side uses for local address |a| (0 for the initial
+ * subflow's), or -1 when it never used or announced it. */
+static int local_id_of(const struct mp_mptcp_sock *msk, const struct mp_ip *a)
+{
+    for (uint32_t i = 0; i < msk->nlocal_ids; i++)
+        if (mp_ip_eq(&msk->local_ids[i].addr, a))
+            return msk->local_ids[i].id;
+    for (uint32_t i = 0; i < msk->nsignals; i++) {
+        const struct mp_mptcp_signal *g = &msk->signals[i];
+        if (!g->aa.echo && mp_ip_eq(&g->aa.addr, a))
+            return g->aa.addr_id;
+    }
+    return -1;
+}
+
+static void rm_queue(struct mp_mptcp_sock *msk, uint8_t id, mp_time_t now)
+{
+    struct mp_mptcp_remove_addr *rm = &msk->rm_out;
+    for (uint8_t i = 0; i < rm->n; i++)
+        if (rm->ids[i] == id)
+            return;
+    if (rm->n == MP_MPTCP_RM_IDS_MAX)
+        return;
+    rm->ids[rm->n++] = id;
+    signal_kick(msk, now);
+}
+
+bool mp_mptcp_pm_withdraw(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now)
+{
+    if (msk->is_listener || msk->dead || msk->fallback || !msk->peer_key_known)
+        return false;
+    int id = local_id_of(msk, a);
+    bool any = id >= 0;
+    mp_mptcp_enter(msk);
+    /* Announcements of it are forgotten (so that the address, should it
+     * come back, is announced again). */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < msk->nsignals; i++) {
+        const struct mp_mptcp_signal *g = &msk->signals[i];
+        if (g->aa.echo || !mp_ip_eq(&g->aa.addr, a))
+            msk->signals[k++] = *g;
+    }
+    msk->nsignals = k;
+    /* Its subflows close (Linux's mptcp_pm_nl_rm_subflow_received:
+     * MPTcpExtRmSubflow each). */
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk || sf->closed)
+            continue;
+        struct mp_endpoint le;
+        mp_tcp_endpoints(sf->ssk, &le, NULL);
+        if (!mp_ip_eq(&le.ip, a))
+            continue;
+        any = true;
+        if (sf->established)
+            MP_MPTCP_CTR(msk, MPTCP_RM_SUBFLOW);
+        mp_mptcp_trace_sf(msk, sf, "subflow.removed", now);
+        mp_mptcp_subflow_gone(msk, sf, 0, now);
+    }
+    if (id >= 0 && !msk->dead)
+        rm_queue(msk, (uint8_t)id, now);
+    mp_mptcp_leave(msk);
+    return any;
+}
+
+void mp_mptcp_pm_rm_addr_input(struct mp_mptcp_sock *msk, const struct mp_mptcp_remove_addr *rm,
+                               mp_time_t now)
+{
+    for (uint8_t k = 0; k < rm->n; k++) {
+        uint8_t id = rm->ids[k];
+        /* The address is no longer the peer's: forget it, so that no
+         * path manager opens a subflow to it again. */
+        for (uint32_t i = 0; i < msk->nremotes; i++) {
+            if (msk->remotes[i].id != id)
+                continue;
+            memmove(&msk->remotes[i], &msk->remotes[i + 1],
+                    (msk->nremotes - i - 1) * sizeof(msk->remotes[0]));
+            msk->nremotes--;
+            if (msk->add_addr_accepted)
+                msk->add_addr_accepted--;
+            break;
+        }
+        /* Its subflows close (Linux: MPTcpExtRmAddr each). */
+        for (guint i = 0; i < msk->subflows->len; i++) {
+            struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+            if (!sf->ssk || sf->closed || sf->remote_id != id || msk->dead)
+                continue;
+            MP_MPTCP_CTR(msk, MPTCP_RM_ADDR);
+            mp_mptcp_trace_sf(msk, sf, "subflow.removed", now);
+            mp_mptcp_subflow_gone(msk, sf, 0, now);
+        }
+    }
+}
+
+int mp_mptcp_pm_set_backup(struct mp_mptcp_sock *msk, const struct mp_ip *a, bool backup,
+                           mp_time_t now)
+{
+    int n = 0;
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk || sf->closed || sf->refuse)
+            continue;
+        struct mp_endpoint le;
+        mp_tcp_endpoints(sf->ssk, &le, NULL);
+        if (!mp_ip_eq(&le.ip, a) || sf->backup == backup)
+            continue;
+        sf->backup = backup;
+        n++;
+        mp_mptcp_trace_sf(msk, sf, backup ? "prio.backup" : "prio.normal", now);
+        /* A join still in its handshake says it in its SYN (B flag). */
+        if (!sf->established || msk->fallback)
+            continue;
+        sf->prio_pending = true;
+        mp_tcp_send_pure_ack(sf->ssk, now);
+    }
+    if (n)
+        mp_mptcp_push_soon(msk, now);
+    return n;
+}
+
+void mp_mptcp_pm_prio_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                            const struct mp_mptcp_prio *p, mp_time_t now)
+{
+    MP_MPTCP_CTR(msk, MPTCP_MP_PRIO_RX);
+    if (sf->peer_backup == p->backup)
+        return;
+    sf->peer_backup = p->backup;
+    mp_mptcp_trace_sf(msk, sf, p->backup ? "prio.peer_backup" : "prio.peer_normal", now);
+    mp_mptcp_push_soon(msk, now);
+}
+
+/* ---- the host's addresses and endpoints ---- */
+
+/* Every live connection of the stack, for |fn|; connections may die in
+ * it, so the list is copied first. */
+static void each_msk(struct mp_mptcp_stack *st, void (*fn)(struct mp_mptcp_sock *, const void *,
+                                                           mp_time_t),
+                     const void *arg, mp_time_t now)
+{
+    GPtrArray *all = g_ptr_array_new();
+    for (guint i = 0; i < st->all->len; i++) {
+        struct mp_mptcp_sock *msk = st->all->pdata[i];
+        if (msk->is_listener || msk->dead)
+            continue;
+        mp_mptcp_enter(msk);
+        g_ptr_array_add(all, msk);
+    }
+    for (guint i = 0; i < all->len; i++) {
+        struct mp_mptcp_sock *msk = all->pdata[i];
+        if (!msk->dead)
+            fn(msk, arg, now);
+        mp_mptcp_leave(msk);
+    }
+    g_ptr_array_free(all, TRUE);
+}
+
+static void addr_gone(struct mp_mptcp_sock *msk, const void *arg, mp_time_t now)
+{
+    mp_mptcp_pm_withdraw(msk, arg, now);
+}
+
+static void addr_new(struct mp_mptcp_sock *msk, const void *arg, mp_time_t now)
+{
+    if (msk->fully_established && !msk->fallback && msk->pm->host_addr_added &&
+        mp_mptcp_pm_usable_local(arg))
+        msk->pm->host_addr_added(msk, arg, now);
+}
+
+void mp_mptcp_pm_host_event(void *arg, struct mp_host *h, const struct mp_host_event *ev)
+{
+    struct mp_mptcp_stack *st = arg;
+    (void)h;
+    mp_time_t now = mp_env_now(st->env);
+    if (ev->kind == MP_HOST_ADDR_REMOVED)
+        each_msk(st, addr_gone, &ev->addr.ip, now);
+    else if (ev->kind == MP_HOST_ADDR_ADDED)
+        each_msk(st, addr_new, &ev->addr.ip, now);
 }

@@ -10,7 +10,8 @@
  * The passive side opens nothing; it accepts joins up to the same limit
  * (Linux refuses the join at the third ACK with MP_TCPRST reason 3).
  * Addresses the peer announces (ADD_ADDR) join the mesh within
- * add_addr_accepted.
+ * add_addr_accepted. An address the host gains later joins it too; one it
+ * loses is withdrawn (pm.c: REMOVE_ADDR, its subflows closed).
  */
 #include "model/mptcp/protocol.h"
 
@@ -48,6 +49,15 @@ static void fm_remote_added(struct mp_mptcp_sock *msk, const struct mp_mptcp_rem
         fill_mesh(msk, now);
 }
 
+/* A new address of the host joins the mesh (the v0.9x fullmesh path
+ * manager followed the host's addresses the same way). */
+static void fm_host_addr_added(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now)
+{
+    (void)a;
+    if (msk->first && !msk->first->passive)
+        fill_mesh(msk, now);
+}
+
 static bool fm_allow_join(struct mp_mptcp_sock *msk)
 {
     return msk->joins_accepted < msk->st->o.subflows;
@@ -58,4 +68,5 @@ const struct mp_mptcp_pm_ops mp_mptcp_pm_fullmesh = {
     .established = fm_established,
     .remote_added = fm_remote_added,
     .allow_join = fm_allow_join,
+    .host_addr_added = fm_host_addr_added,
 };

@@ -117,6 +117,23 @@ static void k_echoed(struct mp_mptcp_sock *msk, mp_time_t now)
     announce_next(msk, now);
 }
 
+/* An endpoint's address came (back) to the host: the endpoint acts as
+ * when the connection was established (Linux with NetworkManager or
+ * mptcpd, which add the endpoint when the address appears). */
+static void k_host_addr_added(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now)
+{
+    const struct mp_mptcp_config *o = &msk->st->o;
+    bool mine = false;
+    for (size_t i = 0; i < o->n_endpoints; i++) {
+        if (mp_ip_eq(&o->endpoints[i].addr, a)) {
+            msk->pm_eps_used &= ~(1u << i);
+            mine = true;
+        }
+    }
+    if (mine && msk->first)
+        k_established(msk, now);
+}
+
 static bool k_allow_join(struct mp_mptcp_sock *msk)
 {
     return msk->joins_accepted < msk->st->o.subflows;
@@ -128,6 +145,7 @@ const struct mp_mptcp_pm_ops mp_mptcp_pm_kernel = {
     .add_addr_received = k_add_addr_received,
     .signal_done = k_echoed,
     .allow_join = k_allow_join,
+    .host_addr_added = k_host_addr_added,
 };
 
 /* ---- configuration ---- */

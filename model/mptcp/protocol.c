@@ -81,6 +81,8 @@ struct mp_mptcp_stack *mp_mptcp_attach(struct mp_host *h, const struct mp_mptcp_
     st->all = g_ptr_array_new();
     st->next_id = 1;
     h->mptcp = st;
+    /* Addresses that come and go (the path managers follow them). */
+    mp_host_listen(h, mp_mptcp_pm_host_event, st);
     return st;
 }
 
@@ -124,6 +126,7 @@ void mp_mptcp_detach(struct mp_mptcp_stack *st)
     }
     g_ptr_array_free(st->all, TRUE);
     mp_mptcp_tokens_free(st->tokens);
+    mp_host_unlisten(st->h, mp_mptcp_pm_host_event, st);
     if (st->h->mptcp == st)
         st->h->mptcp = NULL;
     g_free(st);
@@ -158,6 +161,7 @@ struct mp_mptcp_sock *mp_mptcp_sock_new(struct mp_mptcp_stack *st, const struct 
     mp_deadline_init(&msk->dl, msk_expire, msk);
     msk->rtx_at = msk->orphan_at = msk->race_at = msk->signal_at = MP_TIME_NEVER;
     msk->pm = st->pm;
+    msk->allow_inf_fallback = true;
     g_ptr_array_add(st->all, msk);
     return msk;
 }
@@ -212,6 +216,11 @@ static void msk_done(struct mp_mptcp_sock *msk, int err, mp_time_t now)
         msk->cbs.closed(msk->cbs.arg, msk, err, now);
     if (!msk->owned && all_subflows_gone(msk))
         msk_unlink(msk);
+}
+
+void mp_mptcp_done(struct mp_mptcp_sock *msk, int err, mp_time_t now)
+{
+    msk_done(msk, err, now);
 }
 
 int mp_mptcp_new_key(struct mp_mptcp_sock *msk)
@@ -310,6 +319,11 @@ static void trace_msk(struct mp_mptcp_sock *msk, const char *ev, mp_time_t now)
         mp_trace_u64(&r, "remote_key", msk->remote_key);
     }
     mp_trace_end(&r, env);
+}
+
+void mp_mptcp_trace_msk(struct mp_mptcp_sock *msk, const char *ev, mp_time_t now)
+{
+    trace_msk(msk, ev, now);
 }
 
 /* ---- connect, listen, accept ---- */
@@ -587,11 +601,26 @@ void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t 
 {
     if (msk->fallback)
         return;
-    mp_ctr_inc(&msk->st->h->ctr, why);
+    if (why != MP_CTR__COUNT)
+        mp_ctr_inc(&msk->st->h->ctr, why);
     msk->fallback = true;
+    msk->fallback_due = false;
+    /* TCP retransmits what it holds; nothing more at the data level. */
+    msk->rtx_at = MP_TIME_NEVER;
+    g_array_set_size(msk->reinject, 0);
     struct mp_mptcp_subflow *sf = msk->first;
     if (sf && sf->ssk)
         mp_tcp_set_ext(sf->ssk, &mp_mptcp_fallback_ext, sf);
+    /* Joins still in their handshake cannot be part of a TCP connection. */
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
+        if (o != sf && o->ssk) {
+            struct mp_tcp_conn *ssk = o->ssk;
+            o->ssk = NULL;
+            o->closed = true;
+            mp_tcp_abort(ssk, now);
+        }
+    }
     mp_mptcp_fallback_drain(msk, now);
     trace_msk(msk, "fallback", now);
 }
@@ -735,17 +764,8 @@ int mp_mptcp_remove_local(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_t
     }
     if (msk->nremoved < MP_MPTCP_MAX_ADDRS)
         msk->removed[msk->nremoved++] = *a;
-    mp_mptcp_enter(msk);
-    for (guint i = 0; i < msk->subflows->len; i++) {
-        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
-        if (!sf->ssk || sf->closed)
-            continue;
-        struct mp_endpoint le;
-        mp_tcp_endpoints(sf->ssk, &le, NULL);
-        if (mp_ip_eq(&le.ip, a))
-            mp_mptcp_subflow_gone(msk, sf, 0, now);
-    }
-    mp_mptcp_leave(msk);
+    /* Its subflows close and the peer gets REMOVE_ADDR. */
+    mp_mptcp_pm_withdraw(msk, a, now);
     return 0;
 }
 
@@ -958,6 +978,11 @@ static void push_soon(struct mp_mptcp_sock *msk, mp_time_t now)
     mp_env_deadline(msk->st->env, &msk->dl, now);
 }
 
+void mp_mptcp_push_soon(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    push_soon(msk, now);
+}
+
 static size_t fill(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uint64_t dsn,
                    uint8_t *buf, size_t n, struct mp_mptcp_meta *meta, bool reinj, mp_time_t now)
 {
@@ -1041,6 +1066,7 @@ static size_t opportunistic(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *
         return 0;
     size_t n = (size_t)MIN((uint64_t)max, (uint64_t)len);
     MP_MPTCP_CTR(msk, MPTCP_OPP_RETRANS);
+    msk->allow_inf_fallback = false;
     trace_reinject(msk, sf, msk->snd_una, (uint32_t)n, "opportunistic", now);
     msk->bytes_retrans += n;
     return fill(msk, sf, msk->snd_una, buf, n, meta, true, now);
@@ -1050,8 +1076,8 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
                      size_t max, struct mp_mptcp_meta *meta, mp_time_t now)
 {
     const struct mp_mptcp_sched_ops *ops = msk->st->sched;
-    if (!msk->sb_ok || msk->dead)
-        return 0;
+    if (!msk->sb_ok || msk->dead || msk->infinite_sent)
+        return 0; /* after the infinite mapping: TCP takes the rest (fallback) */
     max = MIN(max, (size_t)MP_MPTCP_MAX_MAP);
     /* A redundant scheduler wants |sf| to carry everything. */
     bool also = ops->also && ops->also(msk, sf, now);
@@ -1095,6 +1121,9 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
             g_array_remove_index(msk->reinject, 0);
         MP_MPTCP_CTR(msk, MPTCP_RETRANS);
         msk->bytes_retrans += n;
+        /* Linux: once data went twice at the data level, the subflow's
+         * stream is no longer the connection's: no infinite fallback. */
+        msk->allow_inf_fallback = false;
         return fill(msk, sf, dsn, buf, n, meta, true, now);
     }
     if (also) {
@@ -1128,6 +1157,20 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
     n = fill(msk, sf, dsn, buf, n, meta, false, now);
     msk->snd_nxt += n;
     msk->bytes_sent += n;
+    if (msk->infinite_pending && n) {
+        /* RFC 8684 3.7: the peer reported a checksum failure on the only
+         * subflow: this segment says the subflow is the stream from here,
+         * and the connection goes on as TCP (Linux: the next data after
+         * MP_FAIL, then __mptcp_do_fallback). */
+        meta->flags |= MP_META_INFINITE;
+        msk->infinite_pending = false;
+        msk->infinite_sent = true;
+        msk->fallback_due = true;
+        MP_MPTCP_CTR(msk, MPTCP_INFINITE_MAP_TX);
+        trace_msk(msk, "infinite_map.tx", now);
+        push_soon(msk, now);
+        return n;
+    }
     if ((msk->st->o.opportunistic || msk->st->o.penalise) && msk->wnd_end <= msk->snd_nxt)
         opp_kick(msk, now); /* the window is full now: someone may unblock it */
     if (ops->sent)
@@ -1459,13 +1502,15 @@ ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_
 {
     if (msk->is_listener)
         return -ENOTCONN;
-    if (msk->fallback) {
+    size_t have = msk->rcvq->len - msk->rcvq_off;
+    if (msk->fallback && have == 0) {
+        /* A late fallback (RFC 8684 3.7) leaves data-level bytes to read
+         * first; then TCP's stream. */
         struct mp_tcp_conn *ssk = fb_ssk(msk);
         if (!ssk)
             return msk->err ? msk->err : 0;
         return mp_tcp_recv(ssk, buf, len, now);
     }
-    size_t have = msk->rcvq->len - msk->rcvq_off;
     if (have == 0) {
         if (msk->data_fin_rcvd)
             return 0;
@@ -1502,11 +1547,12 @@ ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_
 
 size_t mp_mptcp_readable(const struct mp_mptcp_sock *msk)
 {
+    size_t have = msk->rcvq->len - msk->rcvq_off;
     if (msk->fallback) {
         struct mp_tcp_conn *ssk = fb_ssk(msk);
-        return ssk ? mp_tcp_readable(ssk) : 0;
+        return have + (ssk ? mp_tcp_readable(ssk) : 0);
     }
-    return msk->rcvq->len - msk->rcvq_off;
+    return have;
 }
 
 size_t mp_mptcp_writable(const struct mp_mptcp_sock *msk)
@@ -1529,7 +1575,7 @@ bool mp_mptcp_eof(const struct mp_mptcp_sock *msk)
 {
     if (msk->fallback) {
         struct mp_tcp_conn *ssk = fb_ssk(msk);
-        return !ssk || mp_tcp_fin_rcvd(ssk);
+        return msk->rcvq->len == msk->rcvq_off && (!ssk || mp_tcp_fin_rcvd(ssk));
     }
     return msk->data_fin_rcvd;
 }
@@ -1602,8 +1648,10 @@ void mp_mptcp_close(struct mp_mptcp_sock *msk, mp_time_t now)
         msk->state = MP_TCP_CLOSED;
         msk_unlink(msk);
     } else if (mp_mptcp_readable(msk) > 0) {
-        /* Unread data is lost: reset (Linux sends MP_FASTCLOSE; issue 10). */
-        abort_subflows(msk, now);
+        /* Unread data is lost: the MPTCP equivalent of TCP's reset (RFC
+         * 8684 3.5; Linux's mptcp_do_fastclose), RST + MP_FASTCLOSE +
+         * MP_TCPRST on every subflow. */
+        mp_mptcp_fastclose(msk, now);
         msk->state = MP_TCP_CLOSED;
         msk_unlink(msk);
     } else {
@@ -1629,9 +1677,46 @@ void mp_mptcp_abort(struct mp_mptcp_sock *msk, mp_time_t now)
         mp_mptcp_close(msk, now);
         return;
     }
-    abort_subflows(msk, now);
+    if (msk->fallback || !msk->peer_key_known)
+        abort_subflows(msk, now);
+    else
+        mp_mptcp_fastclose(msk, now); /* SO_LINGER 0: as TCP's RST */
     msk->state = MP_TCP_CLOSED;
     msk_unlink(msk);
+    mp_mptcp_leave(msk);
+}
+
+void mp_mptcp_fastclose(struct mp_mptcp_sock *msk, mp_time_t now)
+{
+    trace_msk(msk, "fastclose.tx", now);
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (!sf->ssk)
+            continue;
+        /* Only where the peer knows the connection: a join still in its
+         * handshake just gets a RST. */
+        if (sf->established && !sf->refuse && msk->peer_key_known) {
+            sf->send_fastclose = true;
+            sf->rst_reason = MP_TCPRST_UNSPEC;
+        }
+    }
+    abort_subflows(msk, now);
+}
+
+void mp_mptcp_subflow_reset(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                            uint8_t reason, mp_time_t now)
+{
+    if (!sf->ssk)
+        return;
+    mp_mptcp_enter(msk);
+    struct mp_tcp_conn *ssk = sf->ssk;
+    keep_first_info(msk, sf);
+    sf->send_rst_reason = true;
+    sf->rst_reason = reason;
+    sf->reset_due = false;
+    mp_tcp_abort(ssk, now); /* no closed callback comes */
+    sf->ssk = NULL;
+    mp_mptcp_subflow_gone(msk, sf, -ECONNRESET, now);
     mp_mptcp_leave(msk);
 }
 
@@ -1821,6 +1906,19 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
     }
     if (!msk->dead && msk->signal_at != MP_TIME_NEVER && now >= msk->signal_at)
         mp_mptcp_pm_signal_timer(msk, now);
+    /* Work asked for from inside a subflow's input or output: signals
+     * first (an MP_FAIL goes out before the fallback that follows it). */
+    if (!msk->dead && msk->signal_kick_due) {
+        msk->signal_kick_due = false;
+        mp_mptcp_pm_signal_kick(msk, now);
+    }
+    for (guint i = 0; i < msk->subflows->len && !msk->dead; i++) {
+        struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
+        if (sf->reset_due)
+            mp_mptcp_subflow_reset(msk, sf, sf->rst_reason, now);
+    }
+    if (!msk->dead && msk->fallback_due && !msk->fallback)
+        mp_mptcp_do_fallback(msk, MP_CTR__COUNT, now);
     if (!msk->dead && msk->push_due) {
         msk->push_due = false;
         mp_mptcp_push(msk, now);
@@ -1828,7 +1926,7 @@ static mp_time_t msk_expire(void *obj, mp_time_t now)
     mp_time_t next = MP_TIME_NEVER;
     if (!msk->dead) {
         next = MIN(MIN(msk->rtx_at, msk->orphan_at), MIN(msk->race_at, msk->signal_at));
-        if (msk->push_due)
+        if (msk->push_due || msk->signal_kick_due)
             next = now;
     }
     mp_mptcp_leave(msk);

@@ -71,7 +71,13 @@ struct mp_mptcp_meta {
     uint8_t pad[15];
 };
 
-enum { MP_META_VALID = 1u << 0, MP_META_REINJECT = 1u << 1 };
+enum {
+    MP_META_VALID = 1u << 0,
+    MP_META_REINJECT = 1u << 1,
+    /* The segment carries the infinite mapping (RFC 8684 3.7): a DSS with
+     * the segment's DSN and SSN, length 0, checksum 0. */
+    MP_META_INFINITE = 1u << 2,
+};
 
 enum mp_sf_kind { MP_SF_MPC, MP_SF_JOIN };
 
@@ -90,6 +96,13 @@ struct mp_mptcp_subflow {
     bool refuse;             /* the peer's handshake failed: reset once connected */
     bool send_rst_reason;    /* the next RST carries MP_TCPRST */
     uint8_t rst_reason;
+    bool send_fastclose;     /* the next RST carries MP_FASTCLOSE (the peer's key) */
+    bool send_fail;          /* MP_FAIL with fail_dsn: on the next pure ACK, or on the RST */
+    uint64_t fail_dsn;
+    bool prio_pending;       /* MP_PRIO with |backup| on the next pure ACK */
+    bool fail_sent;          /* we reported a checksum failure here (MP_FAIL) */
+    bool reset_due;          /* reset with rst_reason from the connection's timer */
+    bool opts_missing;       /* the last segment came without any MPTCP option */
     bool lost_race;          /* an initial-subflow attempt another one beat */
     uint8_t local_id, remote_id;
     struct mp_endpoint remote_ep; /* where an active subflow was sent */
@@ -198,6 +211,16 @@ struct mp_mptcp_sock {
     mp_time_t signal_at;         /* the next ADD_ADDR retransmission */
     uint32_t add_addr_accepted;  /* remote addresses taken from ADD_ADDR */
     uint32_t pm_eps_used;        /* "kernel": bit i, endpoint i opened its subflows */
+    struct mp_mptcp_remove_addr rm_out; /* REMOVE_ADDR to send (n 0: none) */
+    bool signal_kick_due;        /* more signals wait: another pure ACK soon */
+
+    /* failures (RFC 8684 3.7) */
+    bool allow_inf_fallback;     /* one subflow ever, no data-level retransmission:
+                                  * a failure may end in fallback (Linux's
+                                  * allow_infinite_fallback) */
+    bool infinite_pending;       /* MP_FAIL came: the next data carries the infinite mapping */
+    bool infinite_sent;          /* ... it did: no more mappings, fallback follows */
+    bool fallback_due;           /* go on as TCP once out of the output path */
 
     /* send side: data sequence space */
     uint64_t snd_una;            /* oldest unacknowledged DSN */
@@ -266,6 +289,11 @@ struct mp_mptcp_pm_ops {
                               mp_time_t now);
     /* One of our announcements was echoed, or given up. */
     void (*signal_done)(struct mp_mptcp_sock *msk, mp_time_t now);
+    /* The host has a new address (SLAAC, DHCP, `ip addr add`); the
+     * connection is fully established. (An address that goes is
+     * withdrawn by pm.c for every policy: REMOVE_ADDR, its subflows
+     * closed.) */
+    void (*host_addr_added)(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
 };
 
 const struct mp_mptcp_pm_ops *mp_mptcp_pm_find(const char *name);
@@ -297,6 +325,31 @@ bool mp_mptcp_pm_first_addrs(const struct mp_mptcp_sock *msk, struct mp_endpoint
  * announced) or -ENOSPC. */
 int mp_mptcp_pm_announce(struct mp_mptcp_sock *msk, uint8_t id, const struct mp_ip *a,
                          mp_time_t now);
+/* Another pure ACK soon, from the connection's timer: signals wait that
+ * did not fit on the last one. */
+void mp_mptcp_signal_again(struct mp_mptcp_sock *msk);
+/* Sends the pending signals: a pure ACK on each subflow with MP_PRIO or
+ * MP_FAIL due, one on the first subflow up for ADD_ADDR / REMOVE_ADDR. */
+void mp_mptcp_pm_signal_kick(struct mp_mptcp_sock *msk, mp_time_t now);
+/* Local address |a| is no more (the host lost it, its endpoint was
+ * deleted, the owner removed it): announcements of it stop, its subflows
+ * close (MPTcpExtRmSubflow) and the peer gets REMOVE_ADDR with its ID
+ * (0 for the initial subflow's). Returns whether the connection used it. */
+bool mp_mptcp_pm_withdraw(struct mp_mptcp_sock *msk, const struct mp_ip *a, mp_time_t now);
+/* subflow.c: REMOVE_ADDR arrived: the peer's addresses with these IDs are
+ * forgotten and their subflows closed (MPTcpExtRmAddr each). */
+void mp_mptcp_pm_rm_addr_input(struct mp_mptcp_sock *msk, const struct mp_mptcp_remove_addr *rm,
+                               mp_time_t now);
+/* Marks the subflows from local address |a| backup or not and tells the
+ * peer with MP_PRIO. Returns how many changed. */
+int mp_mptcp_pm_set_backup(struct mp_mptcp_sock *msk, const struct mp_ip *a, bool backup,
+                           mp_time_t now);
+/* subflow.c: MP_PRIO arrived on |sf| (MPTcpExtMPPrioRx). */
+void mp_mptcp_pm_prio_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                            const struct mp_mptcp_prio *p, mp_time_t now);
+/* The host's listener (protocol.c registers it): addresses that go are
+ * withdrawn, new ones go to the path manager. */
+void mp_mptcp_pm_host_event(void *arg, struct mp_host *h, const struct mp_host_event *ev);
 /* subflow.c: the option space a pure ACK needs for the next ADD_ADDR (0:
  * nothing pending), and writing it there (marks it sent). */
 size_t mp_mptcp_pm_signal_space(const struct mp_mptcp_sock *msk);
@@ -440,7 +493,22 @@ void mp_mptcp_drop_remote(struct mp_mptcp_sock *msk, const struct mp_endpoint *e
                           const char *why, mp_time_t now);
 /* True when the owner took local address |a| away. */
 bool mp_mptcp_local_removed(const struct mp_mptcp_sock *msk, const struct mp_ip *a);
-/* Goes on as plain TCP on the first subflow (RFC 8684 3.7). */
+/* The connection ends with |err| (0: orderly): the owner learns it. */
+void mp_mptcp_done(struct mp_mptcp_sock *msk, int err, mp_time_t now);
+void mp_mptcp_trace_msk(struct mp_mptcp_sock *msk, const char *ev, mp_time_t now);
+/* Subflows pull again soon, from the connection's timer (not from inside
+ * a subflow's input or output). */
+void mp_mptcp_push_soon(struct mp_mptcp_sock *msk, mp_time_t now);
+/* RST + MP_FASTCLOSE (+ MP_TCPRST) on every subflow (RFC 8684 3.5). */
+void mp_mptcp_fastclose(struct mp_mptcp_sock *msk, mp_time_t now);
+/* Resets |sf| with MP_TCPRST |reason| (and MP_FAIL when one is due); the
+ * connection learns it is gone and its data goes to the others. Not from
+ * inside the subflow's own TCP callbacks: set sf->reset_due (with
+ * rst_reason) and mp_mptcp_signal_again() there. */
+void mp_mptcp_subflow_reset(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
+                            uint8_t reason, mp_time_t now);
+/* Goes on as plain TCP on the first subflow (RFC 8684 3.7); |why| is
+ * counted (MP_CTR__COUNT: nothing). */
 void mp_mptcp_do_fallback(struct mp_mptcp_sock *msk, enum mp_ctr why, mp_time_t now);
 /* In fallback: hands TCP the bytes MPTCP never sent, then the shutdown
  * the owner asked for. Returns false while some still wait for room. */

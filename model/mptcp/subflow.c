@@ -50,12 +50,107 @@ static bool sf_signal_now(const struct mp_mptcp_subflow *sf, uint32_t flags)
     return mp_mptcp_pm_signal_space(msk) > 0;
 }
 
+/* What rides with the DSS of a pure ACK, as Linux sends them: MP_FAIL,
+ * MP_PRIO, REMOVE_ADDR, in that order while they fit beside the
+ * timestamps (40 bytes of options less 12); the rest waits for the next
+ * pure ACK. Returns the set (EX_*) and the bytes with the DSS in *len. */
+enum { EX_FAIL = 1u << 0, EX_PRIO = 1u << 1, EX_RM = 1u << 2 };
+#define PURE_ACK_ROOM 28u
+
+static uint32_t pure_ack_extras(const struct mp_mptcp_subflow *sf, uint32_t flags, uint32_t dss,
+                                uint32_t *len)
+{
+    const struct mp_mptcp_sock *msk = sf->msk;
+    *len = dss;
+    if ((flags & (MP_TCP_SEG_DATA | MP_TCP_SEG_FIN)) || !msk->peer_key_known ||
+        dss > MP_MPTCP_LEN_DSS_BASE + 8u || (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) ||
+        (sf->kind == MP_SF_JOIN && !sf->fully_established))
+        return 0;
+    uint32_t set = 0, n = dss;
+    if (sf->send_fail && !sf->reset_due && n + MP_MPTCP_LEN_FAIL <= PURE_ACK_ROOM) {
+        set |= EX_FAIL;
+        n += MP_MPTCP_LEN_FAIL;
+    }
+    if (sf->prio_pending && n + MP_MPTCP_LEN_PRIO <= PURE_ACK_ROOM) {
+        set |= EX_PRIO;
+        n += MP_MPTCP_LEN_PRIO;
+    }
+    uint32_t rm = msk->rm_out.n ? (uint32_t)mp_mptcp_remove_addr_len(&msk->rm_out) : 0;
+    if (rm && n + rm <= PURE_ACK_ROOM) {
+        set |= EX_RM;
+        n += rm;
+    }
+    *len = n;
+    return set;
+}
+
+static uint32_t rst_space(const struct mp_mptcp_subflow *sf)
+{
+    uint32_t n = (sf->send_fastclose || sf->send_fail) ? MP_MPTCP_LEN_FASTCLOSE : 0;
+    if (sf->send_rst_reason || sf->send_fastclose)
+        n += MP_MPTCP_LEN_TCPRST;
+    return n;
+}
+
+/* RFC 8684 3.5, 3.6, 3.7: a RST may carry MP_FASTCLOSE or MP_FAIL (Linux:
+ * one of them) and MP_TCPRST. */
+static size_t write_rst(struct mp_mptcp_subflow *sf, uint8_t *buf, size_t len)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    size_t n = 0;
+    if (sf->send_fastclose) {
+        struct mp_mptcp_fastclose f = {.rcv_key = msk->remote_key};
+        n = mp_mptcp_write_fastclose(buf, len, &f);
+        if (n)
+            MP_MPTCP_CTR(msk, MPTCP_MP_FASTCLOSE_TX);
+    } else if (sf->send_fail) {
+        struct mp_mptcp_fail f = {.dsn = sf->fail_dsn};
+        n = mp_mptcp_write_fail(buf, len, &f);
+        if (n) {
+            sf->send_fail = false;
+            MP_MPTCP_CTR(msk, MPTCP_MP_FAIL_TX);
+        }
+    }
+    if (sf->send_rst_reason || sf->send_fastclose) {
+        struct mp_mptcp_tcprst r = {.flags = 0, .reason = sf->rst_reason};
+        size_t k = mp_mptcp_write_tcprst(buf + n, len - n, &r);
+        if (k)
+            MP_MPTCP_CTR(msk, MPTCP_MP_RST_TX);
+        n += k;
+    }
+    return n;
+}
+
+static size_t write_extras(struct mp_mptcp_subflow *sf, uint32_t set, uint8_t *buf, size_t len)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    size_t n = 0, k;
+    if ((set & EX_FAIL) &&
+        (k = mp_mptcp_write_fail(buf + n, len - n, &(struct mp_mptcp_fail){.dsn = sf->fail_dsn}))) {
+        n += k;
+        sf->send_fail = false;
+        MP_MPTCP_CTR(msk, MPTCP_MP_FAIL_TX);
+    }
+    if ((set & EX_PRIO) &&
+        (k = mp_mptcp_write_prio(buf + n, len - n, &(struct mp_mptcp_prio){.backup = sf->backup}))) {
+        n += k;
+        sf->prio_pending = false;
+        MP_MPTCP_CTR(msk, MPTCP_MP_PRIO_TX);
+    }
+    if ((set & EX_RM) && (k = mp_mptcp_write_remove_addr(buf + n, len - n, &msk->rm_out))) {
+        n += k;
+        msk->rm_out.n = 0;
+        MP_MPTCP_CTR(msk, MPTCP_RM_ADDR_TX);
+    }
+    return n;
+}
+
 static uint32_t sf_opt_space(void *arg, struct mp_tcp_conn *c, uint32_t flags)
 {
     struct mp_mptcp_subflow *sf = arg;
     (void)c;
     if (flags & MP_TCP_SEG_RST)
-        return sf->send_rst_reason ? MP_MPTCP_LEN_TCPRST : 0;
+        return rst_space(sf);
     if (flags & MP_TCP_SEG_SYN)
         return sf->kind == MP_SF_MPC ? MP_MPTCP_LEN_CAPABLE_SYN : MP_MPTCP_LEN_JOIN_SYN;
     if (flags & MP_TCP_SEG_SYNACK)
@@ -68,6 +163,9 @@ static uint32_t sf_opt_space(void *arg, struct mp_tcp_conn *c, uint32_t flags)
     if (sf_signal_now(sf, flags))
         return (uint32_t)mp_mptcp_pm_signal_space(sf->msk);
     uint32_t dss = dss_space(sf, flags);
+    uint32_t with_extras;
+    if (pure_ack_extras(sf, flags, dss, &with_extras))
+        return with_extras;
     if (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) {
         uint32_t mpc = (flags & MP_TCP_SEG_DATA)
                            ? (sf->msk->csum ? MP_MPTCP_LEN_CAPABLE_DATA_CSUM
@@ -99,6 +197,11 @@ static size_t write_dss(struct mp_mptcp_subflow *sf, const struct mp_tcp_seg_inf
         d.data_len = m.len;
         d.has_csum = msk->csum;
         d.csum = m.csum;
+        if (m.flags & MP_META_INFINITE) {
+            /* RFC 8684 3.7: from this byte on the subflow is the stream. */
+            d.data_len = 0;
+            d.csum = 0;
+        }
     } else if (!seg->len && msk->wr_shut && !msk->data_fin_acked && msk->data_fin_sent &&
                msk->snd_nxt == msk->write_seq) {
         /* RFC 8684 3.3.3: a DATA_FIN without data: SSN 0, length 1. */
@@ -122,13 +225,8 @@ static size_t sf_write_opts(void *arg, struct mp_tcp_conn *c, const struct mp_tc
     struct mp_mptcp_subflow *sf = arg;
     struct mp_mptcp_sock *msk = sf->msk;
     (void)c;
-    if (seg->flags & MP_TCP_SEG_RST) {
-        if (!sf->send_rst_reason)
-            return 0;
-        struct mp_mptcp_tcprst r = {.flags = 0, .reason = sf->rst_reason};
-        MP_MPTCP_CTR(msk, MPTCP_MP_RST_TX);
-        return mp_mptcp_write_tcprst(buf, len, &r);
-    }
+    if (seg->flags & MP_TCP_SEG_RST)
+        return write_rst(sf, buf, len);
     if (seg->flags & (MP_TCP_SEG_SYN | MP_TCP_SEG_SYNACK)) {
         bool synack = (seg->flags & MP_TCP_SEG_SYNACK) != 0;
         if (sf->kind == MP_SF_MPC) {
@@ -196,7 +294,16 @@ static size_t sf_write_opts(void *arg, struct mp_tcp_conn *c, const struct mp_tc
             return mp_mptcp_write_capable(buf, len, &o);
         }
     }
-    return write_dss(sf, seg, buf, len);
+    uint32_t dummy;
+    uint32_t set = pure_ack_extras(sf, seg->flags, dss_space(sf, seg->flags), &dummy);
+    size_t n = write_dss(sf, seg, buf, len);
+    if (set) {
+        n += write_extras(sf, set, buf + n, len - n);
+        /* Signals that did not fit go on another pure ACK. */
+        if (sf->send_fail || sf->prio_pending || msk->rm_out.n)
+            mp_mptcp_signal_again(msk);
+    }
+    return n;
 }
 
 static size_t sf_pull(void *arg, struct mp_tcp_conn *c, uint8_t *buf, size_t max,
@@ -262,11 +369,42 @@ static void map_trim(struct mp_mptcp_subflow *sf, uint32_t seq)
     sf->nmaps = k;
 }
 
+/* The connection may end a failure on |sf| by going on as TCP there
+ * (RFC 8684 3.7): |sf| is the first subflow and the connection never had
+ * another one established nor sent data twice at the data level (Linux's
+ * allow_infinite_fallback); joins still in their handshake are reset by
+ * the fallback. */
+static bool may_fall_back(const struct mp_mptcp_subflow *sf)
+{
+    return sf->msk->allow_inf_fallback && sf == sf->msk->first;
+}
+
+/* A mapping's checksum failed (RFC 8684 3.7, as Linux): with one subflow
+ * the peer is told with MP_FAIL on a pure ACK, the bytes go up as they
+ * are (the peer answers with the infinite mapping: from there the stream
+ * is TCP's, whatever a middlebox made of it); with several, the subflow is
+ * reset with MP_FAIL and MP_TCPRST "middlebox interference", its bytes
+ * dropped, and the peer sends them again on the others. */
+static void csum_failed(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *m, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    MP_MPTCP_CTR(msk, MPTCP_DATA_CSUM_ERR);
+    mp_mptcp_trace_sf(msk, sf, "csum.bad", now);
+    sf->send_fail = true;
+    sf->fail_dsn = m->dsn;
+    if (may_fall_back(sf)) {
+        sf->fail_sent = true;
+        mp_mptcp_data_recv(msk, sf, m->dsn, sf->cbuf->data, sf->cbuf->len, now);
+    } else {
+        sf->rst_reason = MP_TCPRST_MIDDLEBOX;
+        sf->reset_due = true;
+    }
+    mp_mptcp_signal_again(msk);
+}
+
 /* RFC 8684 3.3.1: with checksums a mapping's bytes reach the connection
  * only once all of them arrived and the checksum over the pseudo-header
- * and the payload holds. A failure is counted (DataCsumErr) and the bytes
- * dropped; the peer's data-level retransmission sends them again (MP_FAIL
- * and the infinite mapping come with a later issue). */
+ * and the payload holds; csum_failed() says what happens otherwise. */
 static void csum_deliver(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *m, uint32_t seq,
                          const uint8_t *data, uint32_t n, mp_time_t now)
 {
@@ -287,7 +425,7 @@ static void csum_deliver(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map 
                              sf->cbuf->len))
         mp_mptcp_data_recv(msk, sf, m->dsn, sf->cbuf->data, sf->cbuf->len, now);
     else
-        MP_MPTCP_CTR(msk, MPTCP_DATA_CSUM_ERR);
+        csum_failed(sf, m, now);
     g_byte_array_set_size(sf->cbuf, 0);
 }
 
@@ -305,8 +443,16 @@ static void sf_deliver(void *arg, struct mp_tcp_conn *c, uint32_t seq, const uin
         if (!m) {
             /* Bytes no mapping covers (RFC 8684 3.3.1). Linux resets the
              * subflow; afmp drops them and counts: the peer's data-level
-             * retransmission recovers them on any subflow. */
+             * retransmission recovers them on any subflow. When they came
+             * without any MPTCP option (a middlebox strips them) on a
+             * connection that cannot fall back, the subflow is useless
+             * and is reset, as Linux. */
             MP_MPTCP_CTR(msk, MPTCP_DSS_NO_MATCH_TCP);
+            if (sf->opts_missing && !sf->reset_due) {
+                sf->rst_reason = MP_TCPRST_MPTCP_ERROR;
+                sf->reset_due = true;
+                mp_mptcp_signal_again(msk);
+            }
             break;
         }
         uint32_t n = (uint32_t)MIN(len, (size_t)(m->seq + m->len - seq));
@@ -439,6 +585,7 @@ static void third_ack_input(struct mp_mptcp_subflow *sf, const struct mp_mptcp_o
         return;
     }
     msk->joins_accepted++;
+    msk->allow_inf_fallback = false;
     sf->fully_established = true;
     sf->join_ack_pending = true;
 }
@@ -450,6 +597,7 @@ static void join_established(struct mp_mptcp_subflow *sf, mp_time_t now)
     struct mp_mptcp_sock *msk = sf->msk;
     sf->fully_established = true;
     msk->subflows_total++;
+    msk->allow_inf_fallback = false;
     mp_mptcp_trace_sf(msk, sf, "join.established", now);
     mp_mptcp_push(msk, now);
 }
@@ -465,6 +613,87 @@ static void peer_took_handshake(struct mp_mptcp_subflow *sf, mp_time_t now)
     }
     if (sf->kind == MP_SF_JOIN && !sf->passive && !sf->fully_established)
         join_established(sf, now);
+}
+
+/* MP_FASTCLOSE (RFC 8684 3.5): with our key the connection dies, its
+ * other subflows reset with MP_FASTCLOSE too (Linux's mptcp_do_fastclose
+ * on rcv_fastclose); with another key Linux ignores the option. */
+static void fastclose_input(struct mp_mptcp_subflow *sf, uint64_t key, bool rst, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    if (key != msk->local_key || msk->state == MP_TCP_CLOSED) {
+        MP_MPTCP_CTR(msk, MPTCP_FASTCLOSE_BAD_KEY);
+        return;
+    }
+    MP_MPTCP_CTR(msk, MPTCP_MP_FASTCLOSE_RX);
+    mp_mptcp_trace_sf(msk, sf, "fastclose.rx", now);
+    for (guint i = 0; i < msk->subflows->len; i++) {
+        struct mp_mptcp_subflow *o = msk->subflows->pdata[i];
+        if (!o->ssk || o->closed)
+            continue;
+        o->send_fastclose = o->established && !o->refuse;
+        o->rst_reason = MP_TCPRST_UNSPEC;
+        if (o == sf) {
+            /* The peer's RST ends this one; an ACK with the option gets
+             * ours, from the connection's timer. */
+            if (!rst) {
+                o->reset_due = true;
+                mp_mptcp_signal_again(msk);
+            }
+            continue;
+        }
+        mp_mptcp_subflow_reset(msk, o, MP_TCPRST_UNSPEC, now);
+    }
+    mp_mptcp_done(msk, -ECONNRESET, now);
+}
+
+/* MP_FAIL on a pure ACK (RFC 8684 3.7, as Linux's
+ * mptcp_pm_mp_fail_received): the answer to ours, or the peer found a bad
+ * checksum in our data on the only subflow: answer with MP_FAIL and send
+ * the infinite mapping on the next data. With several subflows the peer
+ * resets the subflow instead (MP_FAIL on its RST, counted only). */
+static void fail_input(struct mp_mptcp_subflow *sf, uint64_t dsn, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    MP_MPTCP_CTR(msk, MPTCP_MP_FAIL_RX);
+    mp_mptcp_trace_sf(msk, sf, "mp_fail.rx", now);
+    if (msk->fallback || !msk->allow_inf_fallback)
+        return;
+    if (sf->fail_sent) {
+        sf->fail_sent = false;
+        return;
+    }
+    /* The answer goes first, on a pure ACK now (Linux's tcp_send_ack
+     * there): the peer must take it before the infinite mapping. */
+    sf->send_fail = true;
+    sf->fail_dsn = dsn;
+    mp_tcp_send_pure_ack(sf->ssk, now);
+    msk->infinite_pending = true;
+    g_array_set_size(msk->reinject, 0); /* TCP sends what is lost again */
+    mp_mptcp_push_soon(msk, now);
+}
+
+/* A segment of an MPTCP subflow without any MPTCP option although the peer
+ * sends DSS on every one (a middlebox strips them; RFC 8684 3.7): with one
+ * subflow the connection goes on as TCP from this segment on (its data
+ * and what follows are the stream); with several, data without a mapping
+ * will reset the subflow (sf_deliver). Counted AfmpMPTcpOptionsMissing.
+ * Closing subflows and FINs are left out: a subflow a peer gave up may
+ * lose its options legitimately. */
+static void opts_missing(struct mp_mptcp_subflow *sf, uint16_t tcp_flags, mp_time_t now)
+{
+    struct mp_mptcp_sock *msk = sf->msk;
+    if ((tcp_flags & (MP_TCP_FIN | MP_TCP_SYN)) || !sf->fully_established ||
+        !msk->fully_established || msk->state != MP_TCP_ESTABLISHED || msk->data_fin_rcvd ||
+        (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) ||
+        mp_tcp_conn_state(sf->ssk) != MP_TCP_ESTABLISHED)
+        return;
+    MP_MPTCP_CTR(msk, MPTCP_OPTS_MISSING);
+    sf->opts_missing = true;
+    if (may_fall_back(sf)) {
+        mp_mptcp_trace_sf(msk, sf, "options.missing", now);
+        mp_mptcp_do_fallback(msk, MP_CTR__COUNT, now);
+    }
 }
 
 static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
@@ -485,6 +714,10 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
             sf->rst_reason = o.rst.reason;
             mp_mptcp_trace_sf(msk, sf, "subflow.reset", now);
         }
+        if (o.present & MP_MPTCP_HAS_FAIL)
+            MP_MPTCP_CTR(msk, MPTCP_MP_FAIL_RX);
+        if ((o.present & MP_MPTCP_HAS_FASTCLOSE) && !msk->fallback)
+            fastclose_input(sf, o.fastclose.rcv_key, true, now);
         goto out;
     }
     enum mp_tcp_state st = mp_tcp_conn_state(c);
@@ -502,6 +735,24 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
             goto out;
     }
     if (msk->fallback)
+        goto out;
+    sf->opts_missing = false;
+    if (!o.present && !o.malformed) {
+        opts_missing(sf, tcp_flags, now);
+        if (msk->fallback)
+            goto out;
+    }
+    if (o.present & MP_MPTCP_HAS_FASTCLOSE) {
+        fastclose_input(sf, o.fastclose.rcv_key, false, now);
+        goto out;
+    }
+    if (o.present & MP_MPTCP_HAS_PRIO)
+        mp_mptcp_pm_prio_input(msk, sf, &o.prio, now);
+    if (o.present & MP_MPTCP_HAS_REMOVE_ADDR)
+        mp_mptcp_pm_rm_addr_input(msk, &o.rm, now);
+    if (o.present & MP_MPTCP_HAS_FAIL)
+        fail_input(sf, o.fail.dsn, now);
+    if (msk->dead || !sf->ssk)
         goto out;
     if (o.present & MP_MPTCP_HAS_CAPABLE && o.mpc.nkeys == 2 && o.mpc.has_data_len &&
         sf->kind == MP_SF_MPC && sf->passive && st != MP_TCP_SYN_RECEIVED) {
@@ -540,8 +791,20 @@ static void sf_input_opts(void *arg, struct mp_tcp_conn *c, uint16_t tcp_flags,
         if (d->dsn64)
             msk->use_64bit_ack = true;
         if (d->data_len == 0) {
-            /* An infinite mapping (RFC 8684 3.7): fallback, issue 10. */
+            /* An infinite mapping (RFC 8684 3.7): from this segment on the
+             * subflow is the stream; the connection goes on as TCP (this
+             * segment's data included: TCP keeps it now). */
             MP_MPTCP_CTR(msk, MPTCP_INFINITE_MAP_RX);
+            mp_mptcp_trace_sf(msk, sf, "infinite_map.rx", now);
+            if (dsn != msk->rcv_nxt)
+                MP_MPTCP_CTR(msk, MPTCP_DSS_NOT_MATCHING);
+            if (d->has_ack) {
+                uint64_t ack = d->ack64 ? d->data_ack
+                                        : mp_mptcp_expand_seq(msk->snd_una, (uint32_t)d->data_ack);
+                mp_mptcp_data_ack(msk, sf, ack, now);
+            }
+            mp_mptcp_do_fallback(msk, MP_CTR__COUNT, now);
+            goto out;
         } else {
             uint32_t dlen = d->data_len - (d->data_fin ? 1u : 0u);
             if (d->data_fin)

@@ -137,8 +137,20 @@
     X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") \
     X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") \
     X(MPTCP_ECHO_ADD_TX, "MPTcpExtEchoAddTx") \
+    X(MPTCP_RM_ADDR, "MPTcpExtRmAddr") \
+    X(MPTCP_RM_ADDR_TX, "MPTcpExtRmAddrTx") \
+    X(MPTCP_RM_SUBFLOW, "MPTcpExtRmSubflow") \
+    X(MPTCP_MP_PRIO_TX, "MPTcpExtMPPrioTx") \
+    X(MPTCP_MP_PRIO_RX, "MPTcpExtMPPrioRx") \
+    X(MPTCP_MP_FAIL_TX, "MPTcpExtMPFailTx") \
+    X(MPTCP_MP_FAIL_RX, "MPTcpExtMPFailRx") \
+    X(MPTCP_MP_FASTCLOSE_TX, "MPTcpExtMPFastcloseTx") \
+    X(MPTCP_MP_FASTCLOSE_RX, "MPTcpExtMPFastcloseRx") \
+    X(MPTCP_INFINITE_MAP_TX, "MPTcpExtInfiniteMapTx") \
     X(MPTCP_OPT_MALFORMED, "AfmpMPTcpOptMalformed") \
-    X(MPTCP_ADDR_IGNORED, "AfmpMPTcpAddrIgnored")
+    X(MPTCP_ADDR_IGNORED, "AfmpMPTcpAddrIgnored") \
+    X(MPTCP_FASTCLOSE_BAD_KEY, "AfmpMPTcpFastcloseBadKey") \
+    X(MPTCP_OPTS_MISSING, "AfmpMPTcpOptionsMissing")
 
 enum mp_ctr {
 #define MP_CTR_ENUM(id, name) MP_CTR_##id,

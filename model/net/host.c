@@ -126,6 +126,15 @@ void mp_host_listen(struct mp_host *h, mp_host_listener_fn fn, void *arg)
     g_array_append_val(h->listeners, l);
 }
 
+void mp_host_unlisten(struct mp_host *h, mp_host_listener_fn fn, void *arg)
+{
+    for (guint i = h->listeners->len; i-- > 0;) {
+        const struct listener *l = &g_array_index(h->listeners, struct listener, i);
+        if (l->fn == fn && l->arg == arg)
+            g_array_remove_index(h->listeners, i);
+    }
+}
+
 void mp_host_set_l4(struct mp_host *h, uint8_t proto, const struct mp_l4_proto *p)
 {
     if (p)

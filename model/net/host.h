@@ -188,6 +188,8 @@ void mp_host_set_carrier(struct mp_host *h, uint32_t ifindex, bool up);
 void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up);
 
 void mp_host_listen(struct mp_host *h, mp_host_listener_fn fn, void *arg);
+/* Removes the listener registered with |fn| and |arg|. */
+void mp_host_unlisten(struct mp_host *h, mp_host_listener_fn fn, void *arg);
 
 /* Registers the handler of IP protocol |proto|. */
 void mp_host_set_l4(struct mp_host *h, uint8_t proto, const struct mp_l4_proto *p);

@@ -726,8 +726,11 @@ static void sync_input(struct mp_tcp_conn *c, struct seg *s, mp_time_t now)
     if (c->dead)
         return;
     /* Even without options: their absence tells MPTCP the peer fell back. */
-    if (c->ext && c->ext->input_opts && !opts_seen)
+    if (c->ext && c->ext->input_opts && !opts_seen) {
         c->ext->input_opts(c->ext_arg, c, s->flags, s->th->opts, s->th->opts_len, now);
+        if (c->dead) /* the extension reset the connection (MPTCP: MP_TCPRST) */
+            return;
+    }
     /* Seventh: text. Trim what lies before rcv_nxt or beyond the window. */
     uint32_t seq = s->seq;
     const uint8_t *data = s->data;
