@@ -24,9 +24,11 @@
  * not on every ACK; recv() returns 0 at the end of the stream; a send to a
  * closed connection fails with EPIPE (no SIGPIPE: simulated processes get
  * no signals); close() and the end of the process send a FIN after the
- * queued data, or a RST when unread data is discarded. No MSG_PEEK,
- * MSG_OOB or SO_LINGER yet; SO_RCVBUF / SO_SNDBUF apply to the connection
- * made next.
+ * queued data, or a RST when unread data is discarded (MPTCP: RST with
+ * MP_FASTCLOSE on every subflow); SO_LINGER with l_linger 0 makes close()
+ * reset the connection that way (a positive l_linger is kept but close()
+ * never blocks). No MSG_PEEK or MSG_OOB yet; SO_RCVBUF / SO_SNDBUF apply
+ * to the connection made next.
  */
 #ifndef AFMP_H
 #define AFMP_H

@@ -605,6 +605,17 @@ int afmp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         if (f->kind == K_TCP)
             f->tcp->o.keepalive = v != 0;
         return 0;
+    case SO_LINGER: {
+        struct linger lg;
+        if (len < sizeof(lg))
+            return fail(-EINVAL);
+        memcpy(&lg, val, sizeof(lg));
+        if (f->kind == K_TCP) {
+            f->tcp->linger_on = lg.l_onoff != 0;
+            f->tcp->linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+        }
+        return 0;
+    }
     case SO_RCVTIMEO:
     case SO_SNDTIMEO: {
         struct timeval tv;
@@ -676,6 +687,16 @@ int afmp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     case SO_REUSEADDR:
         v = f->kind == K_TCP && f->tcp->reuseaddr;
         break;
+    case SO_LINGER: {
+        struct linger lg = {0, 0};
+        if (f->kind == K_TCP) {
+            lg.l_onoff = f->tcp->linger_on;
+            lg.l_linger = f->tcp->linger_s;
+        }
+        memcpy(val, &lg, MIN(*len, (socklen_t)sizeof(lg)));
+        *len = sizeof(lg);
+        return 0;
+    }
     case SO_KEEPALIVE:
         v = f->kind == K_TCP && f->tcp->o.keepalive;
         break;

@@ -39,6 +39,11 @@ struct tsock {
     bool connected;  /* Linux SS_CONNECTED */
     bool rd_shut, wr_shut;
     bool reuseaddr;
+    /* SO_LINGER: l_onoff, l_linger (seconds). With l_linger 0 close()
+     * resets the connection (TCP: RST; MPTCP: MP_FASTCLOSE), as Linux; a
+     * positive time is kept but close() does not block. */
+    bool linger_on;
+    int linger_s;
     /* AF_MULTIPATH: the local addresses bind() gave (bound is the first) */
     bool multipath;
     int backlog; /* of the listener */

@@ -141,8 +141,13 @@ static void s_shutdown_wr(struct tsock *t, mp_time_t now)
 /* Releases the connection (close() semantics) and forgets it. */
 static void s_close(struct tsock *t, mp_time_t now)
 {
-    if (t->msk)
+    bool reset = t->linger_on && t->linger_s == 0;
+    if (t->msk && reset)
+        mp_mptcp_abort(t->msk, now);
+    else if (t->msk)
         mp_mptcp_close(t->msk, now);
+    else if (t->conn && reset)
+        mp_tcp_abort(t->conn, now);
     else if (t->conn)
         mp_tcp_close(t->conn, now);
     t->msk = NULL;

@@ -298,6 +298,24 @@ static void apply_event(void *arg, mp_time_t now)
         mp_link_set_up(b->links[e->link], e->kind == MP_SCN_EV_LINK_UP);
         return;
     }
+    if (e->kind == MP_SCN_EV_ENDPOINT_ADD || e->kind == MP_SCN_EV_ENDPOINT_DEL ||
+        e->kind == MP_SCN_EV_ENDPOINT_CHANGE) {
+        struct mp_mptcp_stack *st = mp_mptcp_stack_of(mp_node_host(b->nodes[e->node]));
+        int rc = -ENOPROTOOPT; /* mptcp = off */
+        if (st && e->kind == MP_SCN_EV_ENDPOINT_ADD)
+            rc = mp_mptcp_endpoint_add(st, &e->ep, now);
+        else if (st && e->kind == MP_SCN_EV_ENDPOINT_DEL)
+            rc = mp_mptcp_endpoint_del(st, &e->ep.addr, now);
+        else if (st)
+            rc = mp_mptcp_endpoint_change(st, &e->ep.addr, e->backup, now);
+        if (rc < 0) {
+            /* As `ip mptcp endpoint` would: the run goes on. */
+            char *w = g_strdup_printf("%s: %s: %s", e->name, e->text, g_strerror(-rc));
+            mp_world_note(b->w, w);
+            g_free(w);
+        }
+        return;
+    }
     if (e->kind == MP_SCN_EV_ADDR_ADD || e->kind == MP_SCN_EV_ADDR_DEL) {
         struct mp_host *h = mp_node_host(b->nodes[e->node]);
         if (e->kind == MP_SCN_EV_ADDR_ADD)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "model/mptcp/mptcp.h"
+#include "model/net/addr.h"
 #include "sim/apps/apps.h"
 #include "sim/units.h"
 
@@ -1969,7 +1970,47 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
 
 #define EVENT_FORM                                                                             \
     "'TIME link NAME down|up', 'TIME link NAME PARAM VALUE' (PARAM: rate, delay, loss, ...; "  \
-    "PARAM.ab or PARAM.ba for one direction) or 'TIME addr add|del NODE.IFACE ADDR/LEN'"
+    "PARAM.ab or PARAM.ba for one direction), 'TIME addr add|del NODE.IFACE ADDR/LEN' or "     \
+    "'TIME mptcp HOST endpoint add ADDR FLAG... [id N]|del ADDR|change ADDR backup|nobackup'"
+
+/* TIME mptcp HOST endpoint ...: `ip mptcp endpoint` at run time. */
+static bool parse_endpoint_event(struct rctx *c, const struct dgroup *g, const char *key,
+                                 gchar **t, guint n, struct mp_scn_event *ev)
+{
+    if (!resolve_host(c, g, key, t[2], &ev->node))
+        return false;
+    if (n >= 6 && !strcmp(t[4], "add")) {
+        gchar *spec = g_strjoinv(" ", t + 5);
+        char *why = NULL;
+        size_t k = 0;
+        bool ok = mp_mptcp_parse_endpoints(spec, &ev->ep, 1, &k, &why);
+        g_free(spec);
+        if (!ok || k != 1) {
+            fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "endpoint add: %s",
+                 why ? why : "expected one endpoint, ADDR FLAG... [id N]");
+            g_free(why);
+            return false;
+        }
+        /* The ID is numbered when applied, among the host's endpoints. */
+        if (!g_strv_contains((const gchar *const *)t, "id"))
+            ev->ep.id = 0;
+        ev->kind = MP_SCN_EV_ENDPOINT_ADD;
+        return true;
+    }
+    bool del = n == 6 && !strcmp(t[4], "del");
+    bool change = n == 7 && !strcmp(t[4], "change") &&
+                  (!strcmp(t[6], "backup") || !strcmp(t[6], "nobackup"));
+    if (!del && !change)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "expected 'mptcp HOST endpoint add ADDR FLAG... [id N]', 'endpoint del "
+                    "ADDR' or 'endpoint change ADDR backup|nobackup'");
+    if (mp_ip_parse(t[5], &ev->ep.addr) != 0)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "endpoint %s: expected an IPv4 or IPv6 address, got '%s'", t[4], t[5]);
+    ev->kind = del ? MP_SCN_EV_ENDPOINT_DEL : MP_SCN_EV_ENDPOINT_CHANGE;
+    ev->backup = change && !strcmp(t[6], "backup");
+    return true;
+}
 
 static bool resolve_link(struct rctx *c, const struct dgroup *g, const char *key, const char *name,
                          int *out)
@@ -2028,6 +2069,8 @@ static bool parse_event(struct rctx *c, const struct dgroup *g, const char *key,
             goto out;
         }
         ok = true;
+    } else if (n >= 6 && !strcmp(t[1], "mptcp") && !strcmp(t[3], "endpoint")) {
+        ok = parse_endpoint_event(c, g, key, t, n, ev);
     } else if (n == 5 && !strcmp(t[1], "addr") &&
                (!strcmp(t[2], "add") || !strcmp(t[2], "del"))) {
         ev->kind = !strcmp(t[2], "add") ? MP_SCN_EV_ADDR_ADD : MP_SCN_EV_ADDR_DEL;
@@ -3155,8 +3198,9 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
     json_builder_begin_array(b);
     for (size_t i = 0; i < scn->n_events; i++) {
         const struct mp_scn_event *e = &scn->events[i];
-        static const char *const kinds[] = {"link-down", "link-up", "link-set", "addr-add",
-                                            "addr-del"};
+        static const char *const kinds[] = {"link-down",    "link-up",      "link-set",
+                                            "addr-add",     "addr-del",     "endpoint-add",
+                                            "endpoint-del", "endpoint-change"};
         json_builder_begin_object(b);
         j_str(b, "name", e->name);
         j_u64(b, "at_ns", e->at);
@@ -3171,9 +3215,18 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
             if (e->param == MP_SCN_LP_QUEUE)
                 j_bool(b, "value_bytes", e->value_bytes);
         }
-        if (e->node >= 0) {
+        if (e->node >= 0 && e->iface >= 0) {
             j_iface_ref(b, "iface", scn, e->node, e->iface);
             j_prefix(b, "addr", &e->addr);
+        } else if (e->node >= 0) {
+            char s[INET6_ADDRSTRLEN];
+            j_str(b, "host", scn->nodes[e->node].name);
+            format_ip(&e->ep.addr, s, sizeof(s));
+            j_str(b, "endpoint", s);
+            if (e->kind == MP_SCN_EV_ENDPOINT_ADD)
+                j_u64(b, "flags", e->ep.flags);
+            if (e->kind == MP_SCN_EV_ENDPOINT_CHANGE)
+                j_bool(b, "backup", e->backup);
         }
         json_builder_end_object(b);
     }

@@ -39,6 +39,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "model/mptcp/mptcp.h"
 #include "model/types.h"
 
 #define MP_SCENARIO_ERROR (mp_scenario_error_quark())
@@ -239,6 +240,9 @@ enum mp_scn_event_kind {
     MP_SCN_EV_LINK_SET,         /* param/value/dirs */
     MP_SCN_EV_ADDR_ADD,
     MP_SCN_EV_ADDR_DEL,
+    MP_SCN_EV_ENDPOINT_ADD,     /* node, ep: `ip mptcp endpoint add` */
+    MP_SCN_EV_ENDPOINT_DEL,     /* node, ep.addr */
+    MP_SCN_EV_ENDPOINT_CHANGE,  /* node, ep.addr, backup */
 };
 
 struct mp_scn_event {
@@ -252,6 +256,8 @@ struct mp_scn_event {
     bool value_bytes;           /* MP_SCN_LP_QUEUE: limit in bytes */
     int node, iface;            /* ADDR_*: indices, else -1 */
     struct mp_scn_prefix addr;
+    struct mp_mptcp_endpoint ep; /* ENDPOINT_*: the endpoint (DEL, CHANGE: its address) */
+    bool backup;                /* ENDPOINT_CHANGE */
     char *text;                 /* the action as written, for traces and pcapng */
     unsigned line;
 };

@@ -80,6 +80,24 @@ bool mp_mptcp_parse_endpoints(const char *s, struct mp_mptcp_endpoint *out, size
                               char **why);
 
 /*
+ * `ip mptcp endpoint add|del|change` at run time, on the host's stack
+ * (scenario events). add: |ep| joins the endpoints (ID 0: the next free
+ * one) and every established connection of the "kernel" path manager acts
+ * on it as at its establishment (announce, open subflows). del: the
+ * endpoint goes and every connection withdraws its address (REMOVE_ADDR
+ * with its ID, its subflows closed: MPTcpExtRmSubflow), whatever the path
+ * manager. change: the subflows from the address become backup or not,
+ * and the peer is told with MP_PRIO (MPTcpExtMPPrioTx). Return 0,
+ * -EEXIST (add: the address or ID is taken), -ENOSPC, -ENOENT (del,
+ * change: no endpoint with that address).
+ */
+int mp_mptcp_endpoint_add(struct mp_mptcp_stack *st, const struct mp_mptcp_endpoint *ep,
+                          mp_time_t now);
+int mp_mptcp_endpoint_del(struct mp_mptcp_stack *st, const struct mp_ip *a, mp_time_t now);
+int mp_mptcp_endpoint_change(struct mp_mptcp_stack *st, const struct mp_ip *a, bool backup,
+                             mp_time_t now);
+
+/*
  * Policies loaded from shared objects (afmp/mptcp_policy.h, the ABI).
  * mp_mptcp_policy_load opens |path| (once per path: loading it again takes
  * another reference), checks the descriptor (the symbol, the ABI version,

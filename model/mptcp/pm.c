@@ -449,9 +449,9 @@ void mp_mptcp_pm_prio_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *
 
 /* Every live connection of the stack, for |fn|; connections may die in
  * it, so the list is copied first. */
-static void each_msk(struct mp_mptcp_stack *st, void (*fn)(struct mp_mptcp_sock *, const void *,
-                                                           mp_time_t),
-                     const void *arg, mp_time_t now)
+void mp_mptcp_pm_each(struct mp_mptcp_stack *st,
+                      void (*fn)(struct mp_mptcp_sock *, const void *, mp_time_t), const void *arg,
+                      mp_time_t now)
 {
     GPtrArray *all = g_ptr_array_new();
     for (guint i = 0; i < st->all->len; i++) {
@@ -488,7 +488,7 @@ void mp_mptcp_pm_host_event(void *arg, struct mp_host *h, const struct mp_host_e
     (void)h;
     mp_time_t now = mp_env_now(st->env);
     if (ev->kind == MP_HOST_ADDR_REMOVED)
-        each_msk(st, addr_gone, &ev->addr.ip, now);
+        mp_mptcp_pm_each(st, addr_gone, &ev->addr.ip, now);
     else if (ev->kind == MP_HOST_ADDR_ADDED)
-        each_msk(st, addr_new, &ev->addr.ip, now);
+        mp_mptcp_pm_each(st, addr_new, &ev->addr.ip, now);
 }

@@ -23,6 +23,7 @@
  *
  * Without endpoints, Linux's default, it opens and announces nothing.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,4 +253,87 @@ bool mp_mptcp_parse_endpoints(const char *s, struct mp_mptcp_endpoint *out, size
     }
     *n = k;
     return true;
+}
+
+/* ---- endpoints at run time ---- */
+
+static void addr_gone(struct mp_mptcp_sock *msk, const void *a, mp_time_t now)
+{
+    mp_mptcp_pm_withdraw(msk, a, now);
+}
+
+static int ep_index(const struct mp_mptcp_config *o, const struct mp_ip *a)
+{
+    for (size_t i = 0; i < o->n_endpoints; i++)
+        if (mp_ip_eq(&o->endpoints[i].addr, a))
+            return (int)i;
+    return -1;
+}
+
+int mp_mptcp_endpoint_add(struct mp_mptcp_stack *st, const struct mp_mptcp_endpoint *ep,
+                          mp_time_t now)
+{
+    struct mp_mptcp_config *o = &st->o;
+    if (ep_index(o, &ep->addr) >= 0)
+        return -EEXIST;
+    if (o->n_endpoints == MP_MPTCP_MAX_ENDPOINTS)
+        return -ENOSPC;
+    struct mp_mptcp_endpoint e = *ep;
+    for (size_t i = 0; i < o->n_endpoints; i++)
+        if (e.id && o->endpoints[i].id == e.id)
+            return -EEXIST;
+    /* Linux: the lowest free ID. */
+    for (uint8_t id = 1; !e.id; id++) {
+        bool taken = false;
+        for (size_t i = 0; i < o->n_endpoints; i++)
+            taken = taken || o->endpoints[i].id == id;
+        if (!taken)
+            e.id = id;
+    }
+    o->endpoints[o->n_endpoints++] = e;
+    for (guint i = 0; i < st->all->len; i++) {
+        struct mp_mptcp_sock *msk = st->all->pdata[i];
+        if (!msk->is_listener && !msk->dead && msk->pm == &mp_mptcp_pm_kernel &&
+            msk->fully_established && !msk->fallback)
+            k_host_addr_added(msk, &e.addr, now);
+    }
+    return 0;
+}
+
+int mp_mptcp_endpoint_del(struct mp_mptcp_stack *st, const struct mp_ip *a, mp_time_t now)
+{
+    struct mp_mptcp_config *o = &st->o;
+    int at = ep_index(o, a);
+    if (at < 0)
+        return -ENOENT;
+    memmove(&o->endpoints[at], &o->endpoints[at + 1],
+            (o->n_endpoints - (size_t)at - 1) * sizeof(o->endpoints[0]));
+    o->n_endpoints--;
+    for (guint i = 0; i < st->all->len; i++) {
+        struct mp_mptcp_sock *msk = st->all->pdata[i];
+        /* The bits of the endpoints after it move down one. */
+        uint32_t low = msk->pm_eps_used & ((1u << at) - 1u);
+        msk->pm_eps_used = low | ((msk->pm_eps_used >> (at + 1)) << at);
+    }
+    mp_mptcp_pm_each(st, addr_gone, a, now);
+    return 0;
+}
+
+int mp_mptcp_endpoint_change(struct mp_mptcp_stack *st, const struct mp_ip *a, bool backup,
+                             mp_time_t now)
+{
+    struct mp_mptcp_config *o = &st->o;
+    int at = ep_index(o, a);
+    if (at < 0)
+        return -ENOENT;
+    if (backup)
+        o->endpoints[at].flags |= MP_MPTCP_EP_BACKUP;
+    else
+        o->endpoints[at].flags &= ~(uint32_t)MP_MPTCP_EP_BACKUP;
+    for (guint i = 0; i < st->all->len; i++) {
+        struct mp_mptcp_sock *msk = st->all->pdata[i];
+        if (!msk->is_listener && !msk->dead && !msk->fallback)
+            mp_mptcp_pm_set_backup(msk, a, backup, now);
+    }
+    return 0;
 }

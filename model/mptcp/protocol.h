@@ -347,6 +347,11 @@ int mp_mptcp_pm_set_backup(struct mp_mptcp_sock *msk, const struct mp_ip *a, boo
 /* subflow.c: MP_PRIO arrived on |sf| (MPTcpExtMPPrioRx). */
 void mp_mptcp_pm_prio_input(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf,
                             const struct mp_mptcp_prio *p, mp_time_t now);
+/* Calls |fn| for every live connection (not listeners) of |st|; they may
+ * die in it. */
+void mp_mptcp_pm_each(struct mp_mptcp_stack *st,
+                      void (*fn)(struct mp_mptcp_sock *, const void *, mp_time_t), const void *arg,
+                      mp_time_t now);
 /* The host's listener (protocol.c registers it): addresses that go are
  * withdrawn, new ones go to the path manager. */
 void mp_mptcp_pm_host_event(void *arg, struct mp_host *h, const struct mp_host_event *ev);

@@ -18,6 +18,11 @@
  *  - goodput_bps: bytes * 8 over the time from the connection established
  *    to the peer's FIN; 0 until then.
  *  - done: 1 once the peer's FIN has arrived after all bytes were sent.
+ *  - csum, fallback: on an MPTCP connection, 1 when DSS checksums are in
+ *    use (MPTCP_INFO's mptcpi_csum_enabled), 1 when it went on as TCP after
+ *    it was established (RFC 8684 3.7: MPTCP_INFO fails with EOPNOTSUPP).
+ *  - aborted: with --abort-after, 1 once the connection was reset on
+ *    purpose (close() with SO_LINGER 0 after that many bytes).
  *  - retransmissions, srtt_ns, rttvar_ns, rtt_min_ns, rtt_max_ns: from
  *    TCP_INFO when the socket layer offers it (tcpi_total_retrans, and the
  *    smoothed RTT sampled at every interval boundary and at the end);
@@ -75,6 +80,8 @@ struct bulk_conf {
     socklen_t mdlen, mslen;
     struct bulk_act act[N_ACTS];
     uint64_t bytes, length;
+    uint64_t abort_after; /* --abort-after (has_abort) */
+    bool has_abort;
     mp_time_t duration, interval;
     uint16_t port;
 };
@@ -82,11 +89,11 @@ struct bulk_conf {
 struct bulk {
     const struct bulk_conf *conf;
     uint64_t sent, connect_ns, completion_ns, goodput;
-    bool done;
+    bool done, aborted;
     struct mp_app_stat rtt;
     bool have_info;
     struct tcp_info info;
-    bool have_mpinfo;
+    bool have_mpinfo, fell_back;
     struct afmp_mptcp_info mpinfo;
     struct mp_app_lists lists;
     /* MPTCP: bytes acknowledged per subflow (MPTCP_TCPINFO and
@@ -125,6 +132,8 @@ static void publish(const struct bulk *b)
     afmp_result("completion_ns", (int64_t)b->completion_ns);
     afmp_result("goodput_bps", (int64_t)b->goodput);
     afmp_result("done", b->done);
+    if (b->conf->has_abort)
+        afmp_result("aborted", b->aborted);
     if (b->have_info) {
         afmp_result("retransmissions", b->info.tcpi_total_retrans);
         afmp_result("srtt_ns", (int64_t)b->info.tcpi_rtt * 1000);
@@ -132,8 +141,11 @@ static void publish(const struct bulk *b)
         afmp_result("rtt_min_ns", (int64_t)b->rtt.min);
         afmp_result("rtt_max_ns", (int64_t)b->rtt.max);
     }
-    if (b->have_mpinfo)
+    if (b->have_mpinfo) {
         afmp_result("subflows", b->mpinfo.mptcpi_subflows_total);
+        afmp_result("csum", b->mpinfo.mptcpi_csum_enabled);
+        afmp_result("fallback", b->fell_back);
+    }
     /* path_bytes.<local address>: what the subflows from it carried. */
     for (size_t i = 0; i < b->nsfs; i++) {
         char ip[INET6_ADDRSTRLEN], key[80];
@@ -179,6 +191,8 @@ static void sample_info(struct bulk *b, int fd)
         len == sizeof(mi)) {
         b->have_mpinfo = true;
         b->mpinfo = mi;
+    } else if (errno == EOPNOTSUPP && b->have_mpinfo) {
+        b->fell_back = true; /* an MPTCP connection that went on as TCP */
     }
 }
 
@@ -363,6 +377,8 @@ static int run(const struct bulk_conf *c)
         size_t n = c->length;
         if (c->has_bytes && c->bytes - b.sent < n)
             n = (size_t)(c->bytes - b.sent);
+        if (c->has_abort && c->abort_after - b.sent < n)
+            n = (size_t)(c->abort_after - b.sent);
         mp_app_stream_fill(buf, n, b.sent);
         ssize_t k = afmp_send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -375,9 +391,18 @@ static int run(const struct bulk_conf *c)
         }
         b.sent += (uint64_t)k;
         publish(&b);
+        if (c->has_abort && b.sent >= c->abort_after) {
+            /* close() with SO_LINGER 0: TCP's RST, MPTCP's MP_FASTCLOSE. */
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            afmp_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            b.aborted = true;
+            afmp_log("%s: aborting after %" G_GUINT64_FORMAT " bytes (SO_LINGER 0)", PROG,
+                     b.sent);
+            break;
+        }
     }
     const uint64_t sent_end = afmp_now_ns();
-    if (rc == MP_APP_EXIT_OK && afmp_shutdown(fd, SHUT_WR) < 0) {
+    if (rc == MP_APP_EXIT_OK && !b.aborted && afmp_shutdown(fd, SHUT_WR) < 0) {
         afmp_log("%s: shutdown: %s", PROG, g_strerror(errno));
         rc = MP_APP_EXIT_FAIL;
     }
@@ -386,7 +411,7 @@ static int run(const struct bulk_conf *c)
     /* The peer closes once it has read everything: its FIN ends the
      * transfer. Anything it sends before is read and dropped. */
     uint64_t unexpected = 0;
-    while (rc == MP_APP_EXIT_OK) {
+    while (rc == MP_APP_EXIT_OK && !b.aborted) {
         int ev = wait_for(&b, &m, fd, POLLIN, MP_TIME_NEVER);
         if (ev < 0) {
             rc = MP_APP_EXIT_FAIL;
@@ -436,7 +461,7 @@ static int run(const struct bulk_conf *c)
 
 /* The options as given (NULL: absent). */
 struct bulk_opts {
-    char *dst, *to, *bind, *bytes, *duration, *interval, *length;
+    char *dst, *to, *bind, *bytes, *duration, *interval, *length, *abort_after;
     char *act[N_ACTS], *act_at[N_ACTS];
     gint port;
     gboolean mptcp, multipath;
@@ -508,6 +533,9 @@ static int configure(const struct bulk_opts *o, struct bulk_conf *c)
         return MP_APP_EXIT_USAGE;
     if (o->length && !mp_app_opt_size(PROG, "--length", o->length, &c->length))
         return MP_APP_EXIT_USAGE;
+    if (o->abort_after && !mp_app_opt_size(PROG, "--abort-after", o->abort_after, &c->abort_after))
+        return MP_APP_EXIT_USAGE;
+    c->has_abort = o->abort_after != NULL;
     if (c->length == 0 || c->length > MAX_LENGTH) {
         afmp_log("%s: --length: expected 1B..%uB, got '%s'", PROG, MAX_LENGTH, o->length);
         return MP_APP_EXIT_USAGE;
@@ -572,6 +600,9 @@ int mp_app_bulk_send_main(int argc, char **argv)
          "send for this long after connecting (neither: until stopped)", "TIME"},
         {"interval", 0, 0, G_OPTION_ARG_STRING, &o.interval,
          "seconds between interval reports (default 1s; 0s: none)", "TIME"},
+        {"abort-after", 0, 0, G_OPTION_ARG_STRING, &o.abort_after,
+         "after sending SIZE bytes, close with SO_LINGER 0 (a reset; MPTCP: MP_FASTCLOSE)",
+         "SIZE"},
         {"length", 0, 0, G_OPTION_ARG_STRING, &o.length, "bytes per send (default 128KiB)",
          "SIZE"},
         {"mptcp", 0, 0, G_OPTION_ARG_NONE, &o.mptcp,
@@ -607,9 +638,9 @@ int mp_app_bulk_send_main(int argc, char **argv)
     default:
         rc = configure(&o, &c);
     }
-    char **strs[] = {&o.dst,    &o.to,     &o.bind,   &o.bytes,  &o.duration,
-                     &o.interval, &o.length, &o.act[0], &o.act[1], &o.act[2],
-                     &o.act_at[0], &o.act_at[1], &o.act_at[2]};
+    char **strs[] = {&o.dst,     &o.to,     &o.bind,      &o.bytes,     &o.duration,
+                     &o.interval, &o.length, &o.abort_after, &o.act[0], &o.act[1],
+                     &o.act[2],  &o.act_at[0], &o.act_at[1], &o.act_at[2]};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     return rc == MP_APP_EXIT_OK && !help ? run(&c) : rc;

@@ -50,6 +50,7 @@ struct sink_conf {
     socklen_t mblen;
     uint64_t count; /* 0: until stopped */
     uint64_t request, response;
+    uint64_t abort_after; /* --abort-after: 0 none */
     mp_time_t interval;
 };
 
@@ -59,7 +60,7 @@ struct conn {
     uint64_t bytes, accepted, first, last, end, stall;
     uint64_t req_progress; /* bytes of the request being received */
     uint64_t owed, resp_off;
-    bool eof, done, reset, bad;
+    bool eof, done, reset, bad, aborted;
     struct mp_app_lists lists; /* --multipath */
 };
 
@@ -67,7 +68,7 @@ struct sink {
     const struct sink_conf *conf;
     GPtrArray *conns; /* struct conn *, in accept order */
     uint64_t bytes, first, last, first_accept, last_end, stall, responses;
-    uint64_t completed;
+    uint64_t completed, aborted;
     bool bad, reset, started;
     int peer_max, local_max; /* --multipath: longest lists of any connection */
     GArray *pfd, *who;       /* run()'s poll set */
@@ -113,6 +114,8 @@ static void publish(const struct sink *s)
     }
     if (s->conf->respond)
         afmp_result("responses_bytes", (int64_t)s->responses);
+    if (s->conf->abort_after)
+        afmp_result("aborted", (int64_t)s->aborted);
 }
 
 /* Sends what the connection owes, as far as the socket takes it. */
@@ -153,7 +156,7 @@ static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
     mp_app_lists_clear(&c->lists);
     c->done = true;
     c->end = now;
-    if (!c->reset) {
+    if (!c->reset && !c->aborted) {
         s->completed++;
         s->last_end = now;
     }
@@ -163,7 +166,7 @@ static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
     mp_units_format_time(c->stall, st, sizeof(st));
     afmp_log("%s: [%3d] connection %u %s: %" G_GUINT64_FORMAT " bytes in %s, goodput %s, "
              "longest stall %s, %s",
-             PROG, c->fd, c->idx, c->reset ? "failed" : "done", c->bytes, t, rate, st,
+             PROG, c->fd, c->idx, c->reset ? "failed" : c->aborted ? "aborted" : "done", c->bytes, t, rate, st,
              c->bad ? "NOT intact" : "intact");
     publish_conn(c);
 }
@@ -208,6 +211,18 @@ static bool on_readable(struct sink *s, struct conn *c)
         c->last = s->last = now;
         c->bytes += n;
         s->bytes += n;
+        if (s->conf->abort_after && c->bytes >= s->conf->abort_after) {
+            /* close() with SO_LINGER 0 while the peer still sends: TCP's
+             * RST, MPTCP's MP_FASTCLOSE (finish_conn closes). */
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            afmp_setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            afmp_log("%s: [%3d] aborting after %" G_GUINT64_FORMAT " bytes (SO_LINGER 0)", PROG,
+                     c->fd, c->bytes);
+            c->aborted = true;
+            s->aborted++;
+            publish(s);
+            return false;
+        }
         if (s->conf->respond) {
             c->req_progress += n;
             c->owed += c->req_progress / s->conf->request * s->conf->response;
@@ -407,7 +422,8 @@ static int run(const struct sink_conf *cf)
 int mp_app_sink_main(int argc, char **argv)
 {
     gint port = 0;
-    char *bind = NULL, *count = NULL, *interval = NULL, *resp = NULL, *req = NULL;
+    char *bind = NULL, *count = NULL, *interval = NULL, *resp = NULL, *req = NULL,
+         *abort_after = NULL;
     gboolean mptcp = FALSE, multipath = FALSE;
     const GOptionEntry entries[] = {
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port to listen on", "P"},
@@ -421,6 +437,10 @@ int mp_app_sink_main(int argc, char **argv)
         {"respond", 0, 0, G_OPTION_ARG_STRING, &resp, "answer every request with SIZE bytes",
          "SIZE"},
         {"request", 0, 0, G_OPTION_ARG_STRING, &req, "request size for --respond", "SIZE"},
+        {"abort-after", 0, 0, G_OPTION_ARG_STRING, &abort_after,
+         "reset every connection (close with SO_LINGER 0; MPTCP: MP_FASTCLOSE) once it "
+         "delivered SIZE bytes",
+         "SIZE"},
         {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
          "listen with MPTCP (IPPROTO_MPTCP; plain TCP clients are accepted too)", NULL},
         {"multipath", 0, 0, G_OPTION_ARG_NONE, &multipath,
@@ -462,6 +482,10 @@ int mp_app_sink_main(int argc, char **argv)
             ;
         else if (req && c.request == 0)
             afmp_log("%s: --request: expected at least 1B, got '%s'", PROG, req);
+        else if (abort_after &&
+                 (!mp_app_opt_size(PROG, "--abort-after", abort_after, &c.abort_after) ||
+                  !c.abort_after))
+            afmp_log("%s: --abort-after: expected at least 1B", PROG);
         else
             rc = MP_APP_EXIT_OK;
     }
@@ -475,5 +499,6 @@ int mp_app_sink_main(int argc, char **argv)
     g_free(interval);
     g_free(resp);
     g_free(req);
+    g_free(abort_after);
     return rc == MP_APP_EXIT_OK && !help ? run(&c) : rc;
 }

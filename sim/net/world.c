@@ -36,6 +36,7 @@ struct mp_node {
     bool capture;
     bool per_iface_tables;
     bool auto_routes;
+    bool rules_installed; /* per-interface tables: later addresses get rules too */
 };
 
 struct mp_world {
@@ -173,6 +174,8 @@ static void port_carrier(struct mp_port *mport, bool up, mp_time_t now)
 
 /* ---- nodes ---- */
 
+static void iface_addr_event(void *arg, struct mp_host *h, const struct mp_host_event *ev);
+
 struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
                                   const struct mp_host_opts *opts, bool capture)
 {
@@ -186,6 +189,9 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
                     w->conf.trace ? w->conf.trace_mask : 0);
     n->host = mp_host_new(name, &n->se.env, opts);
     n->host->user = n;
+    /* First of the host's listeners: a new address has its route before
+     * MPTCP opens a subflow from it. */
+    mp_host_listen(n->host, iface_addr_event, n);
     /* Every host speaks TCP, with Linux's defaults until the scenario
      * says otherwise (mp_node_set_tcp_opts). */
     n->tcp = mp_tcp_attach(n->host, NULL);
@@ -386,13 +392,14 @@ static guint node_index(struct mp_world *w, struct mp_node *n)
 }
 
 /* The neighbour across |p|'s link when both ends have an address of family
- * |v|; its address there is the gateway. */
-static struct port *peer_port(struct port *p, uint8_t v, struct mp_ip *gw)
+ * |v| (|any_mine|: whether or not |p| has one yet); its address there is
+ * the gateway. */
+static struct port *peer_port(struct port *p, uint8_t v, bool any_mine, struct mp_ip *gw)
 {
     if (!p->link)
         return NULL;
     struct mp_iface *mine = mp_host_iface(p->node->host, p->ifindex);
-    if (!mine->up || !first_addr(mine, v))
+    if (!mine->up || (!any_mine && !first_addr(mine, v)))
         return NULL;
     struct mp_world *w = p->node->w;
     for (guint i = 0; i < w->nodes->len; i++) {
@@ -435,7 +442,10 @@ static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t onl
             struct mp_ip gw;
             if (ui == s && only && p->ifindex != only)
                 continue;
-            struct port *q = peer_port(p, v, &gw);
+            /* An interface's own table is filled even while it has no
+             * address of the family: one that comes later (DHCP, SLAAC,
+             * `addr add`) leaves by it at once (iface_addr_event). */
+            struct port *q = peer_port(p, v, ui == s && only, &gw);
             if (!q)
                 continue;
             guint vi = node_index(w, q->node);
@@ -493,6 +503,43 @@ static void install(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t
     }
 }
 
+/* The rule and the connected route that make |a| leave by its own
+ * interface's table (mp_world_compute_routes), added or removed. */
+static void iface_source_rule(struct mp_node *n, uint32_t ifindex, const struct mp_ifaddr *a,
+                              bool add)
+{
+    uint32_t table = 100 + ifindex;
+    struct mp_rt_route conn = {0};
+    mp_prefix_make(&a->ip, a->plen, &conn.dst);
+    mp_prefix_masked(&conn.dst, &conn.dst);
+    conn.ifindex = ifindex;
+    conn.kind = MP_RT_UNICAST;
+    struct mp_rt_rule rule = {0};
+    rule.priority = table;
+    rule.family = a->ip.v;
+    mp_prefix_make(&a->ip, a->ip.v == 4 ? 32 : 128, &rule.from);
+    rule.table = table;
+    rule.action = MP_RT_RULE_LOOKUP;
+    if (add) {
+        mp_rt_route_add(n->host->rt, table, &conn, 0);
+        mp_rt_rule_add(n->host->rt, &rule);
+    } else {
+        mp_rt_rule_del(n->host->rt, &rule);
+    }
+}
+
+/* Addresses that come later (scenario events) get their rule too, as
+ * those given at the start. */
+static void iface_addr_event(void *arg, struct mp_host *h, const struct mp_host_event *ev)
+{
+    struct mp_node *n = arg;
+    (void)h;
+    if (!n->rules_installed)
+        return;
+    if (ev->kind == MP_HOST_ADDR_ADDED || ev->kind == MP_HOST_ADDR_REMOVED)
+        iface_source_rule(n, ev->ifindex, &ev->addr, ev->kind == MP_HOST_ADDR_ADDED);
+}
+
 void mp_world_compute_routes(struct mp_world *w)
 {
     guint n = w->nodes->len;
@@ -510,28 +557,15 @@ void mp_world_compute_routes(struct mp_world *w)
                 continue;
             for (guint j = 0; j < src->host->ifaces->len; j++) {
                 struct mp_iface *ifc = g_ptr_array_index(src->host->ifaces, j);
-                uint32_t table = 100 + ifc->ifindex;
-                install(w, src, fams[f], ifc->ifindex, table, hops, order);
+                install(w, src, fams[f], ifc->ifindex, 100 + ifc->ifindex, hops, order);
                 for (guint k = 0; k < ifc->addrs->len; k++) {
                     const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, k);
-                    if (a->ip.v != fams[f])
-                        continue;
-                    struct mp_rt_route conn = {0};
-                    mp_prefix_make(&a->ip, a->plen, &conn.dst);
-                    mp_prefix_masked(&conn.dst, &conn.dst);
-                    conn.ifindex = ifc->ifindex;
-                    conn.kind = MP_RT_UNICAST;
-                    mp_rt_route_add(src->host->rt, table, &conn, 0);
-                    struct mp_rt_rule rule = {0};
-                    rule.priority = table;
-                    rule.family = a->ip.v;
-                    mp_prefix_make(&a->ip, a->ip.v == 4 ? 32 : 128, &rule.from);
-                    rule.table = table;
-                    rule.action = MP_RT_RULE_LOOKUP;
-                    mp_rt_rule_add(src->host->rt, &rule);
+                    if (a->ip.v == fams[f])
+                        iface_source_rule(src, ifc->ifindex, a, true);
                 }
             }
         }
+        src->rules_installed = src->per_iface_tables && src->ports->len >= 2;
     }
     g_array_free(order, TRUE);
     g_free(hops);
