@@ -8,6 +8,7 @@
 #include "afmp/program.h"
 #include "afmp/resolver.h"
 #include "model/net/counters.h"
+#include "model/net/radv.h"
 #include "afmp/stack.h"
 #include "model/mptcp/mptcp.h"
 #include "model/tcp/tcp.h"
@@ -35,6 +36,8 @@ static void host_opts(const struct mp_scn_node *sn, struct mp_host_opts *o)
     mp_host_opts_default(o);
     o->forward = mp_scn_node_opt_bool(sn, "ip.forward");
     o->ttl = (uint8_t)mp_scn_node_opt_uint(sn, "ip.ttl");
+    o->accept_ra = mp_scn_node_opt_bool(sn, "ipv6.accept-ra");
+    o->keep_addr_on_down = mp_scn_node_opt_bool(sn, "ipv6.keep-addr-on-down");
 }
 
 /* A tcp.rmem / tcp.wmem value: three sizes (min default max, as the
@@ -207,6 +210,31 @@ static bool static_routes(struct mp_build *b, GError **err)
     return true;
 }
 
+/* ra.IFNAME: after the routes are computed, so that the link-local
+ * addresses the advertising interfaces get take no part in them. The first
+ * RAs leave when the run starts. */
+static bool start_radv(struct mp_build *b, GError **err)
+{
+    const struct mp_scenario *scn = b->scn;
+    for (size_t i = 0; i < scn->n_nodes; i++) {
+        const struct mp_scn_node *sn = &scn->nodes[i];
+        for (size_t j = 0; j < sn->n_ras; j++) {
+            const struct mp_scn_ra *sr = &sn->ras[j];
+            struct mp_radv_conf c = {0};
+            c.interval = sr->interval;
+            c.router_lifetime = (uint16_t)sr->router_lifetime;
+            c.n_prefix = 1;
+            c.prefix[0] = (struct mp_radv_prefix){sr->prefix.ip, sr->prefix.len, sr->valid,
+                                                  sr->preferred};
+            int rc = mp_radv_configure(mp_node_host(b->nodes[i]), (uint32_t)sr->iface + 1, &c);
+            if (rc < 0)
+                return fail(err, scn, sr->line, "[%s] ra.%s: %s", sn->name,
+                            sn->ifaces[sr->iface].name, g_strerror(-rc));
+        }
+    }
+    return true;
+}
+
 static struct mp_fault *add_fault(struct mp_link *l, int end, struct mp_fault *f)
 {
     mp_link_add_fault(l, end, f);
@@ -284,6 +312,48 @@ struct ev_ctx {
     const struct mp_scn_event *e;
 };
 
+/* The events that act on one interface of a node. What they change reaches
+ * the traces and captures through the host's listeners. */
+static void node_event(struct mp_host *h, const struct mp_scn_event *e, mp_time_t now)
+{
+    uint32_t ifindex = (uint32_t)e->iface + 1;
+    const struct mp_ip *ip = &e->addr.ip;
+    struct mp_radv_prefix p = {e->addr.ip, e->addr.len, e->ra_valid, e->ra_preferred};
+
+    switch (e->kind) {
+    case MP_SCN_EV_ADDR_ADD:
+        mp_host_addr_add(h, ifindex, ip, e->addr.len, 0);
+        break;
+    case MP_SCN_EV_ADDR_DEL:
+    case MP_SCN_EV_LEASE_LOST:
+        mp_host_addr_del(h, ifindex, ip);
+        break;
+    case MP_SCN_EV_IFACE_DOWN:
+    case MP_SCN_EV_IFACE_UP:
+        mp_host_set_up(h, ifindex, e->kind == MP_SCN_EV_IFACE_UP);
+        break;
+    case MP_SCN_EV_RA_STOP:
+    case MP_SCN_EV_RA_START:
+        mp_radv_set_running(h, ifindex, e->kind == MP_SCN_EV_RA_START);
+        break;
+    case MP_SCN_EV_RA_PREFIX:
+        mp_radv_set_prefix(h, ifindex, &p);
+        break;
+    case MP_SCN_EV_LEASE:
+        /* A DHCP lease without DHCP: the address with valid_lft and
+         * preferred_lft of the lease, as dhclient sets them; a new lease
+         * for the address replaces what was left of the old one. */
+        if (mp_host_addr_find(h, ifindex, ip))
+            mp_host_addr_set_lifetimes(h, ifindex, ip, now + e->value, now + e->value);
+        else
+            mp_host_addr_add_lifetimes(h, ifindex, ip, e->addr.len, 0, now + e->value,
+                                       now + e->value);
+        break;
+    default:
+        break;
+    }
+}
+
 static void apply_event(void *arg, mp_time_t now)
 {
     struct ev_ctx *c = arg;
@@ -316,12 +386,8 @@ static void apply_event(void *arg, mp_time_t now)
         }
         return;
     }
-    if (e->kind == MP_SCN_EV_ADDR_ADD || e->kind == MP_SCN_EV_ADDR_DEL) {
-        struct mp_host *h = mp_node_host(b->nodes[e->node]);
-        if (e->kind == MP_SCN_EV_ADDR_ADD)
-            mp_host_addr_add(h, (uint32_t)e->iface + 1, &e->addr.ip, e->addr.len, 0);
-        else
-            mp_host_addr_del(h, (uint32_t)e->iface + 1, &e->addr.ip);
+    if (e->kind != MP_SCN_EV_LINK_SET) {
+        node_event(mp_node_host(b->nodes[e->node]), e, now);
         return;
     }
     struct mp_link *l = b->links[e->link];
@@ -528,7 +594,7 @@ struct mp_build *mp_build_new(const struct mp_scenario *scn, const struct mp_wor
     /* Routes: computed for nodes without route.* keys, written for the
      * others (connected prefixes come with the addresses either way). */
     mp_world_compute_routes(b->w);
-    if (!static_routes(b, err) || !schedule_events(b, b->ev_ctxs, err) ||
+    if (!static_routes(b, err) || !start_radv(b, err) || !schedule_events(b, b->ev_ctxs, err) ||
         !start_nameserver(b, err) || !spawn_apps(b, err)) {
         mp_build_free(b);
         return NULL;

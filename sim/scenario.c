@@ -17,6 +17,7 @@
 
 #include "model/mptcp/mptcp.h"
 #include "model/net/addr.h"
+#include "model/net/radv.h"
 #include "sim/apps/apps.h"
 #include "sim/units.h"
 
@@ -73,6 +74,11 @@ static const struct mp_scn_opt_def options[] = {
      "forward packets not addressed to this node"},
     {"ip.ttl", MP_SCN_OPT_UINT, "64", "64", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 255, NULL,
      "TTL / hop limit of packets this node originates"},
+    {"ipv6.accept-ra", MP_SCN_OPT_BOOL, "on", "on", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER, 0, NULL,
+     "SLAAC addresses and default routes from router advertisements while not forwarding "
+     "(accept_ra = 1)"},
+    {"ipv6.keep-addr-on-down", MP_SCN_OPT_BOOL, "off", "off", MP_SCN_FOR_HOST | MP_SCN_FOR_ROUTER,
+     0, NULL, "an interface set down keeps its permanent global IPv6 addresses (keep_addr_on_down)"},
     /* TCP defaults of the host's connections: Linux's sysctls by default. */
     {"tcp.cc", MP_SCN_OPT_ENUM, "cubic", NULL, MP_SCN_FOR_HOST, 0, tcp_cc_choices,
      "TCP congestion control (net.ipv4.tcp_congestion_control)"},
@@ -956,7 +962,7 @@ static bool known_node_key(const char *k, void *arg)
     const struct node_keys_arg *a = arg;
     unsigned mask = a->kind == MP_SCN_HOST ? MP_SCN_FOR_HOST : MP_SCN_FOR_ROUTER;
     if (g_str_has_prefix(k, "iface.") || g_str_has_prefix(k, "route.") ||
-        g_str_has_prefix(k, "rule.") || !strcmp(k, "capture"))
+        g_str_has_prefix(k, "rule.") || g_str_has_prefix(k, "ra.") || !strcmp(k, "capture"))
         return true;
     for (size_t i = 0; i < MP_ARRAY_LEN(options); i++)
         if ((options[i].for_kinds & mask) && !strcmp(k, options[i].key))
@@ -1456,6 +1462,107 @@ static bool parse_opt(struct rctx *c, const struct dgroup *g, const struct mp_sc
     return fail_unit(c, g, d->key, form, text, rc);
 }
 
+/* ---- router advertisements -------------------------------------------- */
+
+#define RA_WORDS "valid, preferred, interval or router-lifetime"
+
+/* A lifetime of an RA: whole seconds (the field's unit) or "infinite". */
+static bool ra_seconds(struct rctx *c, const struct dgroup *g, const char *key, const char *word,
+                       const char *v, bool infinite_ok, uint32_t *out)
+{
+    mp_time_t t;
+    int rc;
+    if (infinite_ok && !strcmp(v, "infinite")) {
+        *out = MP_SCN_RA_INFINITY;
+        return true;
+    }
+    if ((rc = mp_units_parse_time(v, &t)) != 0)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "%s: expected a time in whole seconds like 600s%s, got '%s' (%s)", word,
+                    infinite_ok ? ", or infinite" : "", v, mp_units_strerror(rc));
+    if (t % MP_S(1) || t / MP_S(1) >= MP_SCN_RA_INFINITY)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "%s: expected whole seconds below 4294967295s (router advertisements carry "
+                    "seconds), got '%s'",
+                    word, v);
+    *out = (uint32_t)(t / MP_S(1));
+    return true;
+}
+
+/* "PREFIX/LEN [valid T] [preferred T]", and with |is_key| (ra.IFNAME)
+ * also "[interval T] [router-lifetime T]"; defaults from RFC 4861 6.2.1. */
+static bool parse_ra(struct rctx *c, const struct dgroup *g, const char *key, gchar **t,
+                     bool is_key, struct mp_scn_ra *ra)
+{
+    const char *form = is_key ? "PREFIX/LEN [valid T|infinite] [preferred T|infinite] [interval T] "
+                                "[router-lifetime T]"
+                              : "PREFIX/LEN [valid T|infinite] [preferred T|infinite]";
+    bool seen[4] = {false, false, false, false};
+    const char *why = t[0] ? parse_prefix(t[0], false, &ra->prefix) : "nothing given";
+    if (!why && ra->prefix.ip.v != 6)
+        why = "router advertisements carry IPv6 prefixes";
+    if (!why && !host_bits_zero(&ra->prefix))
+        why = "the host bits must be zero";
+    if (why)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "expected %s like 2001:db8:1::/64, got '%s' (%s)", form, t[0] ? t[0] : "",
+                    why);
+    ra->valid = MP_RADV_VALID;
+    ra->interval = MP_RADV_INTERVAL;
+    for (guint i = 1; t[i]; i += 2) {
+        static const char *const words[] = {"valid", "preferred", "interval", "router-lifetime"};
+        int w = -1;
+        for (int j = 0; j < (is_key ? 4 : 2); j++)
+            if (!strcmp(t[i], words[j]))
+                w = j;
+        if (w < 0)
+            return fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected %s after the prefix, got '%s'",
+                        is_key ? RA_WORDS : "valid or preferred", t[i]);
+        if (seen[w])
+            return fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "%s: given twice", t[i]);
+        seen[w] = true;
+        if (!t[i + 1])
+            return fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "%s: the value is missing (expected %s)",
+                        t[i], form);
+        uint32_t sec;
+        int rc;
+        if (w == 0 && !ra_seconds(c, g, key, t[i], t[i + 1], true, &ra->valid))
+            return false;
+        if (w == 1 && !ra_seconds(c, g, key, t[i], t[i + 1], true, &ra->preferred))
+            return false;
+        if (w == 2) {
+            /* RFC 4861 6.2.1 wants 4s..1800s; Mobile IPv6 (RFC 6275 7.5)
+             * goes down to 30ms, which short simulations want too. */
+            if ((rc = mp_units_parse_time(t[i + 1], &ra->interval)) != 0)
+                return fail_unit(c, g, key, "interval: a time from 30ms to 1800s", t[i + 1], rc);
+            if (ra->interval < MP_MS(30) || ra->interval > MP_S(1800))
+                return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                            "interval: expected a time from 30ms to 1800s, got '%s'", t[i + 1]);
+        }
+        if (w == 3) {
+            if (!ra_seconds(c, g, key, t[i], t[i + 1], false, &sec))
+                return false;
+            if (sec > 9000)
+                return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                            "router-lifetime: expected 0s to 9000s (RFC 4861 6.2.1), got '%s'",
+                            t[i + 1]);
+            ra->router_lifetime = sec;
+        }
+    }
+    if (!seen[1])
+        ra->preferred = MIN(MP_RADV_PREFERRED, ra->valid);
+    if (ra->preferred > ra->valid)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "the preferred lifetime is above the valid one: hosts would ignore the prefix "
+                    "(RFC 4862 5.5.3 c)");
+    if (!seen[3])
+        ra->router_lifetime = mp_radv_default_lifetime(ra->interval);
+    else if (ra->router_lifetime && MP_S(ra->router_lifetime) < ra->interval)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "router-lifetime: expected 0s or at least the interval (RFC 4861 6.2.1)");
+    return true;
+}
+
 static bool parse_node(struct rctx *c, const struct dgroup *g, struct mp_scn_node *n)
 {
     struct node_keys_arg ka = {n->kind};
@@ -1464,11 +1571,13 @@ static bool parse_node(struct rctx *c, const struct dgroup *g, struct mp_scn_nod
     GArray *ifaces = g_array_new(FALSE, TRUE, sizeof(struct mp_scn_iface));
     GArray *routes = g_array_new(FALSE, TRUE, sizeof(struct mp_scn_route));
     GArray *rules = g_array_new(FALSE, TRUE, sizeof(struct mp_scn_rule));
+    GArray *ras = g_array_new(FALSE, TRUE, sizeof(struct mp_scn_ra));
     bool ok = false, bad;
 
     g_ptr_array_add(cands, "iface.*");
     g_ptr_array_add(cands, "route.*");
     g_ptr_array_add(cands, "rule.*");
+    g_ptr_array_add(cands, "ra.*");
     g_ptr_array_add(cands, "capture");
     for (size_t i = 0; i < MP_ARRAY_LEN(options); i++)
         if (options[i].for_kinds & mask)
@@ -1572,6 +1681,26 @@ static bool parse_node(struct rctx *c, const struct dgroup *g, struct mp_scn_nod
 
     for (guint i = 0; i < g->keys->len; i++) {
         const struct dkey *k = g->keys->pdata[i];
+        struct mp_scn_ra ra = {0};
+        if (!g_str_has_prefix(k->key, "ra."))
+            continue;
+        if (!resolve_iface(c, g, k->key, n, k->key + strlen("ra."), &ra.iface))
+            goto out;
+        char *v = get_value(c, g, k->key, &bad);
+        if (!v)
+            goto out;
+        gchar **t = tokens(v);
+        bool okr = parse_ra(c, g, k->key, t, true, &ra);
+        g_strfreev(t);
+        g_free(v);
+        if (!okr)
+            goto out;
+        ra.line = k->line;
+        g_array_append_val(ras, ra);
+    }
+
+    for (guint i = 0; i < g->keys->len; i++) {
+        const struct dkey *k = g->keys->pdata[i];
         bool is_route = g_str_has_prefix(k->key, "route.");
         if (!is_route && !g_str_has_prefix(k->key, "rule."))
             continue;
@@ -1621,6 +1750,8 @@ out:
     n->routes_auto = n->n_routes == 0;
     n->n_rules = rules->len;
     n->rules = (struct mp_scn_rule *)(void *)g_array_free(rules, FALSE);
+    n->n_ras = ras->len;
+    n->ras = (struct mp_scn_ra *)(void *)g_array_free(ras, FALSE);
     g_ptr_array_unref(cands);
     return ok;
 }
@@ -1970,7 +2101,10 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
 
 #define EVENT_FORM                                                                             \
     "'TIME link NAME down|up', 'TIME link NAME PARAM VALUE' (PARAM: rate, delay, loss, ...; "  \
-    "PARAM.ab or PARAM.ba for one direction), 'TIME addr add|del NODE.IFACE ADDR/LEN' or "     \
+    "PARAM.ab or PARAM.ba for one direction), 'TIME addr add|del NODE.IFACE ADDR/LEN', "        \
+    "'TIME iface NODE.IFACE down|up', 'TIME ra NODE.IFACE stop|start', "                       \
+    "'TIME ra NODE.IFACE PREFIX/LEN [valid T] [preferred T]', "                                 \
+    "'TIME lease NODE.IFACE ADDR/LEN for T|lost' or "                                          \
     "'TIME mptcp HOST endpoint add ADDR FLAG... [id N]|del ADDR|change ADDR backup|nobackup'"
 
 /* TIME mptcp HOST endpoint ...: `ip mptcp endpoint` at run time. */
@@ -2028,6 +2162,63 @@ static bool resolve_link(struct rctx *c, const struct dgroup *g, const char *key
     return false;
 }
 
+/* "TIME ra NODE.IFACE stop|start" or "TIME ra NODE.IFACE PREFIX/LEN
+ * [valid T] [preferred T]", on an interface with an ra.IFACE key. */
+static bool parse_ra_event(struct rctx *c, const struct dgroup *g, const char *key, gchar **t,
+                           struct mp_scn_event *ev)
+{
+    if (!resolve_end(c, g, key, t[2], &ev->node, &ev->iface))
+        return false;
+    const struct mp_scn_node *n = &g_array_index(c->nodes, struct mp_scn_node, ev->node);
+    bool sends = false;
+    for (size_t i = 0; i < n->n_ras; i++)
+        sends = sends || n->ras[i].iface == ev->iface;
+    if (!sends)
+        return fail(c, g, key, MP_SCENARIO_ERROR_REFERENCE,
+                    "%s sends no router advertisements (add ra.%s = PREFIX/LEN to [%s %s])", t[2],
+                    n->ifaces[ev->iface].name, n->kind == MP_SCN_HOST ? "host" : "router",
+                    n->name);
+    if (!t[4] && (!strcmp(t[3], "stop") || !strcmp(t[3], "start"))) {
+        ev->kind = !strcmp(t[3], "stop") ? MP_SCN_EV_RA_STOP : MP_SCN_EV_RA_START;
+        return true;
+    }
+    struct mp_scn_ra ra = {0};
+    if (!parse_ra(c, g, key, t + 3, false, &ra))
+        return false;
+    ev->kind = MP_SCN_EV_RA_PREFIX;
+    ev->addr = ra.prefix;
+    ev->ra_valid = ra.valid;
+    ev->ra_preferred = ra.preferred;
+    return true;
+}
+
+/* "TIME lease NODE.IFACE ADDR/LEN for T" or "... lost". */
+static bool parse_lease_event(struct rctx *c, const struct dgroup *g, const char *key, gchar **t,
+                              struct mp_scn_event *ev)
+{
+    const char *form = "'TIME lease NODE.IFACE ADDR/LEN for T' or 'TIME lease NODE.IFACE ADDR/LEN lost'";
+    bool lost = !t[5] && !strcmp(t[4], "lost");
+    bool lease = t[5] && !t[6] && !strcmp(t[4], "for");
+    if (!lost && !lease)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected %s", form);
+    if (!resolve_end(c, g, key, t[2], &ev->node, &ev->iface))
+        return false;
+    const char *why = parse_prefix(t[3], false, &ev->addr);
+    if (why)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected " ADDR_FORM ", got '%s' (%s)",
+                    t[3], why);
+    ev->kind = lost ? MP_SCN_EV_LEASE_LOST : MP_SCN_EV_LEASE;
+    if (lost)
+        return true;
+    int rc = mp_units_parse_time(t[5], &ev->value);
+    if (rc)
+        return fail_unit(c, g, key, "the lease time after 'for', a time like 30s", t[5], rc);
+    if (ev->value == 0)
+        return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                    "expected a lease time above 0s after 'for' (write 'lost' to end it now)");
+    return true;
+}
+
 static bool parse_event(struct rctx *c, const struct dgroup *g, const char *key, const char *v,
                         struct mp_scn_event *ev)
 {
@@ -2083,6 +2274,18 @@ static bool parse_event(struct rctx *c, const struct dgroup *g, const char *key,
             goto out;
         }
         ok = true;
+    } else if (n == 4 && !strcmp(t[1], "iface")) {
+        if (strcmp(t[3], "down") && strcmp(t[3], "up")) {
+            fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                 "expected 'TIME iface NODE.IFACE down|up', got '%s'", v);
+            goto out;
+        }
+        ev->kind = !strcmp(t[3], "down") ? MP_SCN_EV_IFACE_DOWN : MP_SCN_EV_IFACE_UP;
+        ok = resolve_end(c, g, key, t[2], &ev->node, &ev->iface);
+    } else if (n >= 4 && !strcmp(t[1], "ra")) {
+        ok = parse_ra_event(c, g, key, t, ev);
+    } else if (n >= 5 && !strcmp(t[1], "lease")) {
+        ok = parse_lease_event(c, g, key, t, ev);
     } else {
         fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected %s, got '%s'", EVENT_FORM, v);
     }
@@ -2823,6 +3026,7 @@ void mp_scenario_free(struct mp_scenario *scn)
         for (size_t j = 0; j < n->n_rules; j++)
             g_free(n->rules[j].label);
         g_free(n->rules);
+        g_free(n->ras);
         if (n->opts)
             for (size_t j = 0; j < MP_ARRAY_LEN(options); j++)
                 opt_clear_s(&n->opts[j]);
@@ -3095,6 +3299,20 @@ static void j_node(JsonBuilder *b, const struct mp_scenario *scn, const struct m
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "ras");
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < n->n_ras; i++) {
+        const struct mp_scn_ra *r = &n->ras[i];
+        json_builder_begin_object(b);
+        j_str(b, "iface", n->ifaces[r->iface].name);
+        j_prefix(b, "prefix", &r->prefix);
+        j_u64(b, "valid_s", r->valid);
+        j_u64(b, "preferred_s", r->preferred);
+        j_u64(b, "interval_ns", r->interval);
+        j_u64(b, "router_lifetime_s", r->router_lifetime);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
     json_builder_end_object(b);
 }
 
@@ -3198,9 +3416,10 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
     json_builder_begin_array(b);
     for (size_t i = 0; i < scn->n_events; i++) {
         const struct mp_scn_event *e = &scn->events[i];
-        static const char *const kinds[] = {"link-down",    "link-up",      "link-set",
-                                            "addr-add",     "addr-del",     "endpoint-add",
-                                            "endpoint-del", "endpoint-change"};
+        static const char *const kinds[] = {
+            "link-down",  "link-up",  "link-set",  "addr-add",     "addr-del",
+            "iface-down", "iface-up", "ra-stop",   "ra-start",     "ra-prefix",
+            "lease",      "lease-lost", "endpoint-add", "endpoint-del", "endpoint-change"};
         json_builder_begin_object(b);
         j_str(b, "name", e->name);
         j_u64(b, "at_ns", e->at);
@@ -3217,7 +3436,9 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
         }
         if (e->node >= 0 && e->iface >= 0) {
             j_iface_ref(b, "iface", scn, e->node, e->iface);
-            j_prefix(b, "addr", &e->addr);
+            if (e->kind != MP_SCN_EV_IFACE_DOWN && e->kind != MP_SCN_EV_IFACE_UP &&
+                e->kind != MP_SCN_EV_RA_STOP && e->kind != MP_SCN_EV_RA_START)
+                j_prefix(b, "addr", &e->addr);
         } else if (e->node >= 0) {
             char s[INET6_ADDRSTRLEN];
             j_str(b, "host", scn->nodes[e->node].name);
@@ -3228,6 +3449,12 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
             if (e->kind == MP_SCN_EV_ENDPOINT_CHANGE)
                 j_bool(b, "backup", e->backup);
         }
+        if (e->kind == MP_SCN_EV_RA_PREFIX) {
+            j_u64(b, "valid_s", e->ra_valid);
+            j_u64(b, "preferred_s", e->ra_preferred);
+        }
+        if (e->kind == MP_SCN_EV_LEASE)
+            j_u64(b, "lease_ns", e->value);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -158,6 +158,19 @@ struct mp_scn_rule {
     unsigned line;
 };
 
+/* ra.IFNAME: router advertisements sent on an interface (model/net/radv.h).
+ * Lifetimes in seconds, MP_SCN_RA_INFINITY for "infinite". */
+#define MP_SCN_RA_INFINITY 0xffffffffu
+
+struct mp_scn_ra {
+    int iface;                  /* index in the node */
+    struct mp_scn_prefix prefix; /* IPv6, host bits zero */
+    uint32_t valid, preferred;  /* AdvValidLifetime, AdvPreferredLifetime */
+    mp_time_t interval;         /* MaxRtrAdvInterval */
+    uint32_t router_lifetime;   /* seconds, 0..9000; 0: not a default router */
+    unsigned line;
+};
+
 struct mp_scn_node {
     char *name;
     enum mp_scn_node_kind kind;
@@ -171,6 +184,8 @@ struct mp_scn_node {
     bool capture;               /* write this node's captures */
     struct mp_scn_opt *opts;    /* the options that apply to the kind, table order */
     size_t n_opts;
+    struct mp_scn_ra *ras;      /* ra.IFNAME keys, in file order */
+    size_t n_ras;
     unsigned line;
 };
 
@@ -240,6 +255,13 @@ enum mp_scn_event_kind {
     MP_SCN_EV_LINK_SET,         /* param/value/dirs */
     MP_SCN_EV_ADDR_ADD,
     MP_SCN_EV_ADDR_DEL,
+    MP_SCN_EV_IFACE_DOWN,       /* node/iface */
+    MP_SCN_EV_IFACE_UP,
+    MP_SCN_EV_RA_STOP,          /* node/iface (which has an ra.IFNAME key) */
+    MP_SCN_EV_RA_START,
+    MP_SCN_EV_RA_PREFIX,        /* node/iface, addr = prefix, ra_valid/ra_preferred */
+    MP_SCN_EV_LEASE,            /* node/iface, addr, value = its duration in ns */
+    MP_SCN_EV_LEASE_LOST,       /* node/iface, addr */
     MP_SCN_EV_ENDPOINT_ADD,     /* node, ep: `ip mptcp endpoint add` */
     MP_SCN_EV_ENDPOINT_DEL,     /* node, ep.addr */
     MP_SCN_EV_ENDPOINT_CHANGE,  /* node, ep.addr, backup */
@@ -254,8 +276,9 @@ struct mp_scn_event {
     enum mp_scn_link_param param;
     uint64_t value;             /* in the parameter's base unit */
     bool value_bytes;           /* MP_SCN_LP_QUEUE: limit in bytes */
-    int node, iface;            /* ADDR_*: indices, else -1 */
+    int node, iface;            /* ADDR_*, IFACE_*, RA_*, LEASE*: indices, else -1 */
     struct mp_scn_prefix addr;
+    uint32_t ra_valid, ra_preferred; /* RA_PREFIX: seconds or MP_SCN_RA_INFINITY */
     struct mp_mptcp_endpoint ep; /* ENDPOINT_*: the endpoint (DEL, CHANGE: its address) */
     bool backup;                /* ENDPOINT_CHANGE */
     char *text;                 /* the action as written, for traces and pcapng */

@@ -187,6 +187,8 @@ static void test_units_format(void)
     "[scenario]\nformat = 1\n\n[host a]\niface.eth0 = 10.0.0.1/24\n\n[host b]\n"               \
     "iface.eth0 = 10.0.0.2/24\n\n[link l1]\na = a.eth0\nb = b.eth0\n"
 
+#define RA_BASE "[scenario]\nformat = 1\n[router r]\niface.eth0 = 2001:db8::1/64\n"
+
 struct ecase {
     const char *path;      /* test path */
     const char *file;      /* under tests/scenarios/, or NULL for |text| */
@@ -372,6 +374,51 @@ static const struct ecase error_cases[] = {
      MP_SCENARIO_ERROR_VALUE, {"t.ini:18: [expect] g:", "did you mean 'goodput'?"}},
     {"/scenario/error/event-time", NULL, BASE "\n[events]\ncut = 2 link l1 down\n", {NULL},
      MP_SCENARIO_ERROR_VALUE, {"t.ini:15: [events] cut:", "event time first"}},
+    /* router advertisements (ra.IFNAME) and the address events */
+    {"/scenario/error/ra-not-v6", NULL, RA_BASE "ra.eth0 = 10.0.0.0/24\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "carry IPv6 prefixes"}},
+    {"/scenario/error/ra-host-bits", NULL, RA_BASE "ra.eth0 = 2001:db8::1/64\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "host bits must be zero"}},
+    {"/scenario/ref/ra-iface", NULL, RA_BASE "ra.eth1 = 2001:db8::/64\n", {NULL},
+     MP_SCENARIO_ERROR_REFERENCE, {"t.ini:5: [router r] ra.eth1:", "did you mean 'eth0'?"}},
+    {"/scenario/error/ra-preferred-above-valid", NULL,
+     RA_BASE "ra.eth0 = 2001:db8::/64 valid 10s preferred 20s\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "RFC 4862 5.5.3 c"}},
+    {"/scenario/error/ra-whole-seconds", NULL, RA_BASE "ra.eth0 = 2001:db8::/64 valid 1.5s\n",
+     {NULL}, MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "valid: expected whole seconds"}},
+    {"/scenario/error/ra-word", NULL, RA_BASE "ra.eth0 = 2001:db8::/64 lifetime 10s\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:5: [router r] ra.eth0:", "expected valid, preferred, interval or router-lifetime",
+      "got 'lifetime'"}},
+    {"/scenario/error/ra-value-missing", NULL, RA_BASE "ra.eth0 = 2001:db8::/64 valid\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "valid: the value is missing"}},
+    {"/scenario/error/ra-interval", NULL, RA_BASE "ra.eth0 = 2001:db8::/64 interval 10ms\n",
+     {NULL}, MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "30ms to 1800s"}},
+    {"/scenario/error/ra-router-lifetime", NULL,
+     RA_BASE "ra.eth0 = 2001:db8::/64 router-lifetime 10000s\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE, {"t.ini:5: [router r] ra.eth0:", "0s to 9000s"}},
+    {"/scenario/error/event-iface-state", NULL, BASE "\n[events]\nx = 2s iface a.eth0 sideways\n",
+     {NULL}, MP_SCENARIO_ERROR_VALUE, {"t.ini:15: [events] x:", "'TIME iface NODE.IFACE down|up'"}},
+    {"/scenario/ref/event-iface", NULL, BASE "\n[events]\nx = 2s iface a.eth9 down\n", {NULL},
+     MP_SCENARIO_ERROR_REFERENCE, {"t.ini:15: [events] x:", "a has no interface 'eth9'"}},
+    {"/scenario/ref/event-ra-no-key", NULL, BASE "\n[events]\nx = 2s ra a.eth0 stop\n", {NULL},
+     MP_SCENARIO_ERROR_REFERENCE,
+     {"t.ini:15: [events] x:", "a.eth0 sends no router advertisements", "ra.eth0"}},
+    {"/scenario/error/event-ra-word", NULL,
+     RA_BASE "ra.eth0 = 2001:db8::/64\n[events]\nx = 2s ra r.eth0 2001:db8::/64 interval 5s\n",
+     {NULL}, MP_SCENARIO_ERROR_VALUE, {"t.ini:7: [events] x:", "expected valid or preferred"}},
+    {"/scenario/error/event-lease-form", NULL,
+     BASE "\n[events]\nx = 2s lease a.eth0 10.0.0.9/24 10s\n", {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "'TIME lease NODE.IFACE ADDR/LEN for T'"}},
+    {"/scenario/error/event-lease-zero", NULL,
+     BASE "\n[events]\nx = 2s lease a.eth0 10.0.0.9/24 for 0s\n", {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "above 0s"}},
+    {"/scenario/error/event-lease-time", NULL,
+     BASE "\n[events]\nx = 2s lease a.eth0 10.0.0.9/24 for 10\n", {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "the lease time after 'for'", "got '10'"}},
+    {"/scenario/error/event-lease-addr", NULL,
+     BASE "\n[events]\nx = 2s lease a.eth0 10.0.0.9 lost\n", {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "the prefix length is missing"}},
     {"/scenario/error/dns-address", NULL, BASE "\n[dns]\nx.example = 10.0.0.300\n", {NULL},
      MP_SCENARIO_ERROR_VALUE, {"t.ini:15: [dns] x.example:", "got '10.0.0.300'"}},
     {"/scenario/error/dns-duplicate", NULL, BASE "\n[dns]\nx.example = 10.0.0.3\nX.Example = 10.0.0.4\n",
@@ -830,6 +877,66 @@ static void test_format_md_example(void)
     g_free(path);
 }
 
+/* ra.IFNAME with its defaults (RFC 4861 6.2.1) and the address events. */
+static void test_addr_events(void)
+{
+    const char *text = RA_BASE "ra.eth0 = 2001:db8::/64 interval 5s\n"
+                               "iface.eth1 = 10.0.0.1/24\n"
+                               "ra.eth1 = 2001:db8:9::/64 valid 100s router-lifetime 0s\n"
+                               "[events]\n"
+                               "d = 1s iface r.eth0 down\n"
+                               "u = 2s iface r.eth0 up\n"
+                               "s = 3s ra r.eth0 stop\n"
+                               "g = 4s ra r.eth0 start\n"
+                               "w = 5s ra r.eth0 2001:db8::/64 valid 0s\n"
+                               "p = 6s ra r.eth1 2001:db8:9::/64 valid infinite preferred 50s\n"
+                               "l = 7s lease r.eth1 10.0.0.9/24 for 30s\n"
+                               "x = 8s lease r.eth1 10.0.0.9/24 lost\n";
+    GError *err = NULL;
+    struct mp_scenario *scn = mp_scenario_load_data("t.ini", text, -1, NULL, &err);
+    g_assert_no_error(err);
+    const struct mp_scn_node *r = &scn->nodes[0];
+    g_assert_cmpuint(r->n_ras, ==, 2);
+    assert_prefix(&r->ras[0].prefix, "2001:db8::", 64);
+    g_assert_cmpint(r->ras[0].iface, ==, 0);
+    g_assert_cmpuint(r->ras[0].valid, ==, 2592000);
+    g_assert_cmpuint(r->ras[0].preferred, ==, 604800);
+    g_assert_cmpuint(r->ras[0].interval, ==, MP_S(5));
+    g_assert_cmpuint(r->ras[0].router_lifetime, ==, 15);
+    g_assert_cmpuint(r->ras[1].valid, ==, 100);
+    g_assert_cmpuint(r->ras[1].preferred, ==, 100);
+    g_assert_cmpuint(r->ras[1].interval, ==, MP_S(600));
+    g_assert_cmpuint(r->ras[1].router_lifetime, ==, 0);
+    g_assert_true(mp_scn_node_opt_bool(r, "ipv6.accept-ra"));
+    g_assert_false(mp_scn_node_opt_bool(r, "ipv6.keep-addr-on-down"));
+
+    g_assert_cmpuint(scn->n_events, ==, 8);
+    const struct mp_scn_event *e = scn->events;
+    g_assert_cmpint(e[0].kind, ==, MP_SCN_EV_IFACE_DOWN);
+    g_assert_cmpint(e[0].node, ==, 0);
+    g_assert_cmpint(e[0].iface, ==, 0);
+    g_assert_cmpint(e[1].kind, ==, MP_SCN_EV_IFACE_UP);
+    g_assert_cmpint(e[2].kind, ==, MP_SCN_EV_RA_STOP);
+    g_assert_cmpint(e[3].kind, ==, MP_SCN_EV_RA_START);
+    g_assert_cmpint(e[4].kind, ==, MP_SCN_EV_RA_PREFIX);
+    g_assert_cmpuint(e[4].ra_valid, ==, 0);
+    g_assert_cmpuint(e[4].ra_preferred, ==, 0);
+    g_assert_cmpint(e[5].kind, ==, MP_SCN_EV_RA_PREFIX);
+    g_assert_cmpint(e[5].iface, ==, 1);
+    g_assert_cmpuint(e[5].ra_valid, ==, MP_SCN_RA_INFINITY);
+    g_assert_cmpuint(e[5].ra_preferred, ==, 50);
+    g_assert_cmpint(e[6].kind, ==, MP_SCN_EV_LEASE);
+    assert_prefix(&e[6].addr, "10.0.0.9", 24);
+    g_assert_cmpuint(e[6].value, ==, MP_S(30));
+    g_assert_cmpint(e[7].kind, ==, MP_SCN_EV_LEASE_LOST);
+    g_assert_cmpstr(e[7].text, ==, "lease r.eth1 10.0.0.9/24 lost");
+    char *json = mp_scenario_to_json_string(scn, false);
+    g_assert_nonnull(strstr(json, "\"kind\":\"lease\""));
+    g_assert_nonnull(strstr(json, "\"router_lifetime_s\":15"));
+    g_free(json);
+    mp_scenario_free(scn);
+}
+
 static void test_option_table(void)
 {
     size_t n;
@@ -873,6 +980,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/overrides", test_overrides);
     g_test_add_func("/scenario/json/stable", test_json);
     g_test_add_func("/scenario/options/table", test_option_table);
+    g_test_add_func("/scenario/addr-events", test_addr_events);
     g_test_add_func("/scenario/format-md-example", test_format_md_example);
     return g_test_run();
 }

@@ -59,6 +59,12 @@
     X(ICMP6_OUT_ECHO_REPLIES, "Icmp6OutEchoReplies")                                              \
     X(ICMP6_OUT_DEST_UNREACHS, "Icmp6OutDestUnreachs")                                            \
     X(ICMP6_OUT_TIME_EXCDS, "Icmp6OutTimeExcds") \
+    X(ICMP6_IN_ROUTER_ADVERTS, "Icmp6InRouterAdvertisements") \
+    X(ICMP6_OUT_ROUTER_ADVERTS, "Icmp6OutRouterAdvertisements") \
+    X(ICMP6_IN_BAD_RA, "AfmpIcmp6InBadRA") \
+    X(ADDR_AUTOCONF, "AfmpAddrAutoconf") \
+    X(ADDR_EXPIRED, "AfmpAddrExpired") \
+    X(ADDR_FLUSHED, "AfmpAddrFlushed") \
     X(TCP_ACTIVE_OPENS, "TcpActiveOpens") \
     X(TCP_PASSIVE_OPENS, "TcpPassiveOpens") \
     X(TCP_ATTEMPT_FAILS, "TcpAttemptFails") \

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "model/net/addrconf.h"
 #include "model/net/icmp.h"
+#include "model/net/radv.h"
 #include "model/trace.h"
 #include "model/net/srcsel.h"
 #include "model/net/udp.h"
@@ -23,7 +25,10 @@ void mp_host_opts_default(struct mp_host_opts *o)
     o->ttl = 64;
     o->icmp_errors = true;
     o->linkdown_routes = true;
+    o->accept_ra = true;
 }
+
+static mp_time_t lifetime_expire(void *arg, mp_time_t now);
 
 struct mp_host *mp_host_new(const char *name, const struct mp_env *env,
                             const struct mp_host_opts *opts)
@@ -39,6 +44,7 @@ struct mp_host *mp_host_new(const char *name, const struct mp_env *env,
     h->rt = mp_rt_new();
     h->listeners = g_array_new(FALSE, FALSE, sizeof(struct listener));
     mp_deadline_init(&h->loopback_dl, mp_host_loopback_expire, h);
+    mp_deadline_init(&h->lifetime_dl, lifetime_expire, h);
     char *stream = g_strdup_printf("host/%s/ports", name);
     mp_env_rng(env, stream, &h->rng);
     g_free(stream);
@@ -52,6 +58,9 @@ void mp_host_free(struct mp_host *h)
     if (!h)
         return;
     mp_env_deadline_stop(h->env, &h->loopback_dl);
+    mp_env_deadline_stop(h->env, &h->lifetime_dl);
+    mp_radv_detach(h);
+    mp_addrconf_detach(h);
     mp_udp_detach(h);
     mp_icmp_detach(h);
     for (guint i = 0; i < h->ifaces->len; i++) {
@@ -93,19 +102,60 @@ struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name
     return NULL;
 }
 
-static void trace_event(struct mp_host *h, const struct mp_host_event *ev)
+const char *mp_host_event_name(enum mp_host_event_kind kind)
 {
     static const char *const kinds[] = {
-        [MP_HOST_ADDR_ADDED] = "ip.addr-added", [MP_HOST_ADDR_REMOVED] = "ip.addr-removed",
-        [MP_HOST_CARRIER_UP] = "ip.carrier-up", [MP_HOST_CARRIER_DOWN] = "ip.carrier-down"};
+        [MP_HOST_ADDR_ADDED] = "addr-added",        [MP_HOST_ADDR_REMOVED] = "addr-removed",
+        [MP_HOST_CARRIER_UP] = "carrier-up",        [MP_HOST_CARRIER_DOWN] = "carrier-down",
+        [MP_HOST_IFACE_UP] = "iface-up",            [MP_HOST_IFACE_DOWN] = "iface-down",
+        [MP_HOST_ADDR_DEPRECATED] = "addr-deprecated"};
+    return (unsigned)kind < G_N_ELEMENTS(kinds) ? kinds[kind] : "?";
+}
+
+const char *mp_host_cause_name(enum mp_host_addr_cause cause)
+{
+    static const char *const causes[] = {[MP_HOST_CAUSE_DELETED] = "deleted",
+                                         [MP_HOST_CAUSE_EXPIRED] = "expired",
+                                         [MP_HOST_CAUSE_IFACE_DOWN] = "iface-down"};
+    return (unsigned)cause < G_N_ELEMENTS(causes) ? causes[cause] : "?";
+}
+
+static bool is_addr_event(enum mp_host_event_kind kind)
+{
+    return kind == MP_HOST_ADDR_ADDED || kind == MP_HOST_ADDR_REMOVED ||
+           kind == MP_HOST_ADDR_DEPRECATED;
+}
+
+void mp_host_event_format(const struct mp_host *h, const struct mp_host_event *ev, GString *out)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ev->ifindex);
+    g_string_append_printf(out, "%s %s", mp_host_event_name(ev->kind), ifc ? ifc->name : "");
+    if (is_addr_event(ev->kind)) {
+        char b[MP_IP_STRLEN];
+        g_string_append_printf(out, " %s/%u", mp_ip_str(&ev->addr.ip, b), ev->addr.plen);
+    }
+    if (ev->kind == MP_HOST_ADDR_REMOVED)
+        g_string_append_printf(out, " %s", mp_host_cause_name(ev->cause));
+}
+
+static void trace_event(struct mp_host *h, const struct mp_host_event *ev)
+{
     struct mp_trace_rec r;
     struct mp_iface *ifc = mp_host_iface(h, ev->ifindex);
-    mp_trace_begin(&r, mp_env_now(h->env), h->name, kinds[ev->kind]);
+    char type[32];
+    g_snprintf(type, sizeof(type), "ip.%s", mp_host_event_name(ev->kind));
+    mp_trace_begin(&r, mp_env_now(h->env), h->name, type);
     mp_trace_str(&r, "iface", ifc ? ifc->name : "");
-    if (ev->kind == MP_HOST_ADDR_ADDED || ev->kind == MP_HOST_ADDR_REMOVED) {
+    if (is_addr_event(ev->kind)) {
         mp_trace_ip(&r, "addr", &ev->addr.ip);
         mp_trace_u64(&r, "plen", ev->addr.plen);
+        if (ev->addr.valid_until != MP_TIME_NEVER)
+            mp_trace_u64(&r, "valid_until_ns", ev->addr.valid_until);
+        if (ev->addr.preferred_until != MP_TIME_NEVER)
+            mp_trace_u64(&r, "preferred_until_ns", ev->addr.preferred_until);
     }
+    if (ev->kind == MP_HOST_ADDR_REMOVED)
+        mp_trace_str(&r, "cause", mp_host_cause_name(ev->cause));
     mp_trace_end(&r, h->env);
 }
 
@@ -171,43 +221,134 @@ static void addr_routes(struct mp_host *h, uint32_t ifindex, const struct mp_ifa
     }
 }
 
-int mp_host_addr_add(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip, uint8_t plen,
-                     uint32_t flags)
+static struct mp_ifaddr *addr_lookup(const struct mp_iface *ifc, const struct mp_ip *ip, guint *at)
+{
+    for (guint i = 0; i < ifc->addrs->len; i++) {
+        struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        if (mp_ip_eq(&a->ip, ip)) {
+            if (at)
+                *at = i;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+const struct mp_ifaddr *mp_host_addr_find(const struct mp_host *h, uint32_t ifindex,
+                                          const struct mp_ip *ip)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    return ifc ? addr_lookup(ifc, ip, NULL) : NULL;
+}
+
+int mp_host_addr_add_lifetimes(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip,
+                               uint8_t plen, uint32_t flags, mp_time_t valid_until,
+                               mp_time_t preferred_until)
 {
     struct mp_iface *ifc = mp_host_iface(h, ifindex);
     if (!ifc)
         return -ENODEV;
     if ((ip->v != 4 && ip->v != 6) || plen > (ip->v == 4 ? 32 : 128))
         return -EINVAL;
-    for (guint i = 0; i < ifc->addrs->len; i++)
-        if (mp_ip_eq(&g_array_index(ifc->addrs, struct mp_ifaddr, i).ip, ip))
-            return -EEXIST;
-    struct mp_ifaddr a = {*ip, plen, flags};
+    if (addr_lookup(ifc, ip, NULL))
+        return -EEXIST;
+    struct mp_ifaddr a = {*ip, plen, flags, valid_until, MIN(preferred_until, valid_until)};
     g_array_append_val(ifc->addrs, a);
     if (ifc->up)
         addr_routes(h, ifindex, &a, true);
-    struct mp_host_event ev = {MP_HOST_ADDR_ADDED, ifindex, a};
+    struct mp_host_event ev = {MP_HOST_ADDR_ADDED, ifindex, a, MP_HOST_CAUSE_DELETED};
     notify(h, &ev);
+    /* Lifetimes already over take effect at once, as later ones will. */
+    if (valid_until != MP_TIME_NEVER || preferred_until != MP_TIME_NEVER)
+        mp_env_deadline(h->env, &h->lifetime_dl, mp_env_now(h->env));
     return 0;
+}
+
+int mp_host_addr_add(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip, uint8_t plen,
+                     uint32_t flags)
+{
+    return mp_host_addr_add_lifetimes(h, ifindex, ip, plen, flags, MP_TIME_NEVER, MP_TIME_NEVER);
+}
+
+static void addr_remove(struct mp_host *h, struct mp_iface *ifc, guint i,
+                        enum mp_host_addr_cause cause)
+{
+    struct mp_ifaddr a = g_array_index(ifc->addrs, struct mp_ifaddr, i);
+    g_array_remove_index(ifc->addrs, i);
+    if (ifc->up)
+        addr_routes(h, ifc->ifindex, &a, false);
+    struct mp_host_event ev = {MP_HOST_ADDR_REMOVED, ifc->ifindex, a, cause};
+    notify(h, &ev);
 }
 
 int mp_host_addr_del(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip)
 {
     struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    guint i;
     if (!ifc)
         return -ENODEV;
-    for (guint i = 0; i < ifc->addrs->len; i++) {
-        struct mp_ifaddr a = g_array_index(ifc->addrs, struct mp_ifaddr, i);
-        if (mp_ip_eq(&a.ip, ip)) {
-            g_array_remove_index(ifc->addrs, i);
-            if (ifc->up)
-                addr_routes(h, ifindex, &a, false);
-            struct mp_host_event ev = {MP_HOST_ADDR_REMOVED, ifindex, a};
-            notify(h, &ev);
-            return 0;
+    if (!addr_lookup(ifc, ip, &i))
+        return -EADDRNOTAVAIL;
+    addr_remove(h, ifc, i, MP_HOST_CAUSE_DELETED);
+    return 0;
+}
+
+int mp_host_addr_set_lifetimes(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip,
+                               mp_time_t valid_until, mp_time_t preferred_until)
+{
+    struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    if (!ifc)
+        return -ENODEV;
+    struct mp_ifaddr *a = addr_lookup(ifc, ip, NULL);
+    if (!a)
+        return -EADDRNOTAVAIL;
+    a->valid_until = valid_until;
+    a->preferred_until = MIN(preferred_until, valid_until);
+    if (a->preferred_until > mp_env_now(h->env))
+        a->flags &= ~(uint32_t)MP_ADDR_DEPRECATED;
+    /* Ends already passed are handled by the deadline, at this time. */
+    mp_env_deadline(h->env, &h->lifetime_dl, mp_env_now(h->env));
+    return 0;
+}
+
+/* RFC 4862 5.5.4: a deprecated address stays valid; removal at the end of
+ * the valid lifetime. One change per pass, so that listeners that change
+ * addresses never leave this loop with a stale index. */
+static mp_time_t lifetime_expire(void *arg, mp_time_t now)
+{
+    struct mp_host *h = arg;
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (guint i = 0; i < h->ifaces->len && !changed; i++) {
+            struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+            for (guint j = 0; j < ifc->addrs->len && !changed; j++) {
+                struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, j);
+                if (a->valid_until <= now) {
+                    mp_ctr_inc(&h->ctr, MP_CTR_ADDR_EXPIRED);
+                    addr_remove(h, ifc, j, MP_HOST_CAUSE_EXPIRED);
+                    changed = true;
+                } else if (a->preferred_until <= now && !(a->flags & MP_ADDR_DEPRECATED)) {
+                    a->flags |= MP_ADDR_DEPRECATED;
+                    struct mp_host_event ev = {MP_HOST_ADDR_DEPRECATED, ifc->ifindex, *a,
+                                               MP_HOST_CAUSE_DELETED};
+                    notify(h, &ev);
+                    changed = true;
+                }
+            }
         }
     }
-    return -EADDRNOTAVAIL;
+    mp_time_t next = MP_TIME_NEVER;
+    for (guint i = 0; i < h->ifaces->len; i++) {
+        struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
+        for (guint j = 0; j < ifc->addrs->len; j++) {
+            const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, j);
+            next = MIN(next, a->valid_until);
+            if (!(a->flags & MP_ADDR_DEPRECATED))
+                next = MIN(next, a->preferred_until);
+        }
+    }
+    return next;
 }
 
 uint32_t mp_host_addr_ifindex(const struct mp_host *h, const struct mp_ip *ip)
@@ -249,12 +390,30 @@ void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up)
     if (!ifc || ifc->up == up)
         return;
     ifc->up = up;
-    if (!up) {
-        /* Linux flushes every route through an interface set down. */
-        mp_rt_flush_ifindex(h->rt, ifindex);
-    } else {
+    if (up) {
         for (guint i = 0; i < ifc->addrs->len; i++)
             addr_routes(h, ifindex, &g_array_index(ifc->addrs, struct mp_ifaddr, i), true);
+        struct mp_host_event ev = {.kind = MP_HOST_IFACE_UP, .ifindex = ifindex};
+        notify(h, &ev);
+        return;
+    }
+    /* Linux flushes every route through an interface set down. */
+    mp_rt_flush_ifindex(h->rt, ifindex);
+    struct mp_host_event ev = {.kind = MP_HOST_IFACE_DOWN, .ifindex = ifindex};
+    notify(h, &ev);
+    /* addrconf_ifdown(): IPv4 addresses stay; IPv6 ones go, but for the
+     * permanent global ones under keep_addr_on_down. A listener may have
+     * set the interface up again: then nothing more is flushed. */
+    for (guint i = 0; i < ifc->addrs->len && !ifc->up;) {
+        const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        bool keep = a->ip.v == 4 || (h->opts.keep_addr_on_down && a->valid_until == MP_TIME_NEVER &&
+                                     !mp_ip_is_link_local(&a->ip));
+        if (keep) {
+            i++;
+            continue;
+        }
+        mp_ctr_inc(&h->ctr, MP_CTR_ADDR_FLUSHED);
+        addr_remove(h, ifc, i, MP_HOST_CAUSE_IFACE_DOWN);
     }
 }
 

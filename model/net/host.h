@@ -34,11 +34,17 @@
 struct mp_host;
 struct mp_fwd_cache;
 
-/* Flags of an interface address (subset of the MP_ADDR_* of srcsel.h). */
+/* An interface address. |flags| are a subset of the MP_ADDR_* of
+ * srcsel.h. The lifetimes are absolute times, as `ip address` shows them
+ * relative (valid_lft, preferred_lft): an address without them
+ * (MP_TIME_NEVER, Linux's "forever" and IFA_F_PERMANENT) stays until
+ * deleted. */
 struct mp_ifaddr {
     struct mp_ip ip;
     uint8_t plen;
     uint32_t flags;
+    mp_time_t valid_until;     /* removed then (MP_HOST_ADDR_REMOVED, expired) */
+    mp_time_t preferred_until; /* deprecated then (MP_ADDR_DEPRECATED) */
 };
 
 struct mp_iface_stats {
@@ -91,20 +97,57 @@ struct mp_l4_proto {
     void *arg;
 };
 
-/* Things that happen to a host's addresses and interfaces, for the layers
- * that care (path managers, the socket layer's address lists). */
+/*
+ * Things that happen to a host's addresses and interfaces, for the layers
+ * that care (path managers, the socket layer's address lists). Listeners
+ * run synchronously, after the change is in place (the address is in or out
+ * of the list, its routes added or removed), in the order they registered.
+ *
+ *   ADDR_ADDED       mp_host_addr_add*(), including addresses SLAAC forms
+ *                    (model/net/addrconf.h) once their DAD delay is over.
+ *   ADDR_REMOVED     mp_host_addr_del() (cause DELETED), the end of the
+ *                    valid lifetime (EXPIRED), an interface set down
+ *                    (IFACE_DOWN: its IPv6 addresses, see mp_host_set_up).
+ *   ADDR_DEPRECATED  the preferred lifetime is over: still valid and
+ *                    usable by the connections that have it, no longer
+ *                    chosen as a source (RFC 4862 5.5.4, RFC 6724 rule 3).
+ *   CARRIER_UP/DOWN  the link's carrier (mp_host_set_carrier); addresses
+ *                    and routes stay.
+ *   IFACE_UP/DOWN    administrative state (mp_host_set_up). DOWN comes
+ *                    first, then one ADDR_REMOVED per flushed address, as
+ *                    Linux sends RTM_NEWLINK before RTM_DELADDR.
+ */
 enum mp_host_event_kind {
     MP_HOST_ADDR_ADDED,
     MP_HOST_ADDR_REMOVED,
     MP_HOST_CARRIER_UP,
     MP_HOST_CARRIER_DOWN,
+    MP_HOST_IFACE_UP,
+    MP_HOST_IFACE_DOWN,
+    MP_HOST_ADDR_DEPRECATED,
+};
+
+/* Why an address went (MP_HOST_ADDR_REMOVED). */
+enum mp_host_addr_cause {
+    MP_HOST_CAUSE_DELETED,    /* mp_host_addr_del(): ip address del, a lease lost */
+    MP_HOST_CAUSE_EXPIRED,    /* its valid lifetime ran out */
+    MP_HOST_CAUSE_IFACE_DOWN, /* flushed by an interface set down */
 };
 
 struct mp_host_event {
     enum mp_host_event_kind kind;
     uint32_t ifindex;
-    struct mp_ifaddr addr; /* for the address events */
+    struct mp_ifaddr addr;          /* for the address events */
+    enum mp_host_addr_cause cause;  /* for MP_HOST_ADDR_REMOVED */
 };
+
+/* "addr-added", "iface-down", ... (also the trace record types, after
+ * "ip."), and "deleted", "expired", "iface-down". */
+const char *mp_host_event_name(enum mp_host_event_kind kind);
+const char *mp_host_cause_name(enum mp_host_addr_cause cause);
+/* Appends |ev| to |out| as "KIND IFACE [ADDR/LEN [CAUSE]]" ("addr-removed
+ * eth0 10.0.2.2/24 expired"). */
+void mp_host_event_format(const struct mp_host *h, const struct mp_host_event *ev, GString *out);
 
 typedef void (*mp_host_listener_fn)(void *arg, struct mp_host *h, const struct mp_host_event *ev);
 
@@ -116,6 +159,11 @@ struct mp_host_opts {
     bool linkdown_routes;   /* keep using routes through a carrier-down
                              * interface, as Linux does by default
                              * (ignore_routes_with_linkdown = 0) */
+    bool keep_addr_on_down; /* an interface set down keeps its permanent
+                             * global IPv6 addresses (Linux's
+                             * keep_addr_on_down; default off: flushed) */
+    bool accept_ra;         /* process router advertisements while not
+                             * forwarding (Linux accept_ra = 1, the default) */
 };
 
 void mp_host_opts_default(struct mp_host_opts *o);
@@ -136,6 +184,9 @@ struct mp_host {
     struct mp_fwd_cache *fwd; /* routers: recent forwarding decisions (ip.c) */
     void *udp;  /* model/net/udp.c's state */
     void *icmp; /* model/net/icmp.c's state */
+    void *addrconf; /* model/net/addrconf.c's state (SLAAC, default routers) */
+    void *radv; /* model/net/radv.c's state (router advertisements sent) */
+    struct mp_deadline lifetime_dl; /* the next address lifetime to end */
     void *user; /* for the layer that owns the host (the world, tests) */
     void *sock; /* afmp/'s socket layer state */
     void *mptcp; /* model/mptcp's state (struct mp_mptcp_stack) */
@@ -168,13 +219,35 @@ struct mp_iface *mp_host_iface_by_name(const struct mp_host *h, const char *name
  * mp_host_addr_add assigns |ip|/|plen| to interface |ifindex|, adding the
  * local route (table local) and the connected prefix route (table main,
  * metric 0 for IPv4, 256 for IPv6, as Linux does), and tells the listeners.
+ * The address is permanent (no lifetimes).
  * Returns 0, -ENODEV (no such interface), -EEXIST (already assigned there),
  * -EINVAL (bad family or prefix length).
  */
 int mp_host_addr_add(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip, uint8_t plen,
                      uint32_t flags);
-/* Removes an address and its routes. Returns 0, -ENODEV, -EADDRNOTAVAIL. */
+/* mp_host_addr_add() with lifetimes, as `ip address add ... valid_lft
+ * preferred_lft` (absolute times; see mp_host_addr_set_lifetimes). */
+int mp_host_addr_add_lifetimes(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip,
+                               uint8_t plen, uint32_t flags, mp_time_t valid_until,
+                               mp_time_t preferred_until);
+/*
+ * mp_host_addr_set_lifetimes changes the lifetimes of address |ip| of
+ * interface |ifindex| (`ip address change ... valid_lft preferred_lft`):
+ * absolute times, MP_TIME_NEVER for forever; a preferred time beyond the
+ * valid one is taken as the valid one. A valid time already passed removes
+ * the address at once (cause EXPIRED); a preferred time passed deprecates
+ * it (MP_HOST_ADDR_DEPRECATED once), a later one makes it preferred again
+ * (silently). Returns 0, -ENODEV, -EADDRNOTAVAIL.
+ */
+int mp_host_addr_set_lifetimes(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip,
+                               mp_time_t valid_until, mp_time_t preferred_until);
+/* Removes an address and its routes (cause DELETED). Returns 0, -ENODEV,
+ * -EADDRNOTAVAIL. */
 int mp_host_addr_del(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip);
+/* The address |ip| of interface |ifindex|, or NULL. The pointer is valid
+ * until the next address change. */
+const struct mp_ifaddr *mp_host_addr_find(const struct mp_host *h, uint32_t ifindex,
+                                          const struct mp_ip *ip);
 /* The interface holding |ip|, or 0 when it is not ours. */
 uint32_t mp_host_addr_ifindex(const struct mp_host *h, const struct mp_ip *ip);
 /* Fills |out| with up to |max| addresses of the host, interfaces in
@@ -183,8 +256,17 @@ size_t mp_host_addrs(const struct mp_host *h, struct mp_ifaddr *out, size_t max)
 
 /* Link-layer carrier of interface |ifindex| (the world calls this). */
 void mp_host_set_carrier(struct mp_host *h, uint32_t ifindex, bool up);
-/* Administrative state (ip link set up/down): down also drops the
- * interface's routes as Linux does; up restores the connected ones. */
+/*
+ * Administrative state (ip link set dev X down/up), as Linux by default:
+ * down drops every route through the interface, tells the listeners
+ * (MP_HOST_IFACE_DOWN), then flushes its IPv6 addresses one by one
+ * (MP_HOST_ADDR_REMOVED, cause IFACE_DOWN; with opts.keep_addr_on_down the
+ * permanent non-link-local ones stay) and keeps its IPv4 addresses. Up
+ * restores the connected and local routes of the addresses left and tells
+ * the listeners (MP_HOST_IFACE_UP); flushed IPv6 addresses do not come
+ * back (SLAAC forms them again from the next router advertisement).
+ * Nothing happens when the state does not change.
+ */
 void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up);
 
 void mp_host_listen(struct mp_host *h, mp_host_listener_fn fn, void *arg);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "model/net/addrconf.h"
+
 struct reply {
     struct reply *next;
     struct mp_endpoint from;
@@ -291,9 +293,12 @@ static void icmp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const s
                                                                      : MP_CTR_ICMP6_IN_ERRORS);
             deliver_error(h, 6, ic.type, ic.code, ic.rest, &m->src, ic.body, ic.body_len);
             break;
+        case MP_ICMP6_ROUTER_ADVERT:
+            mp_addrconf_ra_input(h, m, msg, len);
+            break;
         default:
-            /* Neighbour discovery and the rest: point-to-point links need
-             * none of it. */
+            /* The rest of neighbour discovery: point-to-point links need
+             * no address resolution. */
             break;
         }
     }

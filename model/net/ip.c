@@ -208,6 +208,12 @@ static void route_error(struct mp_host *h, struct mp_pkt *pkt, bool v4, int rc)
     drop(h, pkt, MP_CTR_IP_OUT_NO_ROUTES);
 }
 
+static bool is_all_nodes(const struct mp_ip *ip)
+{
+    static const uint8_t ff02_1[16] = {0xff, 0x02, [15] = 1};
+    return ip->v == 6 && memcmp(ip->b, ff02_1, 16) == 0;
+}
+
 void mp_host_input(struct mp_host *h, uint32_t ifindex, struct mp_pkt *pkt)
 {
     struct mp_ip_meta m;
@@ -232,7 +238,11 @@ void mp_host_input(struct mp_host *h, uint32_t ifindex, struct mp_pkt *pkt)
     m.ifindex = ifindex;
     pkt->ifindex = ifindex;
 
-    if (!h->opts.forward) {
+    if (is_all_nodes(&m.dst)) {
+        /* RFC 4291 2.7: every node is in the all-nodes group of each of
+         * its interfaces; link-local scope, so never forwarded. afmp has no
+         * other multicast. */
+    } else if (!h->opts.forward) {
         /* Weak host model: any local address, whatever the interface. */
         if (!mp_host_addr_ifindex(h, &m.dst)) {
             drop(h, pkt, MP_CTR_IP_IN_ADDR_ERRORS);

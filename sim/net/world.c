@@ -176,6 +176,22 @@ static void port_carrier(struct mp_port *mport, bool up, mp_time_t now)
 
 static void iface_addr_event(void *arg, struct mp_host *h, const struct mp_host_event *ev);
 
+/* Address and interface changes of a captured node become comments in its
+ * pcapng, as scenario events do in every one ("client: addr-removed wlan0
+ * 10.0.2.2/24 expired"). Carrier changes are not: they follow link events,
+ * which are comments already. */
+static void note_host_event(void *arg, struct mp_host *h, const struct mp_host_event *ev)
+{
+    struct mp_node *n = arg;
+    if (!n->png || ev->kind == MP_HOST_CARRIER_UP || ev->kind == MP_HOST_CARRIER_DOWN)
+        return;
+    GString *s = g_string_new(NULL);
+    g_string_printf(s, "%s: ", n->name);
+    mp_host_event_format(h, ev, s);
+    mp_pcapng_event(n->png, mp_engine_now(n->w->eng), s->str);
+    g_string_free(s, TRUE);
+}
+
 struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
                                   const struct mp_host_opts *opts, bool capture)
 {
@@ -192,6 +208,7 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
     /* First of the host's listeners: a new address has its route before
      * MPTCP opens a subflow from it. */
     mp_host_listen(n->host, iface_addr_event, n);
+    mp_host_listen(n->host, note_host_event, n);
     /* Every host speaks TCP, with Linux's defaults until the scenario
      * says otherwise (mp_node_set_tcp_opts). */
     n->tcp = mp_tcp_attach(n->host, NULL);
