@@ -40,6 +40,7 @@
 #include <json-glib/json-glib.h>
 
 #include "model/types.h"
+#include "sim/net/middlebox.h"
 
 #define MP_SCENARIO_ERROR (mp_scenario_error_quark())
 GQuark mp_scenario_error_quark(void);
@@ -189,6 +190,7 @@ struct mp_scn_dir {
     uint32_t duplicate;
     uint32_t reorder;
     mp_time_t reorder_delay;    /* extra delay of reordered packets */
+    struct mp_mbox_list mbox;   /* middleboxes, in order; nat44 with its address */
 };
 
 struct mp_scn_link {
@@ -231,6 +233,7 @@ enum mp_scn_link_param {
     MP_SCN_LP_DUPLICATE,
     MP_SCN_LP_REORDER,
     MP_SCN_LP_REORDER_DELAY,
+    MP_SCN_LP_MIDDLEBOX,        /* a list (mbox), not a value */
 };
 
 enum mp_scn_event_kind {
@@ -250,6 +253,7 @@ struct mp_scn_event {
     enum mp_scn_link_param param;
     uint64_t value;             /* in the parameter's base unit */
     bool value_bytes;           /* MP_SCN_LP_QUEUE: limit in bytes */
+    struct mp_mbox_list mbox;   /* MP_SCN_LP_MIDDLEBOX: the new list */
     int node, iface;            /* ADDR_*: indices, else -1 */
     struct mp_scn_prefix addr;
     char *text;                 /* the action as written, for traces and pcapng */
