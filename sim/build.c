@@ -14,6 +14,7 @@
 #include "model/tcp/tcp.h"
 #include "sim/apps/apps.h"
 #include "sim/net/fault.h"
+#include "sim/net/middlebox.h"
 
 G_DEFINE_QUARK(mp-build-error-quark, mp_build_error)
 
@@ -301,6 +302,9 @@ static bool build_links(struct mp_build *b, GError **err)
                 f->reorder = add_fault(l, d, mp_fault_reorder_new(mp_prob_from_ppm(sd->reorder),
                                                                   sd->reorder_delay));
         }
+        const struct mp_mbox_list *mboxes[2] = {&sl->dir[0].mbox, &sl->dir[1].mbox};
+        if (mboxes[0]->n || mboxes[1]->n)
+            mp_middlebox_set(b->links[i], mboxes, false, 0);
     }
     return true;
 }
@@ -391,6 +395,13 @@ static void apply_event(void *arg, mp_time_t now)
         return;
     }
     struct mp_link *l = b->links[e->link];
+    if (e->param == MP_SCN_LP_MIDDLEBOX) {
+        const struct mp_mbox_list *lists[2];
+        for (int d = 0; d < 2; d++)
+            lists[d] = e->dirs & (1u << d) ? &e->mbox : NULL;
+        mp_middlebox_set(l, lists, true, now);
+        return;
+    }
     for (int d = 0; d < 2; d++) {
         if (!(e->dirs & (1u << d)))
             continue;
@@ -433,11 +444,13 @@ static bool schedule_events(struct mp_build *b, struct ev_ctx *ctxs, GError **er
             case MP_SCN_LP_CORRUPT:
             case MP_SCN_LP_DUPLICATE:
             case MP_SCN_LP_REORDER:
+            case MP_SCN_LP_MIDDLEBOX:
                 break;
             default:
                 return fail(err, scn, e->line,
                             "[events] %s: changing %s while the simulation runs is not supported "
-                            "(supported: rate, delay, loss, corrupt, duplicate, reorder)",
+                            "(supported: rate, delay, loss, corrupt, duplicate, reorder, "
+                            "middlebox)",
                             e->name, mp_scn_link_param_name(e->param));
             }
         }

@@ -83,6 +83,9 @@ static void link_json(JsonBuilder *jb, const struct mp_scn_link *sl, const struc
         add_u64(jb, "corrupted", st->corrupted);
         add_u64(jb, "duplicated", st->duplicated);
         add_u64(jb, "reordered", st->reordered);
+        add_u64(jb, "stripped", st->stripped);
+        add_u64(jb, "rewritten", st->rewritten);
+        add_u64(jb, "translated", st->translated);
         json_builder_end_object(jb);
     }
     json_builder_end_array(jb);

@@ -132,7 +132,7 @@ static const struct {
     [G_EXPECT] = {"expect", false},     [G_NAMESERVER] = {"nameserver", false},
 };
 
-enum vtype { V_TIME, V_RATE, V_SIZE, V_QUEUE, V_PPM };
+enum vtype { V_TIME, V_RATE, V_SIZE, V_QUEUE, V_PPM, V_MBOX };
 
 static const struct {
     const char *key;
@@ -151,6 +151,7 @@ static const struct {
     {"duplicate", MP_SCN_LP_DUPLICATE, V_PPM},
     {"reorder", MP_SCN_LP_REORDER, V_PPM},
     {"reorder-delay", MP_SCN_LP_REORDER_DELAY, V_TIME},
+    {"middlebox", MP_SCN_LP_MIDDLEBOX, V_MBOX},
 };
 
 static const char *const expected_form[] = {
@@ -159,6 +160,9 @@ static const char *const expected_form[] = {
     [V_SIZE] = "a size like 1500B (units B, kB/KB, MB, GB = 1000-based; KiB, MiB, GiB = 1024-based)",
     [V_QUEUE] = "a queue limit like 100p (packets) or 64KB (bytes)",
     [V_PPM] = "a percentage like 0.5% (or 50ppm), at most 100%",
+    [V_MBOX] = "middleboxes like 'strip-mptcp' or 'nat44, drop-join' (comma-separated: "
+               "strip-mptcp, drop-join [synack], blackhole, rewrite-payload [RATIO], "
+               "nat44 [ADDR]; or none)",
 };
 
 /* ---- the document (pre-scan + GKeyFile) ------------------------------- */
@@ -554,6 +558,8 @@ static int parse_vtype(enum vtype type, const char *v, uint64_t *out, bool *byte
         if (rc == 0)
             *out = ppm;
         return rc;
+    case V_MBOX:
+        break; /* a list: parse_mbox() */
     }
     return MP_UNITS_ESYNTAX;
 }
@@ -1798,6 +1804,7 @@ static void dir_set(struct mp_scn_dir *d, enum mp_scn_link_param p, uint64_t v, 
     case MP_SCN_LP_DUPLICATE: d->duplicate = (uint32_t)v; break;
     case MP_SCN_LP_REORDER: d->reorder = (uint32_t)v; break;
     case MP_SCN_LP_REORDER_DELAY: d->reorder_delay = v; break;
+    case MP_SCN_LP_MIDDLEBOX: break; /* a list, set by the caller */
     }
 }
 
@@ -1863,6 +1870,48 @@ static bool resolve_end(struct rctx *c, const struct dgroup *g, const char *key,
                          iface);
 }
 
+/* A middlebox list |v| for link |l| (key |key| of |g|; |param| prefixes
+ * the message, for events). A nat44 without an address gets the first
+ * IPv4 address of end a's interface: the NAT box's own outside address. */
+static bool parse_mbox(struct rctx *c, const struct dgroup *g, const char *key, const char *param,
+                       const char *v, const struct mp_scn_link *l, struct mp_mbox_list *out)
+{
+    char *why = NULL, *unknown = NULL;
+
+    if (!mp_mbox_parse(v, out, &why, &unknown)) {
+        const char *s = NULL;
+        if (unknown) {
+            GPtrArray *cands = g_ptr_array_new();
+            for (int k = 0; k < MP_MBOX__COUNT; k++)
+                g_ptr_array_add(cands, (gpointer)mp_mbox_kind_name((enum mp_mbox_kind)k));
+            s = closest(unknown, cands);
+            g_ptr_array_unref(cands);
+        }
+        fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "%sexpected %s, got '%s' (%s%s%s%s%s)", param,
+             expected_form[V_MBOX], v, why, s ? "; did you mean '" : "", s ? s : "",
+             s ? "'?" : "", comment_hint(v));
+        g_free(why);
+        g_free(unknown);
+        return false;
+    }
+    for (unsigned i = 0; i < out->n; i++) {
+        struct mp_mbox *m = &out->m[i];
+        if (m->kind != MP_MBOX_NAT44 || m->addr.v)
+            continue;
+        const struct mp_scn_node *n = &g_array_index(c->nodes, struct mp_scn_node, l->node[0]);
+        const struct mp_scn_iface *f = &n->ifaces[l->iface[0]];
+        for (size_t j = 0; j < f->n_addrs && !m->addr.v; j++)
+            if (f->addrs[j].ip.v == 4)
+                m->addr = f->addrs[j].ip;
+        if (!m->addr.v)
+            return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                        "%snat44 takes the first IPv4 address of end a, but %s.%s has none; "
+                        "write the outside address: nat44 ADDR",
+                        param, n->name, f->name);
+    }
+    return true;
+}
+
 static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp_scn_link *l)
 {
     GPtrArray *cands = g_ptr_array_new();
@@ -1877,7 +1926,7 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, g_strconcat(link_params[i].key, ".ab", NULL));
     bool ok = check_keys(c, g, known_link_key, NULL, cands,
-                         "; rate to reorder-delay also as KEY.ab or KEY.ba for one direction");
+                         "; rate to middlebox also as KEY.ab or KEY.ba for one direction");
     for (unsigned i = 3 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
         g_free(cands->pdata[i]);
     g_ptr_array_unref(cands);
@@ -1934,6 +1983,17 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
             char *val = get_value(c, g, k->key, &bad);
             if (!val)
                 return false;
+            if (link_params[row].param == MP_SCN_LP_MIDDLEBOX) {
+                struct mp_mbox_list ml;
+                ok = parse_mbox(c, g, k->key, "", val, l, &ml);
+                g_free(val);
+                if (!ok)
+                    return false;
+                for (int e = 0; e < 2; e++)
+                    if (dirs & (1u << e))
+                        l->dir[e].mbox = ml;
+                continue;
+            }
             int rc = parse_link_value((unsigned)row, val, &v, &b);
             if (rc) {
                 fail(c, g, k->key, MP_SCENARIO_ERROR_VALUE, "expected %s, got '%s' (%s%s)",
@@ -1963,6 +2023,27 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
                         "missing (direction %s): reorder needs reorder-delay, the extra delay of "
                         "reordered packets, like 5ms",
                         sfx + 1);
+    }
+    /* One NAT serves both directions: its mappings are made going out
+     * (a to b) and used coming back. */
+    struct mp_ip na[2];
+    bool nat[2];
+    for (int e = 0; e < 2; e++)
+        nat[e] = mp_mbox_list_nat44(&l->dir[e].mbox, &na[e]);
+    const char *one = group_key(g, "middlebox.ab") ? "middlebox.ab" : "middlebox.ba";
+    if (nat[0] != nat[1])
+        return fail(c, g, one, MP_SCENARIO_ERROR_VALUE,
+                    "nat44 translates both directions of the link (side a is the inside), so it "
+                    "must be in the lists of both: write it in middlebox (or in middlebox.ab "
+                    "and middlebox.ba)");
+    if (nat[0] && !mp_ip_eq(&na[0], &na[1])) {
+        char s0[INET6_ADDRSTRLEN], s1[INET6_ADDRSTRLEN];
+        format_ip(&na[0], s0, sizeof(s0));
+        format_ip(&na[1], s1, sizeof(s1));
+        return fail(c, g, one, MP_SCENARIO_ERROR_VALUE,
+                    "nat44 has the outside address %s in direction ab and %s in ba; one NAT "
+                    "has one address",
+                    s0, s1);
     }
     return true;
 }
@@ -2101,7 +2182,8 @@ static bool parse_app(struct rctx *c, const struct dgroup *g, struct mp_scn_app 
 
 #define EVENT_FORM                                                                             \
     "'TIME link NAME down|up', 'TIME link NAME PARAM VALUE' (PARAM: rate, delay, loss, ...; "  \
-    "PARAM.ab or PARAM.ba for one direction), 'TIME addr add|del NODE.IFACE ADDR/LEN', "        \
+    "PARAM.ab or PARAM.ba for one direction), 'TIME link NAME middlebox LIST', "               \
+    "'TIME addr add|del NODE.IFACE ADDR/LEN', "                                                \
     "'TIME iface NODE.IFACE down|up', 'TIME ra NODE.IFACE stop|start', "                       \
     "'TIME ra NODE.IFACE PREFIX/LEN [valid T] [preferred T]', "                                 \
     "'TIME lease NODE.IFACE ADDR/LEN for T|lost' or "                                          \
@@ -2246,8 +2328,26 @@ static bool parse_event(struct rctx *c, const struct dgroup *g, const char *key,
             ok = true;
             goto out;
         }
-        int row = n == 5 ? link_param_of(t[3], &ev->dirs) : -1;
-        if (row < 0) {
+        int row = n >= 5 ? link_param_of(t[3], &ev->dirs) : -1;
+        if (row >= 0 && link_params[row].param == MP_SCN_LP_MIDDLEBOX) {
+            const struct mp_scn_link *l = &g_array_index(c->links, struct mp_scn_link, ev->link);
+            char *list = g_strjoinv(" ", t + 4);
+            char *param = g_strdup_printf("%s: ", t[3]);
+            ev->kind = MP_SCN_EV_LINK_SET;
+            ev->param = MP_SCN_LP_MIDDLEBOX;
+            ok = parse_mbox(c, g, key, param, list, l, &ev->mbox);
+            if (ok && ev->dirs != 3 && mp_mbox_list_nat44(&ev->mbox, NULL)) {
+                fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                     "%snat44 translates both directions of the link (side a is the inside): "
+                     "set it with middlebox, not %s",
+                     param, t[3]);
+                ok = false;
+            }
+            g_free(param);
+            g_free(list);
+            goto out;
+        }
+        if (row < 0 || n != 5) {
             fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected %s, got '%s'", EVENT_FORM, v);
             goto out;
         }
@@ -3316,6 +3416,19 @@ static void j_node(JsonBuilder *b, const struct mp_scenario *scn, const struct m
     json_builder_end_object(b);
 }
 
+/* A middlebox list as an array of entries in their written form. */
+static void j_mbox(JsonBuilder *b, const char *member, const struct mp_mbox_list *l)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    for (unsigned i = 0; i < l->n; i++) {
+        char *s = mp_mbox_format_one(&l->m[i]);
+        json_builder_add_string_value(b, s);
+        g_free(s);
+    }
+    json_builder_end_array(b);
+}
+
 static void j_dir(JsonBuilder *b, const char *member, const struct mp_scn_dir *d)
 {
     json_builder_set_member_name(b, member);
@@ -3339,6 +3452,7 @@ static void j_dir(JsonBuilder *b, const char *member, const struct mp_scn_dir *d
     j_u64(b, "duplicate_ppm", d->duplicate);
     j_u64(b, "reorder_ppm", d->reorder);
     j_u64(b, "reorder_delay_ns", d->reorder_delay);
+    j_mbox(b, "middlebox", &d->mbox);
     json_builder_end_object(b);
 }
 
@@ -3430,7 +3544,10 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
         if (e->kind == MP_SCN_EV_LINK_SET) {
             j_str(b, "param", mp_scn_link_param_name(e->param));
             j_str(b, "dirs", e->dirs == 3 ? "both" : e->dirs == 1 ? "ab" : "ba");
-            j_u64(b, "value", e->value);
+            if (e->param == MP_SCN_LP_MIDDLEBOX)
+                j_mbox(b, "middlebox", &e->mbox);
+            else
+                j_u64(b, "value", e->value);
             if (e->param == MP_SCN_LP_QUEUE)
                 j_bool(b, "value_bytes", e->value_bytes);
         }

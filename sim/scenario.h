@@ -41,6 +41,7 @@
 
 #include "model/mptcp/mptcp.h"
 #include "model/types.h"
+#include "sim/net/middlebox.h"
 
 #define MP_SCENARIO_ERROR (mp_scenario_error_quark())
 GQuark mp_scenario_error_quark(void);
@@ -205,6 +206,7 @@ struct mp_scn_dir {
     uint32_t duplicate;
     uint32_t reorder;
     mp_time_t reorder_delay;    /* extra delay of reordered packets */
+    struct mp_mbox_list mbox;   /* middleboxes, in order; nat44 with its address */
 };
 
 struct mp_scn_link {
@@ -247,6 +249,7 @@ enum mp_scn_link_param {
     MP_SCN_LP_DUPLICATE,
     MP_SCN_LP_REORDER,
     MP_SCN_LP_REORDER_DELAY,
+    MP_SCN_LP_MIDDLEBOX,        /* a list (mbox), not a value */
 };
 
 enum mp_scn_event_kind {
@@ -276,6 +279,7 @@ struct mp_scn_event {
     enum mp_scn_link_param param;
     uint64_t value;             /* in the parameter's base unit */
     bool value_bytes;           /* MP_SCN_LP_QUEUE: limit in bytes */
+    struct mp_mbox_list mbox;   /* MP_SCN_LP_MIDDLEBOX: the new list */
     int node, iface;            /* ADDR_*, IFACE_*, RA_*, LEASE*: indices, else -1 */
     struct mp_scn_prefix addr;
     uint32_t ra_valid, ra_preferred; /* RA_PREFIX: seconds or MP_SCN_RA_INFINITY */

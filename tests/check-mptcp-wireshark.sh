@@ -1,6 +1,8 @@
 #!/bin/sh
 # Wireshark's view of afmp's MPTCP: runs every MPTCP scenario of the
-# library (scenarios/mptcp-*.ini and af-multipath-*.ini) and reads every host's pcapng with
+# library (scenarios/mptcp-*.ini, af-multipath-*.ini, and mbox-*.ini, whose
+# middleboxes rewrite packets and so must leave their checksums right; one
+# of them makes plain TCP of MPTCP) and reads every host's pcapng with
 # tshark's MPTCP analysis. Fails when tshark reports a malformed packet, a
 # bad checksum, an echoed key that does not match, a missing or unsupported
 # algorithm, or a segment with payload and no mapping; and when the tokens
@@ -14,7 +16,8 @@ out=$3
 command -v tshark >/dev/null 2>&1 || { echo "1..0 # SKIP tshark not installed"; exit 77; }
 rm -rf "$out"
 mkdir -p "$out"
-for sc in "$src"/scenarios/mptcp-*.ini "$src"/scenarios/af-multipath-*.ini; do
+for sc in "$src"/scenarios/mptcp-*.ini "$src"/scenarios/af-multipath-*.ini \
+    "$src"/scenarios/mbox-*.ini; do
     [ -e "$sc" ] || continue
     "$sim" run --out "$out/$(basename "$sc" .ini)" "$sc" >/dev/null
 done

@@ -424,6 +424,35 @@ static const struct ecase error_cases[] = {
     {"/scenario/error/dns-duplicate", NULL, BASE "\n[dns]\nx.example = 10.0.0.3\nX.Example = 10.0.0.4\n",
      {NULL}, MP_SCENARIO_ERROR_DUPLICATE, {"t.ini:16: [dns] X.Example:", "line 15"}},
     /* --set */
+    {"/scenario/error/middlebox-kind", NULL, BASE "middlebox = strip-mtpcp\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:13: [link l1] middlebox:", "expected middleboxes like 'strip-mptcp'",
+      "unknown middlebox 'strip-mtpcp'; did you mean 'strip-mptcp'?"}},
+    {"/scenario/error/middlebox-ratio", NULL, BASE "middlebox.ab = rewrite-payload 120%\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:13: [link l1] middlebox.ab:", "rewrite-payload: expected a ratio", "got '120%'"}},
+    {"/scenario/error/middlebox-addr", NULL, BASE "middlebox = nat44 10.0.0\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:13: [link l1] middlebox:", "nat44: expected the outside IPv4 address", "'10.0.0'"}},
+    {"/scenario/error/middlebox-nat-one-way", NULL, BASE "middlebox.ab = nat44\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:13: [link l1] middlebox.ab:", "must be in the lists of both"}},
+    {"/scenario/error/middlebox-nat-two-addrs", NULL,
+     BASE "middlebox = nat44 192.0.2.1\nmiddlebox.ba = nat44 192.0.2.2\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:14: [link l1] middlebox.ba:", "192.0.2.1 in direction ab and 192.0.2.2 in ba"}},
+    {"/scenario/error/middlebox-nat-no-v4", NULL,
+     "[scenario]\nformat = 1\n[host a]\niface.eth0 = 2001:db8::1/64\n[host b]\n"
+     "iface.eth0 = 2001:db8::2/64\n[link l1]\na = a.eth0\nb = b.eth0\nmiddlebox = nat44\n",
+     {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:10: [link l1] middlebox:", "a.eth0 has none", "nat44 ADDR"}},
+    {"/scenario/error/middlebox-event-kind", NULL,
+     BASE "\n[events]\nx = 1s link l1 middlebox blackhol\n", {NULL}, MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "middlebox: expected middleboxes", "did you mean 'blackhole'?"}},
+    {"/scenario/error/middlebox-event-nat-one-way", NULL,
+     BASE "\n[events]\nx = 1s link l1 middlebox.ba strip-mptcp, nat44\n", {NULL},
+     MP_SCENARIO_ERROR_VALUE,
+     {"t.ini:15: [events] x:", "nat44 translates both directions", "not middlebox.ba"}},
     {"/scenario/set/bad-value", NULL, BASE, {"link.l1.delay=10", NULL},
      MP_SCENARIO_ERROR_VALUE, {"t.ini: --set link.l1.delay=10: [link l1] delay:", "unit is missing"}},
     {"/scenario/set/unknown-key", NULL, BASE, {"link.l1.dealy=10ms", NULL},
@@ -797,6 +826,45 @@ static void test_overrides(void)
     g_free(path);
 }
 
+/* Middlebox keys: both directions, one overridden, nat44 taking end a's
+ * address, and events that change the lists. */
+static void test_middlebox_keys(void)
+{
+    GError *err = NULL;
+    const char *text = BASE "middlebox = strip-mptcp, nat44\n"
+                            "middlebox.ba = drop-join synack, nat44\n"
+                            "\n[events]\n"
+                            "off = 2s link l1 middlebox none\n"
+                            "hole = 3s link l1 middlebox.ab blackhole , rewrite-payload 25%\n"
+                            "nat = 4s link l1 middlebox nat44 192.0.2.7\n";
+    struct mp_scenario *scn = mp_scenario_load_data("t.ini", text, -1, NULL, &err);
+    g_assert_no_error(err);
+    const struct mp_scn_dir *ab = &scn->links[0].dir[0], *ba = &scn->links[0].dir[1];
+    g_assert_cmpuint(ab->mbox.n, ==, 2);
+    g_assert_cmpint(ab->mbox.m[0].kind, ==, MP_MBOX_STRIP_MPTCP);
+    g_assert_cmpint(ab->mbox.m[1].kind, ==, MP_MBOX_NAT44);
+    assert_ip(&ab->mbox.m[1].addr, "10.0.0.1");
+    g_assert_cmpuint(ba->mbox.n, ==, 2);
+    g_assert_cmpint(ba->mbox.m[0].kind, ==, MP_MBOX_DROP_JOIN);
+    g_assert_true(ba->mbox.m[0].synack);
+    assert_ip(&ba->mbox.m[1].addr, "10.0.0.1");
+    g_assert_cmpuint(scn->n_events, ==, 3);
+    const struct mp_scn_event *e = scn->events;
+    g_assert_cmpint(e[0].param, ==, MP_SCN_LP_MIDDLEBOX);
+    g_assert_cmpuint(e[0].dirs, ==, 3);
+    g_assert_cmpuint(e[0].mbox.n, ==, 0);
+    g_assert_cmpuint(e[1].dirs, ==, 1);
+    g_assert_cmpuint(e[1].mbox.n, ==, 2);
+    g_assert_cmpint(e[1].mbox.m[1].kind, ==, MP_MBOX_REWRITE_PAYLOAD);
+    g_assert_cmpuint(e[1].mbox.m[1].ratio_ppm, ==, 250000);
+    assert_ip(&e[2].mbox.m[0].addr, "192.0.2.7");
+    char *json = mp_scenario_to_json_string(scn, false);
+    g_assert_nonnull(strstr(json, "\"middlebox\":[\"strip-mptcp\",\"nat44 10.0.0.1\"]"));
+    g_assert_nonnull(strstr(json, "\"middlebox\":[\"blackhole\",\"rewrite-payload 25%\"]"));
+    g_free(json);
+    mp_scenario_free(scn);
+}
+
 /* ---- JSON ------------------------------------------------------------- */
 
 static void test_json(void)
@@ -978,6 +1046,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/full", test_full);
     g_test_add_func("/scenario/defaults", test_defaults);
     g_test_add_func("/scenario/overrides", test_overrides);
+    g_test_add_func("/scenario/middlebox", test_middlebox_keys);
     g_test_add_func("/scenario/json/stable", test_json);
     g_test_add_func("/scenario/options/table", test_option_table);
     g_test_add_func("/scenario/addr-events", test_addr_events);

@@ -3,15 +3,7 @@
 
 #include "model/wire/wire.h"
 
-/* True with probability p32 / 2^32, UINT32_MAX meaning always. Always takes
- * exactly one draw. */
-static inline bool chance(struct mp_rng *r, uint32_t p32)
-{
-    uint32_t u = mp_rng_u32(r);
-    return p32 == UINT32_MAX || u < p32;
-}
-
-static struct mp_fault *fault_alloc(size_t size, const struct mp_fault_ops *ops, uint32_t p32)
+struct mp_fault *mp_fault_alloc(size_t size, const struct mp_fault_ops *ops, uint32_t p32)
 {
     struct mp_fault *f = g_malloc0(size);
     f->ops = ops;
@@ -39,7 +31,7 @@ void mp_fault_free(struct mp_fault *f)
 
 static void loss_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
 {
-    if (chance(&f->rng, f->p32)) {
+    if (mp_fault_chance(&f->rng, f->p32)) {
         f->hits++;
         mp_link_dir_drop(f->dir, pkt, MP_LINK_DROP_LOSS, now);
         return;
@@ -55,7 +47,7 @@ static const struct mp_fault_ops loss_ops = {
 
 struct mp_fault *mp_fault_loss_new(uint32_t p32)
 {
-    return fault_alloc(sizeof(struct mp_fault), &loss_ops, p32);
+    return mp_fault_alloc(sizeof(struct mp_fault), &loss_ops, p32);
 }
 
 struct mp_fault *mp_fault_loss_new_ppm(uint32_t ppm)
@@ -77,10 +69,10 @@ static void gilbert_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
 
     /* Transition first, then the state's loss decision: one draw each. */
     if (g->bad)
-        g->bad = !chance(&f->rng, g->r);
+        g->bad = !mp_fault_chance(&f->rng, g->r);
     else
-        g->bad = chance(&f->rng, f->p32);
-    if (!chance(&f->rng, g->bad ? g->h : g->k)) {
+        g->bad = mp_fault_chance(&f->rng, f->p32);
+    if (!mp_fault_chance(&f->rng, g->bad ? g->h : g->k)) {
         f->hits++;
         mp_link_dir_drop(f->dir, pkt, MP_LINK_DROP_LOSS, now);
         return;
@@ -96,7 +88,7 @@ static const struct mp_fault_ops gilbert_ops = {
 
 struct mp_fault *mp_fault_gilbert_new(const struct mp_gilbert *ge)
 {
-    struct gilbert *g = (struct gilbert *)fault_alloc(sizeof(*g), &gilbert_ops, ge->p);
+    struct gilbert *g = (struct gilbert *)mp_fault_alloc(sizeof(*g), &gilbert_ops, ge->p);
     g->r = ge->r;
     g->k = ge->k;
     g->h = ge->h;
@@ -114,7 +106,7 @@ static void corrupt_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
 {
     struct corrupt *c = (struct corrupt *)f;
 
-    if (!chance(&f->rng, f->p32) || pkt->len == 0) {
+    if (!mp_fault_chance(&f->rng, f->p32) || pkt->len == 0) {
         mp_fault_next(f, pkt, now);
         return;
     }
@@ -142,7 +134,7 @@ static const struct mp_fault_ops corrupt_ops = {
 
 struct mp_fault *mp_fault_corrupt_new(uint32_t p32, bool fcs_drop)
 {
-    struct corrupt *c = (struct corrupt *)fault_alloc(sizeof(*c), &corrupt_ops, p32);
+    struct corrupt *c = (struct corrupt *)mp_fault_alloc(sizeof(*c), &corrupt_ops, p32);
     c->fcs_drop = fcs_drop;
     return &c->f;
 }
@@ -151,7 +143,7 @@ struct mp_fault *mp_fault_corrupt_new(uint32_t p32, bool fcs_drop)
 
 static void dup_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
 {
-    if (!chance(&f->rng, f->p32)) {
+    if (!mp_fault_chance(&f->rng, f->p32)) {
         mp_fault_next(f, pkt, now);
         return;
     }
@@ -171,7 +163,7 @@ static const struct mp_fault_ops dup_ops = {
 
 struct mp_fault *mp_fault_dup_new(uint32_t p32)
 {
-    return fault_alloc(sizeof(struct mp_fault), &dup_ops, p32);
+    return mp_fault_alloc(sizeof(struct mp_fault), &dup_ops, p32);
 }
 
 /* --- reordering ---------------------------------------------------------- */
@@ -203,7 +195,7 @@ static void reorder_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
     struct reorder *ro = (struct reorder *)f;
     mp_time_t release;
 
-    if (!chance(&f->rng, f->p32)) {
+    if (!mp_fault_chance(&f->rng, f->p32)) {
         mp_fault_next(f, pkt, now);
         return;
     }
@@ -252,7 +244,7 @@ static const struct mp_fault_ops reorder_ops = {
 
 struct mp_fault *mp_fault_reorder_new(uint32_t p32, mp_time_t extra)
 {
-    struct reorder *ro = (struct reorder *)fault_alloc(sizeof(*ro), &reorder_ops, p32);
+    struct reorder *ro = (struct reorder *)mp_fault_alloc(sizeof(*ro), &reorder_ops, p32);
     ro->extra = extra;
     return &ro->f;
 }

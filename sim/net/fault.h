@@ -5,13 +5,17 @@
  * sent in that direction passes through the direction's faults in stage
  * order, then reaches the queue discipline:
  *
- *   loss (Bernoulli, Gilbert-Elliott) -> corruption -> duplication ->
- *   reordering -> queue
+ *   middleboxes (middlebox.h) -> loss (Bernoulli, Gilbert-Elliott) ->
+ *   corruption -> duplication -> reordering -> queue
  *
- * Why this order: a lost packet is neither corrupted nor duplicated, so the
- * counters do not overlap; a duplicate is a copy of what went on the wire,
- * damage included; duplicates may be reordered like any packet. Link
- * up/down is checked before all of them (link.h).
+ * Why this order: a middlebox stands at the sending end of the wire, so
+ * the wire's faults act on what it sends (a NAT makes its mapping even when
+ * the translated packet is then lost, and damage done on the wire is not
+ * covered up by a middlebox fixing checksums); a lost packet is neither
+ * corrupted nor duplicated, so the counters do not overlap; a duplicate is
+ * a copy of what went on the wire, damage included; duplicates may be
+ * reordered like any packet. Link up/down is checked before all of them
+ * (link.h).
  *
  * Probabilities are 32-bit fractions of 2^32 (model/rng.h);
  * mp_prob_from_ppm() builds them from parts per million. Here UINT32_MAX
@@ -30,8 +34,9 @@
 #include "sim/net/link.h"
 
 /* Stage numbers: the order of decorators on a direction. Room is left
- * between them for later kinds (middleboxes, rate policers). */
+ * between them for later kinds (rate policers). */
 enum mp_fault_stage {
+    MP_FAULT_STAGE_MIDDLEBOX = 50,
     MP_FAULT_STAGE_LOSS = 100,
     MP_FAULT_STAGE_CORRUPT = 200,
     MP_FAULT_STAGE_DUP = 300,
@@ -59,7 +64,8 @@ struct mp_fault {
     struct mp_link_dir *dir; /* set on attach */
     struct mp_rng rng;       /* derived on attach */
     uint32_t p32;            /* the main probability */
-    uint64_t hits;           /* packets acted upon (lost, damaged, copied, held) */
+    uint64_t hits;           /* packets acted upon (lost, damaged, copied, held,
+                                stripped, rewritten, translated, dropped) */
 };
 
 /* Bernoulli loss: each packet is lost with probability |p32|. */
@@ -106,6 +112,18 @@ void mp_fault_set_prob(struct mp_fault *f, uint32_t p32, mp_time_t now);
 /* Frees a fault that was never attached (attached ones belong to the
  * link). */
 void mp_fault_free(struct mp_fault *f);
+
+/* For kinds defined in other files (middlebox.c): a zeroed fault of |size|
+ * bytes (a struct that embeds struct mp_fault first). */
+struct mp_fault *mp_fault_alloc(size_t size, const struct mp_fault_ops *ops, uint32_t p32);
+
+/* True with probability p32 / 2^32, UINT32_MAX meaning always. Always takes
+ * exactly one draw. */
+static inline bool mp_fault_chance(struct mp_rng *r, uint32_t p32)
+{
+    uint32_t u = mp_rng_u32(r);
+    return p32 == UINT32_MAX || u < p32;
+}
 
 /* Passes |pkt| to the stage after |f|. */
 static inline void mp_fault_next(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)

@@ -139,6 +139,28 @@ void mp_link_trace_fault(struct mp_link_dir *d, const char *kind, uint32_t p32, 
     mp_trace_end(&r, &d->link->tenv);
 }
 
+void mp_link_trace_mbox(struct mp_link *l, int end, const char *kind, const char *action,
+                        const struct mp_pkt *pkt, const char *detail, mp_time_t now)
+{
+    if (!tracing(l))
+        return;
+    struct mp_trace_rec r;
+    mp_trace_begin(&r, now, l->name, "link.mbox");
+    mp_trace_u64(&r, "dir", (uint64_t)end);
+    mp_trace_str(&r, "kind", kind);
+    mp_trace_str(&r, "action", action);
+    if (pkt)
+        mp_trace_u64(&r, "pkt", pkt->id);
+    if (detail)
+        mp_trace_str(&r, "detail", detail);
+    mp_trace_end(&r, &l->tenv);
+}
+
+bool mp_link_tracing(const struct mp_link *l)
+{
+    return tracing(l);
+}
+
 /* --- drops and delivery -------------------------------------------------- */
 
 void mp_link_dir_drop(struct mp_link_dir *d, struct mp_pkt *pkt, enum mp_link_drop reason,
@@ -568,6 +590,21 @@ void mp_link_add_fault(struct mp_link *l, int end, struct mp_fault *f)
         stream = g_strdup_printf("link/%s/%d/%s", l->name, end, f->ops->kind);
     mp_rng_derive(l->seed, stream, &f->rng);
     g_free(stream);
+}
+
+void mp_link_remove_stage(struct mp_link *l, int end, unsigned stage)
+{
+    struct mp_fault **pp = &l->dir[end].faults;
+
+    while (*pp) {
+        struct mp_fault *f = *pp;
+        if (f->ops->stage == stage) {
+            *pp = f->next;
+            mp_fault_free(f);
+        } else {
+            pp = &f->next;
+        }
+    }
 }
 
 /* --- accessors ----------------------------------------------------------- */

@@ -26,8 +26,8 @@
  *
  * Order of processing on mp_link_send() (fixed, whatever the attach order):
  *   1. link state: a link that is down drops the packet (MP_LINK_DROP_DOWN);
- *   2. fault decorators of the direction, by stage (fault.h): loss, then
- *      corruption, duplication, reordering;
+ *   2. fault decorators of the direction, by stage (fault.h): middleboxes
+ *      (middlebox.h), loss, corruption, duplication, reordering;
  *   3. the queue discipline, then the wire.
  * Faults sit before the queue, as in netem: a lost packet does not occupy
  * the queue or the wire.
@@ -51,6 +51,7 @@
  *   link.down  {purged}          link.up {}
  *   link.rate  {dir, bps}        link.delay {dir, ns}
  *   link.fault {dir, kind, p32}
+ *   link.mbox  {dir, kind, action, [pkt], [detail]}   (middlebox.h)
  */
 #ifndef MP_SIM_NET_LINK_H
 #define MP_SIM_NET_LINK_H
@@ -79,6 +80,9 @@ struct mp_link_stats {
     uint64_t corrupted;                       /* damaged and passed on (a bit flipped) */
     uint64_t duplicated;                      /* extra copies made */
     uint64_t reordered;                       /* held back by a reordering fault */
+    uint64_t stripped;                        /* MPTCP options replaced by NOPs (middlebox) */
+    uint64_t rewritten;                       /* payload changed, checksum fixed (middlebox) */
+    uint64_t translated;                      /* addresses and ports rewritten by a NAT */
 };
 
 /* Receives one finished trace record (JSON object, no newline); the same
@@ -191,6 +195,12 @@ void mp_link_change_at(struct mp_link *l, mp_time_t when, const struct mp_link_c
  * it from here. Decorators run in stage order; equal stages in attach
  * order. |f| gets its random stream here. */
 void mp_link_add_fault(struct mp_link *l, int end, struct mp_fault *f);
+/* Detaches and frees every decorator of stage |stage| on direction |end|
+ * (to replace them at run time). Packets they hold are freed uncounted, so
+ * this is meant for stages that hold none (middleboxes). A decorator added
+ * later of the same kind gets the random stream its predecessor started
+ * with. */
+void mp_link_remove_stage(struct mp_link *l, int end, unsigned stage);
 
 const struct mp_link_stats *mp_link_stats(const struct mp_link *l, int end);
 /* Packets and bytes waiting in the queue now (not yet transmitting). */
@@ -214,5 +224,11 @@ void mp_link_dir_drop(struct mp_link_dir *d, struct mp_pkt *pkt, enum mp_link_dr
                       mp_time_t now);
 /* Writes a link.fault record when tracing is on. */
 void mp_link_trace_fault(struct mp_link_dir *d, const char *kind, uint32_t p32, mp_time_t now);
+/* Writes a link.mbox record for direction |end| when tracing is on; |pkt|
+ * and |detail| may be NULL (left out). */
+void mp_link_trace_mbox(struct mp_link *l, int end, const char *kind, const char *action,
+                        const struct mp_pkt *pkt, const char *detail, mp_time_t now);
+/* Whether trace records are written (to skip building a detail string). */
+bool mp_link_tracing(const struct mp_link *l);
 
 #endif

@@ -22,6 +22,8 @@ static const char *const drop_names[MP_LINK_DROP__COUNT] = {
     [MP_LINK_DROP_QUEUE] = "queue", [MP_LINK_DROP_AQM] = "aqm",
     [MP_LINK_DROP_LOSS] = "loss",   [MP_LINK_DROP_CORRUPT] = "corrupt",
     [MP_LINK_DROP_DOWN] = "down",   [MP_LINK_DROP_NOPORT] = "noport",
+    [MP_LINK_DROP_BLACKHOLE] = "blackhole", [MP_LINK_DROP_FILTER] = "filter",
+    [MP_LINK_DROP_NAT] = "nat",
 };
 
 const char *mp_link_drop_name(enum mp_link_drop reason)

@@ -36,12 +36,15 @@
  * AQM (an active queue management decision); the others belong to the link
  * and its fault decorators. */
 enum mp_link_drop {
-    MP_LINK_DROP_QUEUE,   /* queue limit reached (tail or head drop) */
-    MP_LINK_DROP_AQM,     /* early drop by an AQM (RED, CoDel) */
-    MP_LINK_DROP_LOSS,    /* a loss model (Bernoulli, Gilbert-Elliott) */
-    MP_LINK_DROP_CORRUPT, /* corrupted and caught by the frame check sequence */
-    MP_LINK_DROP_DOWN,    /* link down: refused, or purged from queue/wire */
-    MP_LINK_DROP_NOPORT,  /* nothing attached at the far end */
+    MP_LINK_DROP_QUEUE,     /* queue limit reached (tail or head drop) */
+    MP_LINK_DROP_AQM,       /* early drop by an AQM (RED, CoDel) */
+    MP_LINK_DROP_LOSS,      /* a loss model (Bernoulli, Gilbert-Elliott) */
+    MP_LINK_DROP_CORRUPT,   /* corrupted and caught by the frame check sequence */
+    MP_LINK_DROP_DOWN,      /* link down: refused, or purged from queue/wire */
+    MP_LINK_DROP_NOPORT,    /* nothing attached at the far end */
+    MP_LINK_DROP_BLACKHOLE, /* a blackhole middlebox (middlebox.h) */
+    MP_LINK_DROP_FILTER,    /* a filtering middlebox: drop-join */
+    MP_LINK_DROP_NAT,       /* nat44: inbound without mapping, no port left, fragment */
     MP_LINK_DROP__COUNT
 };
 
