@@ -5,7 +5,9 @@
 # of them makes plain TCP of MPTCP) and reads every host's pcapng with
 # tshark's MPTCP analysis. Fails when tshark reports a malformed packet, a
 # bad checksum, an echoed key that does not match, a missing or unsupported
-# algorithm, or a segment with payload and no mapping; and when the tokens
+# algorithm, a segment with payload and no mapping (the infinite mapping
+# aside), an infinite mapping outside the fallbacks after MP_FAIL (or one
+# missing there); and when the tokens
 # Wireshark computes from the keys on the wire differ from the ones afmp
 # traced. TAP on stdout; skipped (exit 77) without tshark.
 #   check-mptcp-wireshark.sh AFMP_SIM SOURCE_ROOT OUT_DIR
@@ -24,7 +26,11 @@ done
 P="-o tcp.analyze_sequence_numbers:TRUE -o mptcp.analyze_mptcp:TRUE -o mptcp.analyze_mappings:TRUE -o mptcp.intersubflows_retransmission:TRUE"
 BAD='_ws.malformed || tcp.checksum.status == "Bad" || ip.checksum.status == "Bad"
   || mptcp.connection.echoed_key_mismatch || mptcp.connection.missing_algorithm
-  || mptcp.connection.unsupported_algorithm || (mptcp.dss.missing_mapping && tcp.len > 0)'
+  || mptcp.connection.unsupported_algorithm
+  || (mptcp.dss.missing_mapping && tcp.len > 0 && !mptcp.dss.infinite_mapping)'
+# The captures where an infinite mapping belongs (RFC 8684 3.7: the fallback
+# after MP_FAIL on the only subflow); anywhere else it is a bug.
+INFINITE_OK="mptcp-failures/ce mptcp-failures/se"
 n=0
 fail=0
 for f in "$out"/*/*.pcapng; do
@@ -40,6 +46,23 @@ for f in "$out"/*/*.pcapng; do
         fail=1
     else
         echo "ok $n - $h: no malformed packet, bad checksum, key mismatch or missing mapping"
+    fi
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    inf=$(tshark -r "$f" $P -Y mptcp.dss.infinite_mapping -T fields -e frame.number 2>/dev/null |
+          wc -l)
+    case " $INFINITE_OK " in
+    *" $h "*) want=yes ;;
+    *) want=no ;;
+    esac
+    if [ "$want" = yes ] && [ "$inf" -eq 0 ]; then
+        echo "not ok $n - $h: the infinite mapping of the fallback is missing"
+        fail=1
+    elif [ "$want" = no ] && [ "$inf" -ne 0 ]; then
+        echo "not ok $n - $h: $inf infinite mapping(s) where no fallback after MP_FAIL is"
+        fail=1
+    else
+        echo "ok $n - $h: infinite mappings only where MP_FAIL ends in fallback ($inf)"
     fi
     # Every key sent in clear: Wireshark's token and IDSN against afmp's trace.
     # shellcheck disable=SC2086

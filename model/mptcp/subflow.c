@@ -390,12 +390,18 @@ static void csum_failed(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *
     struct mp_mptcp_sock *msk = sf->msk;
     MP_MPTCP_CTR(msk, MPTCP_DATA_CSUM_ERR);
     mp_mptcp_trace_sf(msk, sf, "csum.bad", now);
-    sf->send_fail = true;
-    sf->fail_dsn = m->dsn;
     if (may_fall_back(sf)) {
-        sf->fail_sent = true;
+        /* One MP_FAIL: what fails before the infinite mapping comes goes
+         * up as well. */
+        if (!sf->fail_sent) {
+            sf->fail_sent = true;
+            sf->send_fail = true;
+            sf->fail_dsn = m->dsn;
+        }
         mp_mptcp_data_recv(msk, sf, m->dsn, sf->cbuf->data, sf->cbuf->len, now);
     } else {
+        sf->send_fail = true;
+        sf->fail_dsn = m->dsn;
         sf->rst_reason = MP_TCPRST_MIDDLEBOX;
         sf->reset_due = true;
     }
@@ -659,10 +665,8 @@ static void fail_input(struct mp_mptcp_subflow *sf, uint64_t dsn, mp_time_t now)
     mp_mptcp_trace_sf(msk, sf, "mp_fail.rx", now);
     if (msk->fallback || !msk->allow_inf_fallback)
         return;
-    if (sf->fail_sent) {
-        sf->fail_sent = false;
-        return;
-    }
+    if (sf->fail_sent || msk->infinite_pending || msk->infinite_sent)
+        return; /* the answer to ours, or a repeat */
     /* The answer goes first, on a pure ACK now (Linux's tcp_send_ack
      * there): the peer must take it before the infinite mapping. */
     sf->send_fail = true;
@@ -683,8 +687,10 @@ static void fail_input(struct mp_mptcp_subflow *sf, uint64_t dsn, mp_time_t now)
 static void opts_missing(struct mp_mptcp_subflow *sf, uint16_t tcp_flags, mp_time_t now)
 {
     struct mp_mptcp_sock *msk = sf->msk;
+    /* Until the peer's DATA_FIN came it keeps its options on every
+     * segment (it releases its subflows only after both DATA_FINs). */
     if ((tcp_flags & (MP_TCP_FIN | MP_TCP_SYN)) || !sf->fully_established ||
-        !msk->fully_established || msk->state != MP_TCP_ESTABLISHED || msk->data_fin_rcvd ||
+        !msk->fully_established || msk->data_fin_rcvd ||
         (sf->kind == MP_SF_MPC && sf->mpc_ack_pending) ||
         mp_tcp_conn_state(sf->ssk) != MP_TCP_ESTABLISHED)
         return;

@@ -19,8 +19,9 @@
  *    to the peer's FIN; 0 until then.
  *  - done: 1 once the peer's FIN has arrived after all bytes were sent.
  *  - csum, fallback: on an MPTCP connection, 1 when DSS checksums are in
- *    use (MPTCP_INFO's mptcpi_csum_enabled), 1 when it went on as TCP after
- *    it was established (RFC 8684 3.7: MPTCP_INFO fails with EOPNOTSUPP).
+ *    use (MPTCP_INFO's mptcpi_csum_enabled); 1 when it goes on as TCP, from
+ *    the handshake or later (RFC 8684 3.7: MPTCP_INFO fails with
+ *    EOPNOTSUPP then).
  *  - aborted: with --abort-after, 1 once the connection was reset on
  *    purpose (close() with SO_LINGER 0 after that many bytes).
  *  - retransmissions, srtt_ns, rttvar_ns, rtt_min_ns, rtt_max_ns: from
@@ -144,8 +145,9 @@ static void publish(const struct bulk *b)
     if (b->have_mpinfo) {
         afmp_result("subflows", b->mpinfo.mptcpi_subflows_total);
         afmp_result("csum", b->mpinfo.mptcpi_csum_enabled);
-        afmp_result("fallback", b->fell_back);
     }
+    if (b->conf->mptcp || b->conf->multipath)
+        afmp_result("fallback", b->fell_back);
     /* path_bytes.<local address>: what the subflows from it carried. */
     for (size_t i = 0; i < b->nsfs; i++) {
         char ip[INET6_ADDRSTRLEN], key[80];
@@ -191,8 +193,8 @@ static void sample_info(struct bulk *b, int fd)
         len == sizeof(mi)) {
         b->have_mpinfo = true;
         b->mpinfo = mi;
-    } else if (errno == EOPNOTSUPP && b->have_mpinfo) {
-        b->fell_back = true; /* an MPTCP connection that went on as TCP */
+    } else if (errno == EOPNOTSUPP && (b->conf->mptcp || b->conf->multipath)) {
+        b->fell_back = true; /* an MPTCP connection that goes on as TCP */
     }
 }
 
