@@ -11,18 +11,9 @@
 # Wireshark computes from the keys on the wire differ from the ones afmp
 # traced. TAP on stdout; skipped (exit 77) without tshark.
 #   check-mptcp-wireshark.sh AFMP_SIM SOURCE_ROOT OUT_DIR
+# (--one FILE: the checks of one capture, into FILE.tap; the script runs
+# itself so for two captures at a time)
 set -eu
-sim=$1
-src=$2
-out=$3
-command -v tshark >/dev/null 2>&1 || { echo "1..0 # SKIP tshark not installed"; exit 77; }
-rm -rf "$out"
-mkdir -p "$out"
-for sc in "$src"/scenarios/mptcp-*.ini "$src"/scenarios/af-multipath-*.ini \
-    "$src"/scenarios/mbox-*.ini; do
-    [ -e "$sc" ] || continue
-    "$sim" run --out "$out/$(basename "$sc" .ini)" "$sc" >/dev/null
-done
 P="-o tcp.analyze_sequence_numbers:TRUE -o mptcp.analyze_mptcp:TRUE -o mptcp.analyze_mappings:TRUE -o mptcp.intersubflows_retransmission:TRUE"
 BAD='_ws.malformed || tcp.checksum.status == "Bad" || ip.checksum.status == "Bad"
   || mptcp.connection.echoed_key_mismatch || mptcp.connection.missing_algorithm
@@ -31,23 +22,21 @@ BAD='_ws.malformed || tcp.checksum.status == "Bad" || ip.checksum.status == "Bad
 # The captures where an infinite mapping belongs (RFC 8684 3.7: the fallback
 # after MP_FAIL on the only subflow); anywhere else it is a bug.
 INFINITE_OK="mptcp-failures/ce mptcp-failures/se"
-n=0
-fail=0
-for f in "$out"/*/*.pcapng; do
+
+# One capture's checks: TAP lines without numbers on stdout.
+check_one() {
+    f=$1
     d=$(dirname "$f")
     h=$(basename "$d")/$(basename "$f" .pcapng)
-    n=$((n + 1))
     # shellcheck disable=SC2086
     bad=$(tshark -r "$f" $P -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$BAD" \
           -T fields -e frame.number -e _ws.expert.message 2>/dev/null | head -5)
     if [ -n "$bad" ]; then
-        echo "not ok $n - $h: tshark flags packets"
+        echo "not ok - $h: tshark flags packets"
         echo "$bad" | sed 's/^/# /'
-        fail=1
     else
-        echo "ok $n - $h: no malformed packet, bad checksum, key mismatch or missing mapping"
+        echo "ok - $h: no malformed packet, bad checksum, key mismatch or missing mapping"
     fi
-    n=$((n + 1))
     # shellcheck disable=SC2086
     inf=$(tshark -r "$f" $P -Y mptcp.dss.infinite_mapping -T fields -e frame.number 2>/dev/null |
           wc -l)
@@ -56,19 +45,16 @@ for f in "$out"/*/*.pcapng; do
     *) want=no ;;
     esac
     if [ "$want" = yes ] && [ "$inf" -eq 0 ]; then
-        echo "not ok $n - $h: the infinite mapping of the fallback is missing"
-        fail=1
+        echo "not ok - $h: the infinite mapping of the fallback is missing"
     elif [ "$want" = no ] && [ "$inf" -ne 0 ]; then
-        echo "not ok $n - $h: $inf infinite mapping(s) where no fallback after MP_FAIL is"
-        fail=1
+        echo "not ok - $h: $inf infinite mapping(s) where no fallback after MP_FAIL is"
     else
-        echo "ok $n - $h: infinite mappings only where MP_FAIL ends in fallback ($inf)"
+        echo "ok - $h: infinite mappings only where MP_FAIL ends in fallback ($inf)"
     fi
     # Every key sent in clear: Wireshark's token and IDSN against afmp's trace.
     # shellcheck disable=SC2086
     tshark -r "$f" $P -Y tcp.options.mptcp.sendkey -T fields -e tcp.options.mptcp.sendkey \
         -e mptcp.expected_token -e mptcp.expected_idsn 2>/dev/null | sort -u >"$f.keys"
-    n=$((n + 1))
     if python3 - "$f.keys" "$d/trace.jsonl" <<'PY'
 import json, sys
 keys = {}
@@ -89,11 +75,39 @@ for line in open(sys.argv[1]):
 sys.exit(0)
 PY
     then
-        echo "ok $n - $h: Wireshark's tokens match afmp's"
+        echo "ok - $h: Wireshark's tokens match afmp's"
     else
-        echo "not ok $n - $h: token mismatch"
-        fail=1
+        echo "not ok - $h: token mismatch"
     fi
+}
+
+if [ "${1:-}" = --one ]; then
+    check_one "$2" >"$2.tap"
+    exit 0
+fi
+sim=$1
+src=$2
+out=$3
+command -v tshark >/dev/null 2>&1 || { echo "1..0 # SKIP tshark not installed"; exit 77; }
+rm -rf "$out"
+mkdir -p "$out"
+for sc in "$src"/scenarios/mptcp-*.ini "$src"/scenarios/af-multipath-*.ini \
+    "$src"/scenarios/mbox-*.ini; do
+    [ -e "$sc" ] || continue
+    "$sim" run --out "$out/$(basename "$sc" .ini)" "$sc" >/dev/null
+done
+# tshark is the slow part: two captures at a time, numbered afterwards.
+ls "$out"/*/*.pcapng | xargs -P 2 -n 1 sh "$0" --one
+n=0
+fail=0
+for f in "$out"/*/*.pcapng; do
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) n=$((n + 1)); echo "ok $n - ${line#ok - }" ;;
+        "not ok - "*) n=$((n + 1)); fail=1; echo "not ok $n - ${line#not ok - }" ;;
+        *) echo "$line" ;;
+        esac
+    done <"$f.tap"
 done
 echo "1..$n"
 exit $fail
