@@ -161,8 +161,8 @@ static const char *const expected_form[] = {
     [V_QUEUE] = "a queue limit like 100p (packets) or 64KB (bytes)",
     [V_PPM] = "a percentage like 0.5% (or 50ppm), at most 100%",
     [V_MBOX] = "middleboxes like 'strip-mptcp' or 'nat44, drop-join' (comma-separated: "
-               "strip-mptcp, drop-join [synack], blackhole, rewrite-payload [RATIO], "
-               "nat44 [ADDR]; or none)",
+               "strip-mptcp, drop-join [synack], drop-add-addr [echo], blackhole, "
+               "rewrite-payload [RATIO], nat44 [ADDR]; or none)",
 };
 
 /* ---- the document (pre-scan + GKeyFile) ------------------------------- */

@@ -307,6 +307,32 @@ static void test_drop_join(gconstpointer data)
     fx_clear(&f);
 }
 
+/* --- drop-add-addr ------------------------------------------------------- */
+
+/* ADD_ADDR IPv4 with its truncated HMAC (16 bytes), and its echo (8). */
+static const uint8_t add_addr_opts[16] = {30, 16, 0x30, 5, 10, 0, 8, 2, 1, 2, 3, 4, 5, 6, 7, 8};
+static const uint8_t add_addr_echo_opts[8] = {30, 8, 0x31, 5, 10, 0, 8, 2};
+
+static void test_drop_add_addr(gconstpointer data)
+{
+    bool echo_only = GPOINTER_TO_INT(data);
+    struct fx f;
+    const char *a = "10.0.2.2", *b = "10.0.3.2";
+    struct seg announce = {b, a, 80, 40000, MP_TCP_ACK, add_addr_opts, 16, NULL, 0, false};
+    struct seg echo = {b, a, 80, 40000, MP_TCP_ACK, add_addr_echo_opts, 8, NULL, 0, false};
+    struct seg dss = {b, a, 80, 40000, MP_TCP_ACK, dss_opts, 40, data8, 8, false};
+
+    fx_init(&f, 1);
+    const char *k = echo_only ? "drop-add-addr echo" : "drop-add-addr";
+    fx_set(&f, k, k);
+    g_assert_cmpuint(fx_send(&f, 0, tcp_pkt(&f, &echo)), ==, 0);
+    g_assert_cmpuint(fx_send(&f, 0, tcp_pkt(&f, &announce)), ==, echo_only ? 1 : 0);
+    g_assert_cmpuint(fx_send(&f, 0, tcp_pkt(&f, &dss)), ==, echo_only ? 2 : 1);
+    g_assert_cmpuint(mp_link_stats(f.link, 0)->dropped[MP_LINK_DROP_FILTER], ==,
+                     echo_only ? 1 : 2);
+    fx_clear(&f);
+}
+
 /* --- blackhole ----------------------------------------------------------- */
 
 static void test_blackhole(void)
@@ -620,6 +646,8 @@ int main(int argc, char **argv)
     g_test_add_func("/middlebox/strip-mptcp", test_strip);
     g_test_add_data_func("/middlebox/drop-join/syn", GINT_TO_POINTER(0), test_drop_join);
     g_test_add_data_func("/middlebox/drop-join/synack", GINT_TO_POINTER(1), test_drop_join);
+    g_test_add_data_func("/middlebox/drop-add-addr/all", GINT_TO_POINTER(0), test_drop_add_addr);
+    g_test_add_data_func("/middlebox/drop-add-addr/echo", GINT_TO_POINTER(1), test_drop_add_addr);
     g_test_add_func("/middlebox/blackhole", test_blackhole);
     g_test_add_func("/middlebox/rewrite-payload", test_rewrite);
     g_test_add_func("/middlebox/rewrite-payload/ratio", test_rewrite_ratio);

@@ -118,16 +118,18 @@ struct drop_join {
     bool synack;
 };
 
-static bool has_mp_join(const struct mp_wire_tcp *t)
+/* The segment carries an MPTCP option of |subtype| (RFC 8684 2.1: the
+ * high nibble of the third byte; MP_JOIN is 1, ADD_ADDR 3) whose low
+ * nibble has all of |flags| set. */
+static bool has_mptcp(const struct mp_wire_tcp *t, unsigned subtype, unsigned flags)
 {
     struct mp_wire_opt_iter it;
     struct mp_wire_opt o;
 
     mp_wire_opt_iter_init(&it, t->opts, t->opts_len);
     while (mp_wire_opt_next(&it, &o) > 0)
-        /* RFC 8684 2.1: the subtype is the high nibble of the third byte;
-         * MP_JOIN is 1. */
-        if (o.kind == MP_TCPOPT_MPTCP && o.data_len >= 1 && o.data[0] >> 4 == 1)
+        if (o.kind == MP_TCPOPT_MPTCP && o.data_len >= 1 && o.data[0] >> 4 == subtype &&
+            (o.data[0] & flags) == flags)
             return true;
     return false;
 }
@@ -139,7 +141,7 @@ static void drop_join_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t no
     struct mp_wire_tcp t;
 
     if (find_tcp(pkt, &x, &t) && (t.flags & MP_TCP_SYN) &&
-        (!(t.flags & MP_TCP_ACK) || dj->synack) && has_mp_join(&t)) {
+        (!(t.flags & MP_TCP_ACK) || dj->synack) && has_mptcp(&t, 1, 0)) {
         f->hits++;
         mp_link_dir_drop(f->dir, pkt, MP_LINK_DROP_FILTER, now);
         return;
@@ -157,6 +159,37 @@ struct mp_fault *mp_fault_drop_join_new(bool synack)
 {
     struct drop_join *dj = (struct drop_join *)mp_fault_alloc(sizeof(*dj), &drop_join_ops, 0);
     dj->synack = synack;
+    return &dj->f;
+}
+
+/* --- drop-add-addr ------------------------------------------------------- */
+
+static void drop_add_addr_input(struct mp_fault *f, struct mp_pkt *pkt, mp_time_t now)
+{
+    struct drop_join *dj = (struct drop_join *)f; /* synack: only the echoes */
+    struct l4 x;
+    struct mp_wire_tcp t;
+
+    /* ADD_ADDR: subtype 3; E is bit 0 of the low nibble. */
+    if (find_tcp(pkt, &x, &t) && has_mptcp(&t, 3, dj->synack ? 1u : 0u)) {
+        f->hits++;
+        mp_link_dir_drop(f->dir, pkt, MP_LINK_DROP_FILTER, now);
+        return;
+    }
+    mp_fault_next(f, pkt, now);
+}
+
+static const struct mp_fault_ops drop_add_addr_ops = {
+    .kind = "drop-add-addr",
+    .stage = MP_FAULT_STAGE_MIDDLEBOX,
+    .input = drop_add_addr_input,
+};
+
+struct mp_fault *mp_fault_drop_add_addr_new(bool echo_only)
+{
+    struct drop_join *dj =
+        (struct drop_join *)mp_fault_alloc(sizeof(*dj), &drop_add_addr_ops, 0);
+    dj->synack = echo_only;
     return &dj->f;
 }
 
@@ -489,6 +522,18 @@ static char *drop_join_args(char **args, guint n, struct mp_mbox *m)
                            args[0]);
 }
 
+static char *drop_add_addr_args(char **args, guint n, struct mp_mbox *m)
+{
+    if (n == 0)
+        return NULL;
+    if (n == 1 && !strcmp(args[0], "echo")) {
+        m->echo = true;
+        return NULL;
+    }
+    return g_strdup_printf("drop-add-addr takes only 'echo' (drop only the echoes), got '%s'",
+                           args[0]);
+}
+
 static char *rewrite_args(char **args, guint n, struct mp_mbox *m)
 {
     int rc;
@@ -530,6 +575,7 @@ static const struct {
     [MP_MBOX_BLACKHOLE] = {"blackhole", no_args},
     [MP_MBOX_REWRITE_PAYLOAD] = {"rewrite-payload", rewrite_args},
     [MP_MBOX_NAT44] = {"nat44", nat44_args},
+    [MP_MBOX_DROP_ADD_ADDR] = {"drop-add-addr", drop_add_addr_args},
 };
 
 const char *mp_mbox_kind_name(enum mp_mbox_kind kind)
@@ -597,6 +643,8 @@ char *mp_mbox_format_one(const struct mp_mbox *m)
     switch (m->kind) {
     case MP_MBOX_DROP_JOIN:
         return g_strdup(m->synack ? "drop-join synack" : "drop-join");
+    case MP_MBOX_DROP_ADD_ADDR:
+        return g_strdup(m->echo ? "drop-add-addr echo" : "drop-add-addr");
     case MP_MBOX_REWRITE_PAYLOAD:
         if (m->ratio_ppm % 10000 == 0)
             return g_strdup_printf("rewrite-payload %u%%", m->ratio_ppm / 10000);
@@ -642,6 +690,8 @@ struct mp_fault *mp_mbox_fault_new(const struct mp_mbox *m)
         return mp_fault_strip_mptcp_new();
     case MP_MBOX_DROP_JOIN:
         return mp_fault_drop_join_new(m->synack);
+    case MP_MBOX_DROP_ADD_ADDR:
+        return mp_fault_drop_add_addr_new(m->echo);
     case MP_MBOX_BLACKHOLE:
         return mp_fault_blackhole_new();
     case MP_MBOX_REWRITE_PAYLOAD:

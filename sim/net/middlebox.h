@@ -17,6 +17,11 @@
  *   drop-join        a SYN (without ACK) carrying MP_JOIN (kind 30, subtype
  *                    1) is dropped as MP_LINK_DROP_FILTER; with the argument
  *                    "synack" SYN/ACKs carrying MP_JOIN too.
+ *   drop-add-addr    a TCP segment carrying ADD_ADDR (kind 30, subtype 3) is
+ *                    dropped as MP_LINK_DROP_FILTER; with the argument "echo"
+ *                    only the echoes (E flag set): announcements are never
+ *                    acknowledged. ADD_ADDR rides on pure ACKs, so no data
+ *                    goes with it.
  *   blackhole        every packet is dropped as MP_LINK_DROP_BLACKHOLE. The
  *                    carrier stays up and nothing answers, unlike a link that
  *                    is down.
@@ -53,6 +58,7 @@ enum mp_mbox_kind {
     MP_MBOX_BLACKHOLE,
     MP_MBOX_REWRITE_PAYLOAD,
     MP_MBOX_NAT44,
+    MP_MBOX_DROP_ADD_ADDR,
     MP_MBOX__COUNT
 };
 
@@ -61,6 +67,7 @@ struct mp_mbox {
     enum mp_mbox_kind kind;
     uint32_t ratio_ppm; /* rewrite-payload: share of segments changed */
     bool synack;        /* drop-join: SYN/ACKs with MP_JOIN as well */
+    bool echo;          /* drop-add-addr: only the echoes */
     struct mp_ip addr;  /* nat44: the outside address; v == 0: not given */
 };
 
@@ -100,6 +107,7 @@ bool mp_mbox_list_nat44(const struct mp_mbox_list *list, struct mp_ip *addr);
 
 struct mp_fault *mp_fault_strip_mptcp_new(void);
 struct mp_fault *mp_fault_drop_join_new(bool synack);
+struct mp_fault *mp_fault_drop_add_addr_new(bool echo_only);
 struct mp_fault *mp_fault_blackhole_new(void);
 /* |p32|: probability per segment with payload (UINT32_MAX: always). */
 struct mp_fault *mp_fault_rewrite_payload_new(uint32_t p32);
