@@ -30,7 +30,7 @@ static const char *const tcp_cc_choices[] = {"cubic", "reno", NULL};
 static const char *const mptcp_pm_choices[] = {"fullmesh", "kernel", "ndiffports", NULL};
 static const char *const mptcp_sched_choices[] = {"default", "minrtt", "roundrobin",
                                                     "redundant", NULL};
-static const char *const mptcp_cc_choices[] = {"uncoupled", NULL};
+static const char *const mptcp_cc_choices[] = {"uncoupled", "lia", "olia", "balia", NULL};
 
 /* The per-node option table. One row per option; later work adds tcp.* and
  * mptcp.* rows here and nothing else. */

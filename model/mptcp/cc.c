@@ -3,9 +3,10 @@
  *
  * "uncoupled" is upstream Linux's: every subflow runs the host's TCP
  * algorithm (tcp.cc) on its own, unaware of the others; it needs no hook.
- * Coupled algorithms (LIA, OLIA, BALIA: a later issue) fill the hooks and
- * reach the subflows' windows through TCP's congestion-control group
- * (model/tcp/cc.h, struct mp_cc_group).
+ * The coupled algorithms "lia", "olia" and "balia" (cc_coupled.c) put
+ * their TCP ops on every subflow that comes up and reach the other
+ * subflows' windows through TCP's congestion-control group
+ * (model/tcp/cc.h, struct mp_cc_group in protocol.h).
  */
 #include <string.h>
 
@@ -15,7 +16,8 @@ const struct mp_mptcp_cc_ops mp_mptcp_cc_uncoupled = {
     .name = "uncoupled",
 };
 
-static const struct mp_mptcp_cc_ops *const ccs[] = {&mp_mptcp_cc_uncoupled};
+static const struct mp_mptcp_cc_ops *const ccs[] = {&mp_mptcp_cc_uncoupled, &mp_mptcp_cc_lia,
+                                                    &mp_mptcp_cc_olia, &mp_mptcp_cc_balia};
 
 const struct mp_mptcp_cc_ops *mp_mptcp_cc_find(const char *name)
 {

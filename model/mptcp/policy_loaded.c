@@ -184,13 +184,8 @@ static void lp_signal_done(struct mp_mptcp_sock *msk, mp_time_t now)
 
 /* ---- congestion control ---- */
 
-struct mp_cc_group {
-    const struct loaded *e;
-    const struct mp_cc_ops *base;
-    struct mp_mptcp_sock *msk;
-    struct mp_mptcp_subflow *sf;
-    struct mp_tcp_conn *ssk;
-};
+/* The group's policy (struct mp_cc_group is protocol.h's). */
+#define LOADED_OF(g) ((const struct loaded *)(g)->loaded)
 
 /* The subflow still owns its TCP and runs MPTCP: the policy may act. */
 static bool cg_live(const struct mp_cc_group *g)
@@ -225,7 +220,7 @@ static void lc_release(struct mp_cc_state *st)
 static uint32_t lc_ssthresh(struct mp_cc_state *st, mp_time_t now)
 {
     struct mp_cc_group *g = st->group;
-    const struct afmp_cc_ops *o = g->e->desc->cc;
+    const struct afmp_cc_ops *o = LOADED_OF(g)->desc->cc;
     if (o->ssthresh && cg_live(g)) {
         struct afmp_cc_window w;
         window_out(st, &w);
@@ -239,7 +234,7 @@ static uint32_t lc_ssthresh(struct mp_cc_state *st, mp_time_t now)
 static void lc_cong_avoid(struct mp_cc_state *st, const struct mp_cc_ack *ack, mp_time_t now)
 {
     struct mp_cc_group *g = st->group;
-    const struct afmp_cc_ops *o = g->e->desc->cc;
+    const struct afmp_cc_ops *o = LOADED_OF(g)->desc->cc;
     if (o->cong_avoid && cg_live(g)) {
         struct afmp_cc_window w;
         window_out(st, &w);
@@ -263,7 +258,7 @@ static void lc_cong_avoid(struct mp_cc_state *st, const struct mp_cc_ack *ack, m
 static void lc_set_state(struct mp_cc_state *st, enum mp_cc_ca_state ns, mp_time_t now)
 {
     struct mp_cc_group *g = st->group;
-    const struct afmp_cc_ops *o = g->e->desc->cc;
+    const struct afmp_cc_ops *o = LOADED_OF(g)->desc->cc;
     if (g->base->set_state)
         g->base->set_state(st, ns, now);
     if (!o->congestion || ns == st->ca_state || !cg_live(g))
@@ -317,7 +312,7 @@ static void lc_subflow_init(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *
         base = cs->ops == &e->tcp_cc ? cs->group->base : cs->ops;
     mp_time_t now = mp_env_now(msk->st->env);
     struct mp_cc_group *g = g_new0(struct mp_cc_group, 1);
-    g->e = e;
+    g->loaded = e;
     g->base = base;
     g->msk = msk;
     g->sf = sf;

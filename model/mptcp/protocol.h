@@ -447,6 +447,22 @@ struct mp_mptcp_cc_ops {
 
 const struct mp_mptcp_cc_ops *mp_mptcp_cc_find(const char *name);
 extern const struct mp_mptcp_cc_ops mp_mptcp_cc_uncoupled;
+/* cc_coupled.c */
+extern const struct mp_mptcp_cc_ops mp_mptcp_cc_lia;
+extern const struct mp_mptcp_cc_ops mp_mptcp_cc_olia;
+extern const struct mp_mptcp_cc_ops mp_mptcp_cc_balia;
+
+/* The coupling object a subflow's congestion control reaches through TCP
+ * (struct mp_cc_state.group, model/tcp/cc.h): its connection and subflow.
+ * The coupled algorithms (cc_coupled.c) and the loaded ones
+ * (policy_loaded.c) use it; the algorithm's release frees it. */
+struct mp_cc_group {
+    struct mp_mptcp_sock *msk;
+    struct mp_mptcp_subflow *sf;
+    struct mp_tcp_conn *ssk;      /* the subflow's TCP when it was set up */
+    const struct mp_cc_ops *base; /* loaded policies: the algorithm they wrap */
+    const void *loaded;           /* loaded policies: their entry */
+};
 
 /* ---- loaded policies (policy_loaded.c) ----
  * The ops tables of the policies loaded from shared objects

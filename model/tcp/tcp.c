@@ -916,5 +916,13 @@ void mp_tcp_trace_ack(struct mp_tcp_conn *c, mp_time_t now)
     mp_trace_u64(&r, "sndbuf", c->sb.limit);
     mp_trace_u64(&r, "pacing_rate", c->pacing_rate);
     mp_trace_str(&r, "ca", mp_cc_state_name(c->cc.ca_state));
+    if (c->cc.group) {
+        /* A coupled algorithm (MPTCP): its name and state (alpha, ...). */
+        struct mp_cc_info info = {0};
+        mp_cc_get_info(&c->cc, &info);
+        mp_trace_str(&r, "cc", c->cc.ops->name);
+        for (size_t i = 0; i < info.n; i++)
+            mp_trace_u64(&r, info.f[i].key, info.f[i].val);
+    }
     mp_trace_end(&r, c->st->env);
 }
