@@ -163,7 +163,8 @@ static void test_scenario(void)
          "mptcp.scheduler: '" BAD("abi") "': policy ABI version 2, this simulator speaks version 1"},
         {"mptcp.cc", "plugin:" BAD("nosym"), "mptcp.cc: '" BAD("nosym") "': no symbol afmp_policy_v1"},
         {"mptcp.cc", "plugin:", "mptcp.cc: expected plugin:FILE.so"},
-        {"mptcp.cc", "lia", "expected one of uncoupled or plugin:FILE.so, got 'lia'"},
+        {"mptcp.cc", "wvegas",
+         "expected one of uncoupled, lia, olia, balia or plugin:FILE.so, got 'wvegas'"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(errs); i++) {
         scn = scn_with(errs[i].key, errs[i].value, &err);
