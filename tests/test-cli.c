@@ -143,6 +143,91 @@ static void test_deterministic(void)
     g_free(tmp);
 }
 
+/* afmp-sim sweep: the grid (two rates x two seeds, the last --set fastest,
+ * seeds innermost), a CSV with the parameters as columns and every app
+ * result, the job list for GNU parallel, a Slurm array script, --collect,
+ * and a bad --set. */
+static void test_sweep(void)
+{
+    char *tmp = g_dir_make_tmp("afmp-cli-XXXXXX", NULL);
+    char *file = src_path("scenarios/udp-single-path.ini");
+    const char *args[] = {"sweep", file, "--out", tmp, "--no-pcap", "--stop", "3s",
+                          "--set", "link.access.rate=1Mbit,5Mbit", "--seeds", "1-2",
+                          "--jobs", "2", NULL};
+    char *so, *se;
+    g_assert_cmpint(run_sim(args, &so, &se), ==, 0);
+    g_assert_nonnull(strstr(so, "4 runs"));
+    g_free(so);
+    g_free(se);
+    char *csv = slurp(tmp, "results.csv");
+    gchar **lines = g_strsplit(csv, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 6); /* header, 4 rows, "" */
+    g_assert_true(g_str_has_prefix(lines[0], "run,seed,link.access.rate,verdict,expect_failed,"));
+    g_assert_nonnull(strstr(lines[0], ",sink.bytes,"));
+    g_assert_true(g_str_has_prefix(lines[1], "1,1,1Mbit,"));
+    g_assert_true(g_str_has_prefix(lines[2], "2,2,1Mbit,"));
+    g_assert_true(g_str_has_prefix(lines[3], "3,1,5Mbit,"));
+    g_assert_true(g_str_has_prefix(lines[4], "4,2,5Mbit,"));
+    g_strfreev(lines);
+    g_free(csv);
+    char *r1 = g_build_filename(tmp, "run-0001", "results.json", NULL);
+    g_assert_true(g_file_test(r1, G_FILE_TEST_EXISTS));
+    g_free(r1);
+
+    char *jobs_out = g_build_filename(tmp, "jobs", NULL);
+    const char *pargs[] = {"sweep", file, "--out", jobs_out, "--print", "parallel",
+                           "--set", "link.access.rate=1Mbit,5Mbit", "--seeds", "7", NULL};
+    g_assert_cmpint(run_sim(pargs, &so, &se), ==, 0);
+    lines = g_strsplit(so, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3);
+    g_assert_nonnull(strstr(lines[0], " run --seed 7 --out "));
+    g_assert_nonnull(strstr(lines[0], "run-0001"));
+    g_assert_nonnull(strstr(lines[1], "--set 'link.access.rate=5Mbit'"));
+    /* A printed job does the run. */
+    int st = -1;
+    char *jo = NULL, *je = NULL;
+    g_assert_true(g_spawn_command_line_sync(lines[1], &jo, &je, &st, NULL));
+    g_assert_true(g_spawn_check_wait_status(st, NULL));
+    char *r2 = g_build_filename(jobs_out, "run-0002", "results.json", NULL);
+    char *txt = NULL;
+    g_assert_true(g_file_get_contents(r2, &txt, NULL, NULL));
+    g_assert_nonnull(strstr(txt, "\"seed\" : 7"));
+    g_free(txt);
+    g_free(r2);
+    g_free(jo);
+    g_free(je);
+    g_free(jobs_out);
+    g_strfreev(lines);
+    g_free(so);
+    g_free(se);
+    const char *sargs[] = {"sweep", file, "--out", tmp, "--print", "slurm",
+                           "--set", "link.access.rate=1Mbit,5Mbit", NULL};
+    g_assert_cmpint(run_sim(sargs, &so, &se), ==, 0);
+    g_assert_nonnull(strstr(so, "#SBATCH --array=0-1\n"));
+    g_assert_nonnull(strstr(so, "$SLURM_ARRAY_TASK_ID"));
+    g_free(so);
+    g_free(se);
+    /* --collect over the runs above (same arguments): the same CSV. */
+    const char *cargs[] = {"sweep", file, "--out", tmp, "--collect",
+                           "--set", "link.access.rate=1Mbit,5Mbit", "--seeds", "1-2", NULL};
+    char *before = slurp(tmp, "results.csv");
+    g_assert_cmpint(run_sim(cargs, &so, &se), ==, 0);
+    char *after = slurp(tmp, "results.csv");
+    g_assert_cmpstr(before, ==, after);
+    g_free(before);
+    g_free(after);
+    g_free(so);
+    g_free(se);
+    const char *bad[] = {"sweep", file, "--out", tmp, "--set", "link.nosuch.rate=1Mbit", NULL};
+    g_assert_cmpint(run_sim(bad, &so, &se), ==, 2);
+    g_assert_nonnull(strstr(se, "nosuch"));
+    g_free(so);
+    g_free(se);
+    rm_rf(tmp);
+    g_free(file);
+    g_free(tmp);
+}
+
 static void test_check_tap(void)
 {
     char *tmp = g_dir_make_tmp("afmp-cli-XXXXXX", NULL);
@@ -253,6 +338,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/bad-scenario", test_bad_scenario);
     g_test_add_func("/cli/deterministic", test_deterministic);
     g_test_add_func("/cli/check-tap", test_check_tap);
+    g_test_add_func("/cli/sweep", test_sweep);
     g_test_add_func("/cli/interrupted", test_interrupted);
     g_test_add_func("/cli/lookup-capture", test_lookup_capture);
     return g_test_run();

@@ -4,6 +4,8 @@
  *   afmp-sim run FILE [--seed N] [--out DIR] [--stop T] [--no-pcap]
  *                     [--snaplen N] [--set group.key=value]...
  *   afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...]
+ *   afmp-sim sweep FILE --set GROUP.KEY=V1,V2,... [--seeds 1-N] [--jobs N]
+ *                  [--print parallel|slurm] [--collect] ... (tools/sweep.c)
  *
  * Exit status: 0 success; 1 an expectation failed (check) ; 2 bad input
  * (a scenario error names file, line, group and key) or an output that
@@ -19,6 +21,7 @@
 #include "afmp-version.h"
 #include "sim/run.h"
 #include "sim/units.h"
+#include "tools/sweep.h"
 
 /* The engines running now, for the signal handler: the only state outside
  * main(), because a signal handler can reach nothing else. At most one
@@ -272,13 +275,17 @@ int main(int argc, char **argv)
         rc = cmd_run(argc - 1, argv + 1, cmdline);
     else if (argc >= 2 && !strcmp(argv[1], "check"))
         rc = cmd_check(argc - 1, argv + 1, cmdline);
+    else if (argc >= 2 && !strcmp(argv[1], "sweep"))
+        rc = afmp_sweep(argc - 1, argv + 1, argv[0], cmdline, engine_hook);
     else if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
         printf("afmp-sim %s (%s)\n", AFMP_VERSION, AFMP_GIT_REVISION);
         rc = 0;
     } else {
         g_printerr("usage: afmp-sim run FILE [--seed N] [--out DIR] [--stop T] [--no-pcap] "
                    "[--snaplen N] [--set group.key=value]\n"
-                   "       afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...]\n");
+                   "       afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...]\n"
+                   "       afmp-sim sweep FILE --set GROUP.KEY=V1,V2,... [--seeds 1-N] [--jobs N] "
+                   "[--out DIR] [--print parallel|slurm] [--collect]\n");
         rc = 2;
     }
     g_free(cmdline);
