@@ -102,6 +102,7 @@ static void msk_free(struct mp_mptcp_sock *msk)
         struct mp_mptcp_subflow *sf = msk->subflows->pdata[i];
         if (sf->cbuf)
             g_byte_array_free(sf->cbuf, TRUE);
+        g_free(sf->maps);
         g_free(sf);
     }
     g_ptr_array_free(msk->subflows, TRUE);
@@ -1101,6 +1102,12 @@ size_t mp_mptcp_pull(struct mp_mptcp_sock *msk, struct mp_mptcp_subflow *sf, uin
             if (r->len == 0)
                 g_array_remove_index(msk->reinject, 0);
             continue;
+        }
+        /* Nor on a backup subflow while a non-backup one can take it:
+         * the backup rule holds for data sent again too. */
+        if (mp_mptcp_subflow_is_backup(sf) && !mp_mptcp_sched_backups_ok(msk)) {
+            push_soon(msk, now);
+            return 0;
         }
         if (mp_mptcp_subflow_backing_off(sf)) {
             bool other = false;

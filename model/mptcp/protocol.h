@@ -23,8 +23,10 @@
 #define MP_MPTCP_SEND_BURST (64u * 1024u)
 /* RFC 8684 3.3.1: a mapping may cover at most 64 KiB - 1 bytes. */
 #define MP_MPTCP_MAX_MAP 65535u
-/* Mappings a subflow remembers for data still in reassembly. */
-#define MP_MPTCP_MAX_MAPS 64u
+/* Mappings a subflow remembers for data still in reassembly: one per
+ * segment at most, so enough for a receive window of segments (8192 x
+ * 1424 bytes is 11 MiB); the store grows as needed. */
+#define MP_MPTCP_MAX_MAPS 8192u
 #define MP_MPTCP_MAX_ADDRS 8u
 /* RFC 8305 5: the Connection Attempt Delay before racing the next address
  * (recommended 250 ms). */
@@ -112,8 +114,8 @@ struct mp_mptcp_subflow {
     uint32_t irs;            /* the subflow's initial receive sequence (for SSNs) */
     uint32_t iss;
     /* receive mappings, oldest first */
-    struct mp_mptcp_map maps[MP_MPTCP_MAX_MAPS];
-    uint32_t nmaps;
+    struct mp_mptcp_map *maps;  /* oldest first; g_malloc'd, |cap| entries */
+    uint32_t nmaps, maps_cap;
     uint64_t bytes_sent, bytes_received;
     /* With a redundant scheduler (ops->also): the DSN after the last byte
      * this subflow carried; it has carried every byte from the DATA_ACK

@@ -330,7 +330,10 @@ static uint32_t sf_rcv_wnd(void *arg, struct mp_tcp_conn *c)
  * is repeated on every segment it covers and may arrive out of order). */
 static void map_add(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *m)
 {
-    for (uint32_t i = 0; i < sf->nmaps; i++) {
+    /* The usual case: the mapping of new data, after every one known. */
+    const struct mp_mptcp_map *last = sf->nmaps ? &sf->maps[sf->nmaps - 1] : NULL;
+    bool beyond = !last || mp_seq_geq(m->seq, last->seq + last->len);
+    for (uint32_t i = 0; i < sf->nmaps && !beyond; i++) {
         const struct mp_mptcp_map *o = &sf->maps[i];
         if (o->seq == m->seq && o->dsn == m->dsn && o->len == m->len)
             return;
@@ -346,12 +349,27 @@ static void map_add(struct mp_mptcp_subflow *sf, const struct mp_mptcp_map *m)
         memmove(&sf->maps[0], &sf->maps[1], (MP_MPTCP_MAX_MAPS - 1) * sizeof(sf->maps[0]));
         sf->nmaps--;
     }
-    sf->maps[sf->nmaps++] = *m;
+    if (sf->nmaps == sf->maps_cap) {
+        sf->maps_cap = sf->maps_cap ? MIN(sf->maps_cap * 2, MP_MPTCP_MAX_MAPS) : 64u;
+        sf->maps = g_renew(struct mp_mptcp_map, sf->maps, sf->maps_cap);
+    }
+    if (beyond || mp_seq_geq(m->seq, sf->maps[sf->nmaps - 1].seq)) {
+        sf->maps[sf->nmaps++] = *m;
+        return;
+    }
+    /* Out of order (a retransmission's mapping): kept sorted by sequence. */
+    uint32_t at = sf->nmaps;
+    while (at > 0 && mp_seq_gt(sf->maps[at - 1].seq, m->seq))
+        at--;
+    memmove(&sf->maps[at + 1], &sf->maps[at], (sf->nmaps - at) * sizeof(sf->maps[0]));
+    sf->maps[at] = *m;
+    sf->nmaps++;
 }
 
 static const struct mp_mptcp_map *map_find(const struct mp_mptcp_subflow *sf, uint32_t seq)
 {
-    for (uint32_t i = sf->nmaps; i-- > 0;) {
+    /* In-order bytes are those of the oldest mappings: look from there. */
+    for (uint32_t i = 0; i < sf->nmaps; i++) {
         const struct mp_mptcp_map *m = &sf->maps[i];
         if (mp_seq_geq(seq, m->seq) && mp_seq_lt(seq, m->seq + m->len))
             return m;
