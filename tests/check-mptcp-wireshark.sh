@@ -37,9 +37,12 @@ check_one() {
     else
         echo "ok - $h: no malformed packet, bad checksum, key mismatch or missing mapping"
     fi
+    # Keys in clear and infinite mappings, in one pass.
     # shellcheck disable=SC2086
-    inf=$(tshark -r "$f" $P -Y mptcp.dss.infinite_mapping -T fields -e frame.number 2>/dev/null |
-          wc -l)
+    tshark -r "$f" $P -Y "tcp.options.mptcp.sendkey || mptcp.dss.infinite_mapping" -T fields \
+        -e tcp.options.mptcp.sendkey -e mptcp.expected_token -e mptcp.expected_idsn \
+        -e mptcp.dss.infinite_mapping 2>/dev/null >"$f.fields"
+    inf=$(awk -F '\t' '$4 != ""' "$f.fields" | wc -l)
     case " $INFINITE_OK " in
     *" $h "*) want=yes ;;
     *) want=no ;;
@@ -52,9 +55,7 @@ check_one() {
         echo "ok - $h: infinite mappings only where MP_FAIL ends in fallback ($inf)"
     fi
     # Every key sent in clear: Wireshark's token and IDSN against afmp's trace.
-    # shellcheck disable=SC2086
-    tshark -r "$f" $P -Y tcp.options.mptcp.sendkey -T fields -e tcp.options.mptcp.sendkey \
-        -e mptcp.expected_token -e mptcp.expected_idsn 2>/dev/null | sort -u >"$f.keys"
+    awk -F '\t' '$1 != ""' "$f.fields" | cut -f1-3 | sort -u >"$f.keys"
     if python3 - "$f.keys" "$d/trace.jsonl" <<'PY'
 import json, sys
 keys = {}
