@@ -267,6 +267,7 @@ static bool build_links(struct mp_build *b, GError **err)
         for (int d = 0; d < 2; d++) {
             const struct mp_scn_dir *sd = &sl->dir[d];
             c.dir[d].rate_bps = sd->rate;
+            c.dir[d].trace = sd->trace;
             c.dir[d].delay = sd->delay;
             c.dir[d].qdisc = "droptail";
             params[d] = g_strdup_printf("%s=%" G_GUINT64_FORMAT, sd->queue_bytes ? "bytes" : "limit",

@@ -132,7 +132,7 @@ static const struct {
     [G_EXPECT] = {"expect", false},     [G_NAMESERVER] = {"nameserver", false},
 };
 
-enum vtype { V_TIME, V_RATE, V_SIZE, V_QUEUE, V_PPM, V_MBOX };
+enum vtype { V_TIME, V_RATE, V_SIZE, V_QUEUE, V_PPM, V_MBOX, V_TRACE };
 
 static const struct {
     const char *key;
@@ -152,6 +152,7 @@ static const struct {
     {"reorder", MP_SCN_LP_REORDER, V_PPM},
     {"reorder-delay", MP_SCN_LP_REORDER_DELAY, V_TIME},
     {"middlebox", MP_SCN_LP_MIDDLEBOX, V_MBOX},
+    {"trace", MP_SCN_LP_TRACE, V_TRACE},
 };
 
 static const char *const expected_form[] = {
@@ -163,6 +164,8 @@ static const char *const expected_form[] = {
     [V_MBOX] = "middleboxes like 'strip-mptcp' or 'nat44, drop-join' (comma-separated: "
                "strip-mptcp, drop-join [synack], drop-add-addr [echo], blackhole, "
                "rewrite-payload [RATIO], nat44 [ADDR]; or none)",
+    [V_TRACE] = "a Mahimahi delivery trace file (one millisecond time per line; relative paths "
+                "start at the scenario's folder)",
 };
 
 /* ---- the document (pre-scan + GKeyFile) ------------------------------- */
@@ -560,6 +563,8 @@ static int parse_vtype(enum vtype type, const char *v, uint64_t *out, bool *byte
         return rc;
     case V_MBOX:
         break; /* a list: parse_mbox() */
+    case V_TRACE:
+        break; /* a file: parse_link() */
     }
     return MP_UNITS_ESYNTAX;
 }
@@ -1261,11 +1266,12 @@ out:
     return ok;
 }
 
-/* A shared object's path as written: "@build/..." is in the build folder
- * of the running program (the folder above its own: build/tools/afmp-sim
- * -> build/), for what afmp builds itself; other relative paths are
- * relative to the scenario file, so a scenario and its plug-ins move
- * together. Takes |p| (g_free) and returns the resolved path. */
+/* A shared object's (or a delivery trace's) path as written: "@build/..."
+ * is in the build folder of the running program (the folder above its own:
+ * build/tools/afmp-sim -> build/), for what afmp builds itself; other
+ * relative paths are relative to the scenario file, so a scenario and its
+ * plug-ins and traces move together. Takes |p| (g_free) and returns the
+ * resolved path. */
 static char *resolve_so_path(const struct rctx *c, char *p)
 {
     if (g_str_has_prefix(p, "@build/")) {
@@ -1805,6 +1811,7 @@ static void dir_set(struct mp_scn_dir *d, enum mp_scn_link_param p, uint64_t v, 
     case MP_SCN_LP_REORDER: d->reorder = (uint32_t)v; break;
     case MP_SCN_LP_REORDER_DELAY: d->reorder_delay = v; break;
     case MP_SCN_LP_MIDDLEBOX: break; /* a list, set by the caller */
+    case MP_SCN_LP_TRACE: break;     /* a file, set by the caller */
     }
 }
 
@@ -1926,7 +1933,7 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, g_strconcat(link_params[i].key, ".ab", NULL));
     bool ok = check_keys(c, g, known_link_key, NULL, cands,
-                         "; rate to middlebox also as KEY.ab or KEY.ba for one direction");
+                         "; rate to trace also as KEY.ab or KEY.ba for one direction");
     for (unsigned i = 3 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
         g_free(cands->pdata[i]);
     g_ptr_array_unref(cands);
@@ -1973,6 +1980,11 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
         l->dir[e].ge_loss_bad = 1000000;
     }
     /* Both-direction keys first, then the .ab/.ba ones override. */
+    /* Which keys gave each direction a rate or a trace, and at which level
+     * (1: both directions, 2: this one), so that rate.ba can follow a
+     * trace for both and the other way round. */
+    const char *rate_key[2] = {NULL, NULL}, *trace_key[2] = {NULL, NULL};
+    int rate_lvl[2] = {0, 0}, trace_lvl[2] = {0, 0};
     for (int pass = 0; pass < 2; pass++) {
         for (guint i = 0; i < g->keys->len; i++) {
             const struct dkey *k = g->keys->pdata[i];
@@ -1983,6 +1995,35 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
             char *val = get_value(c, g, k->key, &bad);
             if (!val)
                 return false;
+            if (link_params[row].param == MP_SCN_LP_TRACE) {
+                GError *te = NULL;
+                val = resolve_so_path(c, val);
+                struct mp_dtrace *t = mp_dtrace_load(val, &te);
+                g_free(val);
+                if (!t) {
+                    fail(c, g, k->key,
+                         te->code == MP_DTRACE_ERROR_IO ? MP_SCENARIO_ERROR_REFERENCE
+                                                        : MP_SCENARIO_ERROR_VALUE,
+                         "expected %s: %s", expected_form[V_TRACE], te->message);
+                    g_error_free(te);
+                    return false;
+                }
+                for (int e = 0; e < 2; e++)
+                    if (dirs & (1u << e)) {
+                        mp_dtrace_unref(l->dir[e].trace);
+                        l->dir[e].trace = mp_dtrace_ref(t);
+                        trace_key[e] = k->key;
+                        trace_lvl[e] = dirs == 3 ? 1 : 2;
+                    }
+                mp_dtrace_unref(t);
+                continue;
+            }
+            if (link_params[row].param == MP_SCN_LP_RATE)
+                for (int e = 0; e < 2; e++)
+                    if (dirs & (1u << e)) {
+                        rate_key[e] = k->key;
+                        rate_lvl[e] = dirs == 3 ? 1 : 2;
+                    }
             if (link_params[row].param == MP_SCN_LP_MIDDLEBOX) {
                 struct mp_mbox_list ml;
                 ok = parse_mbox(c, g, k->key, "", val, l, &ml);
@@ -2009,8 +2050,20 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
         }
     }
     for (int e = 0; e < 2; e++) {
-        const struct mp_scn_dir *d = &l->dir[e];
+        struct mp_scn_dir *d = &l->dir[e];
         const char *sfx = e ? ".ba" : ".ab";
+        if (rate_lvl[e] && rate_lvl[e] == trace_lvl[e])
+            return fail(c, g, trace_key[e], MP_SCENARIO_ERROR_VALUE,
+                        "direction %s has both %s and %s: a direction follows a rate or a "
+                        "delivery trace, not both (set one direction apart with rate%s or "
+                        "trace%s)",
+                        sfx + 1, rate_key[e], trace_key[e], sfx, sfx);
+        if (rate_lvl[e] > trace_lvl[e]) {
+            mp_dtrace_unref(d->trace); /* rate.ab after trace: ab follows the rate */
+            d->trace = NULL;
+        } else if (trace_lvl[e]) {
+            d->rate = 0;
+        }
         if (d->ge && (d->ge_p == 0 || d->ge_r == 0)) {
             const char *missing = d->ge_p == 0 ? "ge.p" : "ge.r";
             return fail(c, g, missing, MP_SCENARIO_ERROR_MISSING,
@@ -2351,6 +2404,23 @@ static bool parse_event(struct rctx *c, const struct dgroup *g, const char *key,
             fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected %s, got '%s'", EVENT_FORM, v);
             goto out;
         }
+        const struct mp_scn_link *el = &g_array_index(c->links, struct mp_scn_link, ev->link);
+        if (link_params[row].param == MP_SCN_LP_TRACE) {
+            fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                 "%s: a delivery trace is read when the scenario loads and cannot change "
+                 "during a run",
+                 t[3]);
+            goto out;
+        }
+        if (link_params[row].param == MP_SCN_LP_RATE)
+            for (int e = 0; e < 2; e++)
+                if ((ev->dirs & (1u << e)) && el->dir[e].trace) {
+                    fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
+                         "%s: direction %s of link %s follows the trace %s, so it has no rate "
+                         "to change",
+                         t[3], e ? "ba" : "ab", el->name, el->dir[e].trace->name);
+                    goto out;
+                }
         ev->kind = MP_SCN_EV_LINK_SET;
         ev->param = link_params[row].param;
         rc = parse_link_value((unsigned)row, t[4], &ev->value, &ev->value_bytes);
@@ -3133,8 +3203,11 @@ void mp_scenario_free(struct mp_scenario *scn)
         g_free(n->opts);
     }
     g_free(scn->nodes);
-    for (size_t i = 0; i < scn->n_links; i++)
+    for (size_t i = 0; i < scn->n_links; i++) {
         g_free(scn->links[i].name);
+        for (int e = 0; e < 2; e++)
+            mp_dtrace_unref(scn->links[i].dir[e].trace);
+    }
     g_free(scn->links);
     for (size_t i = 0; i < scn->n_apps; i++) {
         g_free(scn->apps[i].name);
@@ -3434,6 +3507,16 @@ static void j_dir(JsonBuilder *b, const char *member, const struct mp_scn_dir *d
     json_builder_set_member_name(b, member);
     json_builder_begin_object(b);
     j_u64(b, "rate_bps", d->rate);
+    if (d->trace) {
+        /* Only on trace-driven directions, so that other dumps stay as they were. */
+        json_builder_set_member_name(b, "trace");
+        json_builder_begin_object(b);
+        j_str(b, "name", d->trace->name);
+        j_u64(b, "opportunities", d->trace->n);
+        j_u64(b, "period_ms", d->trace->period_ms);
+        j_u64(b, "average_rate_bps", mp_dtrace_rate(d->trace));
+        json_builder_end_object(b);
+    }
     j_u64(b, "delay_ns", d->delay);
     j_u64(b, d->queue_bytes ? "queue_bytes" : "queue_packets", d->queue_limit);
     j_u64(b, "loss_ppm", d->loss);

@@ -41,6 +41,7 @@
 
 #include "model/mptcp/mptcp.h"
 #include "model/types.h"
+#include "sim/net/dtrace.h"
 #include "sim/net/middlebox.h"
 
 #define MP_SCENARIO_ERROR (mp_scenario_error_quark())
@@ -192,7 +193,9 @@ struct mp_scn_node {
 
 /* One direction of a link. Probabilities in ppm; 0 disables a fault. */
 struct mp_scn_dir {
-    uint64_t rate;              /* bit/s, 0 = unlimited */
+    uint64_t rate;              /* bit/s, 0 = unlimited; unused with a trace */
+    struct mp_dtrace *trace;    /* NULL: rate-driven; else its delivery trace (a
+                                   reference; both directions may share it) */
     mp_time_t delay;
     uint64_t queue_limit;       /* packets or bytes */
     bool queue_bytes;
@@ -250,6 +253,7 @@ enum mp_scn_link_param {
     MP_SCN_LP_REORDER,
     MP_SCN_LP_REORDER_DELAY,
     MP_SCN_LP_MIDDLEBOX,        /* a list (mbox), not a value */
+    MP_SCN_LP_TRACE,            /* a file (trace), read at load; not in events */
 };
 
 enum mp_scn_event_kind {

@@ -705,6 +705,228 @@ static void test_bench_chain(void)
     mp_pkt_pool_clear(&pool);
 }
 
+/* --- trace-driven directions (dtrace.h) ----------------------------------- */
+
+static struct mp_dtrace *dtrace_of(const char *text)
+{
+    GError *err = NULL;
+    struct mp_dtrace *t = mp_dtrace_parse("t.trace", (const uint8_t *)text, strlen(text), &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(t);
+    return t;
+}
+
+/* A link whose direction 0 follows |text|; the link holds the trace. */
+static void fx_trace_link(struct fx *f, const char *text, mp_time_t delay, const char *qparams)
+{
+    struct mp_link_conf c = sym_conf("l", 0, delay, qparams);
+    c.dir[0].trace = dtrace_of(text);
+    c.dir[0].rate_bps = 1000; /* ignored: the trace decides */
+    fx_link(f, &c);
+    mp_dtrace_unref(c.dir[0].trace);
+}
+
+static void test_dtrace_times(void)
+{
+    struct mp_dtrace *t = dtrace_of("1\n1\n3\n");
+    g_assert_cmpuint(t->n, ==, 3);
+    g_assert_cmpuint(t->period_ms, ==, 3);
+    static const uint64_t ms[] = {1, 1, 3, 4, 4, 6, 7, 7, 9};
+    for (unsigned k = 0; k < G_N_ELEMENTS(ms); k++)
+        g_assert_cmpuint(mp_dtrace_time(t, k), ==, MP_MS(ms[k]));
+    g_assert_cmpuint(mp_dtrace_first_at(t, 0), ==, 0);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(1)), ==, 0);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(1) + 1), ==, 2);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(3)), ==, 2);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(3) + 1), ==, 3);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(5)), ==, 5);
+    /* 3 x 1500 B in 3 ms. */
+    g_assert_cmpuint(mp_dtrace_rate(t), ==, 12000000);
+    mp_dtrace_unref(t);
+
+    /* At a period boundary the period's last opportunity comes before the
+     * next period's first, both at 2 ms. */
+    t = dtrace_of("0\n2");
+    g_assert_cmpuint(mp_dtrace_time(t, 1), ==, MP_MS(2));
+    g_assert_cmpuint(mp_dtrace_time(t, 2), ==, MP_MS(2));
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(2)), ==, 1);
+    g_assert_cmpuint(mp_dtrace_first_at(t, MP_MS(4)), ==, 3);
+    mp_dtrace_unref(t);
+}
+
+struct dtrace_bad {
+    const char *text;
+    int code;
+    const char *msg; /* a part of the message */
+};
+
+static const struct dtrace_bad dtrace_bad[] = {
+    {"", MP_DTRACE_ERROR_EMPTY, "t.trace: expected one delivery time"},
+    {"1\nx\n", MP_DTRACE_ERROR_SYNTAX, "t.trace:2: expected a delivery time in whole milliseconds"},
+    {"1\n\n2\n", MP_DTRACE_ERROR_SYNTAX, "t.trace:2: "},
+    {"1 \n", MP_DTRACE_ERROR_SYNTAX, "got '1 '"},
+    {"-1\n", MP_DTRACE_ERROR_SYNTAX, "got '-1'"},
+    {"1000000000001\n", MP_DTRACE_ERROR_SYNTAX, "t.trace:1: "},
+    {"3\n5\n2\n", MP_DTRACE_ERROR_ORDER, "t.trace:3: expected a time at or after the previous"},
+    {"0\n0\n", MP_DTRACE_ERROR_PERIOD, "t.trace:2: the last time is the period"},
+};
+
+static void test_dtrace_bad(gconstpointer data)
+{
+    const struct dtrace_bad *b = data;
+    GError *err = NULL;
+    struct mp_dtrace *t =
+        mp_dtrace_parse("t.trace", (const uint8_t *)b->text, strlen(b->text), &err);
+    g_assert_null(t);
+    g_assert_error(err, MP_DTRACE_ERROR, b->code);
+    if (!strstr(err->message, b->msg))
+        g_error("'%s' lacks '%s'", err->message, b->msg);
+    g_error_free(err);
+}
+
+static void test_dtrace_load(void)
+{
+    GError *err = NULL;
+    g_assert_null(mp_dtrace_load("/nonexistent/x.trace", &err));
+    g_assert_error(err, MP_DTRACE_ERROR, MP_DTRACE_ERROR_IO);
+    g_error_free(err);
+}
+
+static void test_trace_opportunities(void)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_trace_link(&f, "1\n1\n3\n", MP_MS(5), NULL);
+
+    /* Five full packets at 0: the two opportunities at 1 ms, the one at
+     * 3 ms, then the trace loops (period 3 ms): 4 ms, 4 ms. The delay
+     * comes after. */
+    send_n(&f, 0, 5, 1500);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    static const uint64_t ms[] = {1, 1, 3, 4, 4};
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 5);
+    for (guint i = 0; i < 5; i++)
+        g_assert_cmpuint(rx_at(&f, 1, i)->t, ==, MP_MS(ms[i] + 5));
+    g_assert_cmpuint(mp_link_stats(f.link, 0)->delivered_bytes, ==, 7500);
+    /* The other direction has no trace and an infinite rate. */
+    send_n(&f, 1, 1, 1500);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(rx_at(&f, 0, 0)->t, ==, MP_MS(4 + 5) + MP_MS(5));
+    fx_clear(&f);
+}
+
+static void test_trace_idle(void)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_trace_link(&f, "1\n1\n3\n", 0, NULL);
+
+    /* Opportunities pass unused while the queue is empty: a packet sent at
+     * 7.5 ms (third period: 7, 7, 9) leaves at 9 ms; one at 9 ms exactly
+     * takes the next (10 ms). */
+    struct timed_send a = {&f, 0, 1, 1500}, b = {&f, 0, 1, 1500};
+    mp_engine_at(f.eng, MP_US(7500), timed_send_fire, &a);
+    mp_engine_at(f.eng, MP_MS(10), timed_send_fire, &b);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 2);
+    g_assert_cmpuint(rx_at(&f, 1, 0)->t, ==, MP_MS(9));
+    g_assert_cmpuint(rx_at(&f, 1, 1)->t, ==, MP_MS(10));
+    fx_clear(&f);
+}
+
+static void test_trace_bytes(void)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_trace_link(&f, "1\n1\n3\n", 0, NULL);
+
+    /* mm-link counts bytes: 3000 B of opportunities at 1 ms carry four
+     * 500 B packets and a 1000 B one; the next one waits for 3 ms. A
+     * 1000 B packet then takes 500 B of the 3 ms opportunity... */
+    send_n(&f, 0, 4, 500);
+    send_n(&f, 0, 1, 1000);
+    send_n(&f, 0, 1, 100);
+    /* ... and a 2000 B one the 1400 B left of it and 600 B of 4 ms. */
+    send_n(&f, 0, 1, 2000);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    static const uint64_t ms[] = {1, 1, 1, 1, 1, 3, 4};
+    g_assert_cmpuint(f.cap[1].rx->len, ==, G_N_ELEMENTS(ms));
+    for (guint i = 0; i < G_N_ELEMENTS(ms); i++)
+        g_assert_cmpuint(rx_at(&f, 1, i)->t, ==, MP_MS(ms[i]));
+
+    /* What is left of the 4 ms opportunity (900 B) is gone once 4 ms has
+     * passed with nothing queued: a 500 B packet at 5 ms waits for 6 ms. */
+    struct timed_send late = {&f, 0, 1, 500};
+    mp_engine_at(f.eng, MP_MS(5), timed_send_fire, &late);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(rx_at(&f, 1, 7)->t, ==, MP_MS(6));
+    fx_clear(&f);
+}
+
+static void test_trace_queue(void)
+{
+    struct fx f;
+    uint32_t pkts;
+    uint64_t bytes;
+    fx_init(&f);
+    /* One opportunity every 10 ms; two packets may wait. */
+    fx_trace_link(&f, "10\n", MP_MS(1), "limit=2");
+
+    send_n(&f, 0, 10, 1500);
+    mp_link_backlog(f.link, 0, &pkts, &bytes);
+    g_assert_cmpuint(pkts, ==, 2);
+    g_assert_cmpuint(mp_link_stats(f.link, 0)->dropped[MP_LINK_DROP_QUEUE], ==, 8);
+    /* At 15 ms the first has left and the second waits for 20 ms: room for
+     * one more, which leaves at 30 ms. */
+    struct timed_send more = {&f, 0, 2, 1500};
+    mp_engine_at(f.eng, MP_MS(15), timed_send_fire, &more);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(mp_link_stats(f.link, 0)->dropped[MP_LINK_DROP_QUEUE], ==, 9);
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+        g_assert_cmpuint(rx_at(&f, 1, i)->t, ==, MP_MS(10 * (i + 1) + 1));
+    fx_clear(&f);
+}
+
+static void test_trace_down(void)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_trace_link(&f, "10\n", 0, NULL);
+
+    /* Three queued for 10, 20 and 30 ms; the link goes down at 5 ms and up
+     * at 6 ms: the opportunities they had are free again. */
+    send_n(&f, 0, 3, 1500);
+    struct mp_link_change down = {.kind = MP_LINK_CHANGE_DOWN};
+    struct mp_link_change up = {.kind = MP_LINK_CHANGE_UP};
+    mp_link_change_at(f.link, MP_MS(5), &down);
+    mp_link_change_at(f.link, MP_MS(6), &up);
+    struct timed_send after = {&f, 0, 1, 1500};
+    mp_engine_at(f.eng, MP_MS(7), timed_send_fire, &after);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(mp_link_stats(f.link, 0)->dropped[MP_LINK_DROP_DOWN], ==, 3);
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 1);
+    g_assert_cmpuint(rx_at(&f, 1, 0)->t, ==, MP_MS(10));
+    fx_clear(&f);
+}
+
+static void test_trace_needs_droptail(void)
+{
+    struct fx f;
+    GError *err = NULL;
+    fx_init(&f);
+    struct mp_link_conf c = sym_conf("l", 0, 0, NULL);
+    c.dir[1].trace = dtrace_of("1\n");
+    c.dir[1].late = true;
+    g_assert_null(mp_link_new(f.eng, &c, &err));
+    g_assert_error(err, MP_QDISC_ERROR, MP_QDISC_ERROR_PARAM);
+    g_assert_nonnull(strstr(err->message, "direction 1"));
+    g_error_free(err);
+    g_assert_cmpint(c.dir[1].trace->refs, ==, 1);
+    mp_dtrace_unref(c.dir[1].trace);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     static const int late = 1;
@@ -732,6 +954,19 @@ int main(int argc, char **argv)
     g_test_add_func("/link/noport", test_noport);
     g_test_add_func("/link/two-engines", test_two_engines);
     g_test_add_func("/link/trace", test_trace);
+    g_test_add_func("/link/trace-driven/times", test_dtrace_times);
+    for (unsigned i = 0; i < G_N_ELEMENTS(dtrace_bad); i++) {
+        char *path = g_strdup_printf("/link/trace-driven/bad/%u", i);
+        g_test_add_data_func(path, &dtrace_bad[i], test_dtrace_bad);
+        g_free(path);
+    }
+    g_test_add_func("/link/trace-driven/missing-file", test_dtrace_load);
+    g_test_add_func("/link/trace-driven/opportunities", test_trace_opportunities);
+    g_test_add_func("/link/trace-driven/idle", test_trace_idle);
+    g_test_add_func("/link/trace-driven/bytes", test_trace_bytes);
+    g_test_add_func("/link/trace-driven/queue", test_trace_queue);
+    g_test_add_func("/link/trace-driven/down", test_trace_down);
+    g_test_add_func("/link/trace-driven/needs-droptail", test_trace_needs_droptail);
     g_test_add_func("/link/bench/chain", test_bench_chain);
     return g_test_run();
 }

@@ -276,6 +276,35 @@ static const struct ecase error_cases[] = {
      MP_SCENARIO_ERROR_VALUE, {"t.ini:13: [link l1] loss:", "at most 100%"}},
     {"/scenario/error/zero-rate", NULL, BASE "rate = 0bit\n", {NULL},
      MP_SCENARIO_ERROR_VALUE, {"t.ini:13: [link l1] rate:", "a rate of zero sends nothing"}},
+    {"/scenario/error/trace-missing-file", "trace-link.ini", NULL,
+     {"link.l1.trace=traces/none.trace"}, MP_SCENARIO_ERROR_REFERENCE,
+     {"--set link.l1.trace=traces/none.trace: [link l1] trace:", "none.trace",
+      "a Mahimahi delivery trace"}},
+    {"/scenario/error/trace-syntax", "trace-link.ini", NULL,
+     {"link.l1.trace=traces/bad-syntax.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[link l1] trace:", "bad-syntax.trace:2: expected a delivery time in whole milliseconds",
+      "got '2x'"}},
+    {"/scenario/error/trace-order", "trace-link.ini", NULL,
+     {"link.l1.trace=traces/bad-order.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[link l1] trace:", "bad-order.trace:3: expected a time at or after", "got 4 after 5"}},
+    {"/scenario/error/trace-empty", "trace-link.ini", NULL,
+     {"link.l1.trace=traces/empty.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[link l1] trace:", "empty.trace: expected one delivery time"}},
+    {"/scenario/error/trace-zero-period", "trace-link.ini", NULL,
+     {"link.l1.trace=traces/zero.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[link l1] trace:", "zero.trace:2: the last time is the period"}},
+    {"/scenario/error/trace-and-rate", "trace-link.ini", NULL, {"link.l1.rate=10Mbit"},
+     MP_SCENARIO_ERROR_VALUE,
+     {"trace-link.ini:10: [link l1] trace:", "direction ab has both rate and trace"}},
+    {"/scenario/error/trace-and-rate-one-dir", "trace-link.ini", NULL,
+     {"link.l1.rate.ba=10Mbit", "link.l1.trace.ba=traces/good.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[link l1] trace.ba:", "direction ba has both rate.ba and trace.ba"}},
+    {"/scenario/error/trace-event", "trace-link.ini", NULL,
+     {"events.x=1s link l1 trace traces/good.trace"}, MP_SCENARIO_ERROR_VALUE,
+     {"[events] x:", "cannot change during a run"}},
+    {"/scenario/error/trace-rate-event", "trace-link.ini", NULL,
+     {"events.x=1s link l1 rate.ba 1Mbit"}, MP_SCENARIO_ERROR_VALUE,
+     {"[events] x:", "direction ba of link l1 follows the trace good.trace"}},
     {"/scenario/error/ge-incomplete", NULL, BASE "ge.p = 1%\n", {NULL},
      MP_SCENARIO_ERROR_MISSING, {"t.ini:10: [link l1] ge.r:", "Gilbert-Elliott"}},
     {"/scenario/error/reorder-no-delay", NULL, BASE "reorder.ba = 1%\n", {NULL},
@@ -828,6 +857,37 @@ static void test_overrides(void)
 
 /* Middlebox keys: both directions, one overridden, nat44 taking end a's
  * address, and events that change the lists. */
+/* trace = FILE, from the scenario's folder; rate.ba takes one direction
+ * back to a rate. */
+static void test_trace_keys(void)
+{
+    GError *err = NULL;
+    char *path = g_test_build_filename(G_TEST_DIST, "scenarios", "trace-link.ini", NULL);
+    struct mp_scenario *scn = mp_scenario_load_file(path, NULL, &err);
+    g_assert_no_error(err);
+    const struct mp_scn_dir *ab = &scn->links[0].dir[0], *ba = &scn->links[0].dir[1];
+    g_assert_nonnull(ab->trace);
+    g_assert_true(ab->trace == ba->trace);
+    g_assert_cmpstr(ab->trace->name, ==, "good.trace");
+    g_assert_cmpuint(ab->trace->n, ==, 3);
+    g_assert_cmpuint(ab->trace->period_ms, ==, 3);
+    g_assert_cmpuint(ab->delay, ==, MP_MS(5));
+    char *json = mp_scenario_to_json_string(scn, false);
+    g_assert_nonnull(strstr(json, "\"trace\":{\"name\":\"good.trace\",\"opportunities\":3,"
+                                  "\"period_ms\":3,\"average_rate_bps\":12000000}"));
+    g_free(json);
+    mp_scenario_free(scn);
+
+    const char *const set[] = {"link.l1.rate.ba=10Mbit", NULL};
+    scn = mp_scenario_load_file(path, set, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(scn->links[0].dir[0].trace);
+    g_assert_null(scn->links[0].dir[1].trace);
+    g_assert_cmpuint(scn->links[0].dir[1].rate, ==, 10000000);
+    mp_scenario_free(scn);
+    g_free(path);
+}
+
 static void test_middlebox_keys(void)
 {
     GError *err = NULL;
@@ -1047,6 +1107,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/defaults", test_defaults);
     g_test_add_func("/scenario/overrides", test_overrides);
     g_test_add_func("/scenario/middlebox", test_middlebox_keys);
+    g_test_add_func("/scenario/trace", test_trace_keys);
     g_test_add_func("/scenario/json/stable", test_json);
     g_test_add_func("/scenario/options/table", test_option_table);
     g_test_add_func("/scenario/addr-events", test_addr_events);

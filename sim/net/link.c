@@ -207,11 +207,11 @@ static void ring_grow(struct mp_link_dir *d)
 
 static void arrive(void *arg, mp_time_t now);
 
-/* Puts an accepted packet on its way: |start| is when its transmission
- * starts; schedules its arrival. Returns the end of its transmission. */
-static inline void ring_push(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t start)
+/* Puts an accepted packet on its way: its transmission runs from |start|
+ * to |end|; schedules its arrival. */
+static inline void ring_push(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t start,
+                             mp_time_t end)
 {
-    mp_time_t end = start + tx_time(d, pkt->len);
     mp_time_t arrival = end + d->delay;
 
     /* A wire is FIFO: after a delay decrease, wait behind earlier packets. */
@@ -283,7 +283,7 @@ static void start_tx(struct mp_link_dir *d, mp_time_t now)
         struct mp_pkt *pkt = d->qdisc->ops->dequeue(d->qdisc, now);
         if (!pkt)
             return;
-        ring_push(d, pkt, now);
+        ring_push(d, pkt, now, now + tx_time(d, pkt->len));
         d->wait = d->tail;
         if (d->busy_until > now) {
             d->tx_ev = mp_engine_at(d->link->eng, d->busy_until, tx_done, d);
@@ -301,6 +301,37 @@ static void tx_done(void *arg, mp_time_t now)
 
 /* --- sending ------------------------------------------------------------- */
 
+/* Trace-driven: the opportunities a packet of |len| bytes accepted at |now|
+ * uses (see link.h); sets its transmission's |start| and |end|. mm-link
+ * moves bytes only at an opportunity's instant, so what is left of one in
+ * the past is lost. */
+static void trace_slot(struct mp_link_dir *d, uint32_t len, mp_time_t now, mp_time_t *start,
+                       mp_time_t *end)
+{
+    const struct mp_dtrace *t = d->trace;
+    uint64_t k = d->opp;
+    uint32_t left = d->opp_left;
+
+    if (mp_dtrace_time(t, k) < now) {
+        k = mp_dtrace_first_at(t, now);
+        left = MP_DTRACE_BYTES;
+    }
+    *start = mp_dtrace_time(t, k);
+    while (len > left) {
+        len -= left;
+        k++;
+        left = MP_DTRACE_BYTES;
+    }
+    left -= len;
+    *end = mp_dtrace_time(t, k);
+    if (left == 0) {
+        k++;
+        left = MP_DTRACE_BYTES;
+    }
+    d->opp = k;
+    d->opp_left = left;
+}
+
 void mp_link_dir_enqueue(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t now)
 {
     struct mp_qdisc *q = d->qdisc;
@@ -315,8 +346,14 @@ void mp_link_dir_enqueue(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t no
             mp_link_dir_drop(d, pkt, MP_LINK_DROP_QUEUE, now);
             return;
         }
-        mp_time_t start = d->busy_until > now ? d->busy_until : now;
-        ring_push(d, pkt, start);
+        mp_time_t start, end;
+        if (d->trace) {
+            trace_slot(d, pkt->len, now, &start, &end);
+        } else {
+            start = d->busy_until > now ? d->busy_until : now;
+            end = start + tx_time(d, pkt->len);
+        }
+        ring_push(d, pkt, start, end);
         if (start > now)
             d->wait_bytes += pkt->len;
         else
@@ -384,6 +421,15 @@ struct mp_link *mp_link_new(struct mp_engine *eng, const struct mp_link_conf *co
         d->qdisc->drop = qdisc_drop_cb;
         d->qdisc->drop_ctx = d;
         d->early = d->qdisc->ops->admit && !dc->late;
+        if (dc->trace && !d->early) {
+            g_set_error(error, MP_QDISC_ERROR, MP_QDISC_ERROR_PARAM,
+                        "link %s, direction %d: a trace-driven direction needs drop-tail", l->name,
+                        e);
+            mp_link_free(l);
+            return NULL;
+        }
+        d->trace = mp_dtrace_ref(dc->trace);
+        d->opp_left = MP_DTRACE_BYTES;
         d->mask = 63;
         d->ring = g_new(struct mp_link_slot, d->mask + 1);
     }
@@ -410,6 +456,11 @@ static void dir_flush(struct mp_link_dir *d, mp_time_t now)
         d->qdisc->ops->purge(d->qdisc, MP_LINK_DROP_DOWN, now);
     d->busy_until = now;
     d->last_arrival = now;
+    if (d->trace) {
+        /* The opportunities the dropped packets had taken are free again. */
+        d->opp = mp_dtrace_first_at(d->trace, now);
+        d->opp_left = MP_DTRACE_BYTES;
+    }
 }
 
 void mp_link_free(struct mp_link *l)
@@ -444,6 +495,7 @@ void mp_link_free(struct mp_link *l)
         }
         g_free(d->ring);
         mp_qdisc_free(d->qdisc);
+        mp_dtrace_unref(d->trace);
     }
     g_free(l->name);
     g_free(l);

@@ -17,6 +17,18 @@
  * delay decrease, a packet arrives no earlier than the one sent before it
  * (arrival is clamped to the previous arrival). Reordering is a fault.
  *
+ * Trace-driven direction (conf trace set, instead of a rate): packets leave
+ * only at the trace's delivery opportunities (dtrace.h), each carrying
+ * MP_DTRACE_BYTES bytes, accounted by bytes as Mahimahi's mm-link does: a
+ * packet starts at the first opportunity at or after it reaches the head of
+ * the queue that has bytes left (what an earlier packet left of an
+ * opportunity is usable only by a packet already queued at its instant;
+ * otherwise it is wasted), takes bytes of as many opportunities as it needs,
+ * and its transmission ends at the last one. Then
+ *   arrival  = the end's opportunity time + delay
+ * Trace time 0 is engine time 0; the trace loops on its period. Only the
+ * early path (drop-tail) can be trace-driven; rate changes are ignored.
+ *
  * Queue occupancy is what waits in the queue discipline: packets accepted
  * whose transmission has not yet started. The packet on the wire does not
  * count, as with Linux's pfifo/bfifo and txqueuelen. With an early-decision
@@ -61,6 +73,7 @@
 #include "model/pkt.h"
 #include "model/types.h"
 #include "sim/engine.h"
+#include "sim/net/dtrace.h"
 #include "sim/net/qdisc.h"
 
 /* Where a node meets a link. The node fills this in and keeps it alive while
@@ -96,6 +109,8 @@ struct mp_link_dir_conf {
     const char *qdisc_params; /* NULL: the discipline's defaults */
     bool late;                /* use dequeue-time decisions even when the
                                  discipline can decide early (tests) */
+    struct mp_dtrace *trace;  /* NULL: rate-driven; else delivery opportunities
+                                 (rate_bps ignored); the link takes a reference */
 };
 
 struct mp_link_conf {
@@ -129,6 +144,9 @@ struct mp_link_dir {
     bool early;              /* early-decision path (admit) */
     struct mp_fault *faults; /* first decorator; NULL: none */
     mp_time_t busy_until;    /* the wire is free from then on */
+    struct mp_dtrace *trace; /* NULL: rate-driven */
+    uint64_t opp;            /* trace: the next opportunity with bytes left */
+    uint32_t opp_left;       /* trace: its bytes left */
     mp_time_t last_arrival;
     /* Accepted packets not yet arrived, in order, in a ring indexed by
      * ever-growing sequence numbers: [head, wait) started transmission,
@@ -143,7 +161,8 @@ struct mp_link_dir {
 };
 
 /* Creates a link on |eng|. Returns NULL and sets |error| (MP_QDISC_ERROR)
- * when a direction's queue discipline is unknown or badly configured. The
+ * when a direction's queue discipline is unknown or badly configured, or is
+ * not drop-tail on a trace-driven direction (MP_QDISC_ERROR_PARAM). The
  * link starts up, with no ports attached. */
 struct mp_link *mp_link_new(struct mp_engine *eng, const struct mp_link_conf *conf, GError **error);
 /* Frees the link, its queued packets (uncounted), its faults and its pending
@@ -168,6 +187,7 @@ void mp_link_send(struct mp_link *l, int end, struct mp_pkt *pkt);
 #define MP_LINK_BOTH (-1)
 void mp_link_set_up(struct mp_link *l, bool up);
 bool mp_link_is_up(const struct mp_link *l);
+/* A trace-driven direction keeps its trace: the rate is not used. */
 void mp_link_set_rate(struct mp_link *l, int end, uint64_t rate_bps);
 void mp_link_set_delay(struct mp_link *l, int end, mp_time_t delay);
 
