@@ -39,9 +39,11 @@ for sc in "$src"/scenarios/*.ini; do
     # shellcheck disable=SC2086
     "$sim" run "$sc" $stop --out "$a" >"$a.log" 2>&1 &
     pid=$!
+    rb=0
     # shellcheck disable=SC2086
-    rb=0; "$sim" run "$sc" $stop --out "$b" >"$b.log" 2>&1 || rb=$?
-    ra=0; wait $pid || ra=$?
+    "$sim" run "$sc" $stop --out "$b" >"$b.log" 2>&1 || rb=$?
+    ra=0
+    wait $pid || ra=$?
     if [ $ra -ne 0 ] || [ $rb -ne 0 ]; then
         fail=1
         echo "not ok $n - $name: afmp-sim run failed (exit $ra, $rb)"
@@ -58,7 +60,7 @@ for sc in "$src"/scenarios/*.ini; do
     fail=1
     # The files whose hashes differ, or that only one run wrote.
     files=$(cat "$a.sum" "$b.sum" | sort | uniq -u | sed 's/^[0-9a-f]*  \.\///' | sort -u)
-    echo "not ok $n - $name: two runs with the same seed differ in" $files
+    echo "not ok $n - $name: two runs with the same seed differ in $(echo "$files" | tr '\n' ' ')"
     # The first capture that differs, decoded (run 1 expected, run 2 got).
     for f in $files; do
         case $f in
