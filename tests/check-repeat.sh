@@ -15,7 +15,7 @@ set -eu
 sim=$1
 src=$2
 out=$3
-SHORT="mptcp-coupled"
+SHORT="mptcp-coupled mptcp-shared-bottleneck mptcp-rcvbuf"
 diff="$(dirname "$0")/pcap-diff.py"
 
 # sums DIR: one line "HASH  ./FILE" per file but run.json, sorted.
