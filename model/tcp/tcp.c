@@ -215,6 +215,14 @@ void mp_tcp_set_state(struct mp_tcp_conn *c, enum mp_tcp_state s, mp_time_t now)
         mp_trace_u64(&r, "conn", c->id);
         mp_trace_str(&r, "from", mp_tcp_state_name(from));
         mp_trace_str(&r, "to", mp_tcp_state_name(s));
+        /* The 4-tuple once it is known, so that analysers can tie a
+         * connection's records to the packets of a capture. */
+        if (s == MP_TCP_SYN_SENT || s == MP_TCP_SYN_RECEIVED || s == MP_TCP_ESTABLISHED) {
+            mp_trace_ip(&r, "local", &c->local.ip);
+            mp_trace_u64(&r, "lport", c->local.port);
+            mp_trace_ip(&r, "remote", &c->remote.ip);
+            mp_trace_u64(&r, "rport", c->remote.port);
+        }
         mp_trace_end(&r, c->st->env);
     }
     if (s == MP_TCP_TIME_WAIT)
