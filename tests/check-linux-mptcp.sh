@@ -48,6 +48,7 @@ command -v dumpcap >/dev/null || skip "no dumpcap (Debian package tshark)"
 command -v tshark >/dev/null || skip "no tshark"
 command -v python3 >/dev/null || skip "no python3"
 [ -x "$xfer" ] || skip "no linux-mptcp-xfer at '$xfer'"
+xfer=$(cd "$(dirname "$xfer")" && pwd)/$(basename "$xfer")
 if [ "$capture_only" != 1 ]; then
     [ -x "$trace" ] || skip "no afmp-trace at '$trace'"
 fi

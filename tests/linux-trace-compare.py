@@ -25,10 +25,15 @@ import sys
 
 PREFS = ["-o", "tcp.analyze_sequence_numbers:TRUE",
          "-o", "mptcp.analyze_mptcp:TRUE",
-         "-o", "mptcp.analyze_mappings:TRUE"]
+         "-o", "mptcp.analyze_mappings:TRUE",
+         # for mptcp.reinjection_of: data sent again on another subflow
+         "-o", "mptcp.intersubflows_retransmission:TRUE"]
 # tshark 4.0 prints these (FT_UINT*) in decimal; an option repeated in a
 # packet gives comma-separated values. sendkey is the key of the packet's
 # sender; expected_token and expected_idsn are computed from that key.
+# tcp.seq is relative, 1 for the first byte after the SYN, as the subflow
+# sequence of a DSS option; mptcp.rawdsn64 is the segment's own 64-bit DSN,
+# from its mapping. FT_NONE flags (tcp.analysis.*) print as 1 when set.
 FIELDS = ["frame.number", "frame.time_epoch", "tcp.stream", "mptcp.stream",
           "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
           "tcp.flags", "tcp.len",
@@ -37,7 +42,9 @@ FIELDS = ["frame.number", "frame.time_epoch", "tcp.stream", "mptcp.stream",
           "tcp.options.mptcp.dseqn8.flag", "tcp.options.mptcp.rawdataseqno",
           "tcp.options.mptcp.subflowseqno", "tcp.options.mptcp.datalvllen",
           "tcp.options.mptcp.checksum", "tcp.options.mptcp.addrid",
-          "tcp.options.mptcp.recvtok"]
+          "tcp.options.mptcp.recvtok", "tcp.seq", "mptcp.rawdsn64",
+          "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
+          "tcp.analysis.spurious_retransmission", "mptcp.reinjection_of"]
 SYN, ACK = 0x02, 0x10
 MPC, JOIN, DSS = 0, 1, 2
 M64 = 1 << 64
@@ -101,6 +108,8 @@ class Stream:
         self.t_syn = None
         self.synack = False
         self.payload = {"c2s": 0, "s2c": 0}
+        self.retrans = {"c2s": 0, "s2c": 0}     # tcp.analysis.*retransmission
+        self.reinject = {"c2s": 0, "s2c": 0}    # mptcp.reinjection_of
         self.segments = {"c2s": 0, "s2c": 0}
         self.addrid = {"c2s": None, "s2c": None}
         self.mptcp_stream = None
@@ -129,7 +138,11 @@ class Capture:
     def __init__(self, pcap):
         self.rows = read_tshark(pcap)
         self.frames = len(self.rows)
-        self.t_first = min(float(r["frame.time_epoch"]) for r in self.rows) if self.rows else 0
+        times = [float(r["frame.time_epoch"]) for r in self.rows]
+        self.t_earliest = min(times) if times else 0
+        self.t_file_first = times[0] if times else 0
+        # Payload segments: (client, server, dir, seq from 0, len) -> [(epoch, dsn_raw)]
+        self.segs = collections.defaultdict(list)
         self.streams = collections.OrderedDict()
         self.mptcp_streams = set()
         # sendkey and its token/IDSN as tshark gives them, per side.
@@ -167,6 +180,15 @@ class Capture:
             n = int(r["tcp.len"] or 0)
             s.payload[d] += n
             s.segments[d] += 1
+            if n > 0:
+                if (r["tcp.analysis.retransmission"] or r["tcp.analysis.fast_retransmission"]
+                        or r["tcp.analysis.spurious_retransmission"]):
+                    s.retrans[d] += n
+                if r["mptcp.reinjection_of"]:
+                    s.reinject[d] += n
+                dsn = first(r["mptcp.rawdsn64"])
+                self.segs[(s.client, s.server, d, int(r["tcp.seq"]) - 1, n)].append(
+                    (float(r["frame.time_epoch"]), num(dsn) if dsn else None))
             side = "client" if d == "c2s" else "server"
             key = first(r["tcp.options.mptcp.sendkey"])
             if key and MPC in subtypes:
@@ -364,6 +386,13 @@ def trace_checks(tap, cap, a):
         tap.check(got == want, what + ": payload bytes and segments per direction are tshark's",
                   "afmp-trace (payload, segments): c2s %s s2c %s; tshark (sum of tcp.len, frames): c2s %s s2c %s" % (
                       got["c2s"], got["s2c"], want["c2s"], want["s2c"]))
+        got = {d: (s.get(d, {}).get("retrans"), s.get(d, {}).get("reinject")) for d in ("c2s", "s2c")}
+        want = {d: (t.retrans[d], t.reinject[d]) for d in ("c2s", "s2c")}
+        tap.check(got == want, what + ": retransmitted and reinjected bytes are tshark's",
+                  "afmp-trace (retrans, reinject): c2s %s s2c %s; tshark (tcp.analysis.*retransmission,"
+                  " mptcp.reinjection_of): c2s %s s2c %s" % (got["c2s"], got["s2c"], want["c2s"], want["s2c"]),
+                  "(the capture's c2s payload, all subflows, is %d bytes for %d unique ones)" % (
+                      sum(x.payload["c2s"] for x in tsf.values()), a.bytes))
 
     # DSS mappings: mappings.csv against tshark's, per subflow and direction.
     path = os.path.join(a.csv, "mappings.csv")
@@ -436,6 +465,80 @@ def trace_checks(tap, cap, a):
                   sum(1 for r in rows if r.get("dir") == "c2s"),
                   sum(1 for r in rows if r.get("dir") == "s2c"),
                   per_dir_t["c2s"], per_dir_t["s2c"]))
+    segment_checks(tap, cap, a, rep, c, sf_tuple)
+
+
+def segment_checks(tap, cap, a, rep, c, sf_tuple):
+    """segments.csv: time order, and each payload segment's time, subflow
+    sequence and DSN against tshark's frame of the same bytes."""
+    path = os.path.join(a.csv, "segments.csv")
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        tap.check(False, "afmp-trace: segments.csv readable", str(e))
+        return
+    t_origin = rep.get("t_origin")
+    tap.check(isinstance(t_origin, (int, float)) and abs(t_origin - cap.t_earliest) < 1e-6,
+              "afmp-trace: t_origin is the capture's earliest timestamp",
+              "t_origin %r; earliest packet %.9f, first packet in file order %.9f (dumpcap writes"
+              " two interfaces' packets out of time order)" % (t_origin, cap.t_earliest, cap.t_file_first))
+    back = []
+    prev = None
+    for i, r in enumerate(rows):
+        t = float(r["t"])
+        if prev is not None and t < prev:
+            back.append("row %d: t %s after %.9f" % (i + 2, r["t"], prev))
+        prev = t
+    tap.check(not back, "afmp-trace: segments.csv is in time order",
+              *(["%d row(s) earlier than the row before them, e.g.:" % len(back)] + back[:3]))
+    # Matched by (subflow, dir, seq, len, dsn); then the times, within 2 us
+    # (t_origin is a JSON double: about 0.2 us at 1.8e9 s).
+    idsn = cap.idsn("client"), cap.idsn("server")
+    theirs = collections.defaultdict(list)
+    for (cl, sv, d, seq, ln), seen in cap.segs.items():
+        base = idsn[0] if d == "c2s" else idsn[1]
+        for (t, dsn) in seen:
+            rel = (dsn - base - 1) % M64 if dsn is not None and base is not None else None
+            theirs[(cl, sv, d, seq, ln, rel)].append(t - (t_origin or 0))
+    mine = collections.defaultdict(list)
+    bad = []
+    for r in rows:
+        try:
+            if int(r["conn"]) != c.get("id") or int(r["len"]) == 0:
+                continue
+            tup = sf_tuple[int(r["sf"])]
+            dsn = num(r["dsn"]) if r["dsn"] != "" else None
+            mine[(tup[0], tup[1], r["dir"], num(r["seq"]), int(r["len"]), dsn)].append(float(r["t"]))
+        except (KeyError, ValueError, TypeError) as e:
+            bad.append("row %r: %s" % (r, e))
+    count = lambda m: collections.Counter({k: len(v) for k, v in m.items()})
+    extra, missing = count(mine) - count(theirs), count(theirs) - count(mine)
+    worst = (0.0, None)
+    for k in set(mine) & set(theirs):
+        for x, y in zip(sorted(mine[k]), sorted(theirs[k])):
+            if abs(x - y) > worst[0]:
+                worst = (abs(x - y), (k, x, y))
+
+    def show(counter, limit=4):
+        out = []
+        for k, n in sorted(counter.items(), key=str)[:limit]:
+            out.append("  %s %s seq %d len %d dsn %s (x%d)" % (tuple_str(k[0], k[1]), k[2], k[3], k[4], k[5], n))
+        if len(counter) > limit:
+            out.append("  ... %d more" % (len(counter) - limit))
+        return out
+
+    tap.check(not bad and not extra and not missing,
+              "afmp-trace: segments.csv's payload segments (seq, len, dsn) are tshark's frames"
+              " (tcp.seq - 1, tcp.len, mptcp.rawdsn64 - IDSN - 1)",
+              *(bad[:3] + ["%d of %d rows not in tshark's:" % (sum(extra.values()), sum(count(mine).values()))]
+                + show(extra)
+                + ["%d of tshark's %d frames not in segments.csv:" % (
+                    sum(missing.values()), sum(count(theirs).values()))] + show(missing)))
+    tap.check(worst[0] <= 2e-6, "afmp-trace: segments.csv's times are tshark's frame times - t_origin",
+              "largest difference %.9f s: %s at t %.9f, tshark's frame at %.9f" % (
+                  worst[0], show(collections.Counter({worst[1][0]: 1}))[0].strip() if worst[1] else "",
+                  worst[1][1] if worst[1] else 0, worst[1][2] if worst[1] else 0))
 
 
 def main():
