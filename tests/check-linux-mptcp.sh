@@ -4,7 +4,7 @@
 # each shaped to 50 Mbit/s from the client by tbf when the kernel has it);
 # the kernel's path manager opens a second subflow from the client's
 # 10.77.2.1. tests/linux-mptcp-xfer sends BYTES bytes from the client to the
-# server while dumpcap captures both client interfaces; then
+# server while one dumpcap per client interface captures; then
 # tests/linux-trace-compare.py checks that the capture holds what the test
 # needs (per tshark) and compares afmp-trace's report of it (JSON and
 # mappings.csv) with tshark's reading of the same capture. TAP on stdout.
@@ -45,6 +45,7 @@ ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
 ip mptcp limits show >/dev/null 2>&1 || skip "ip mptcp unavailable (iproute2 too old or no MPTCP)"
 [ -e /proc/sys/net/mptcp/enabled ] || skip "no /proc/sys/net/mptcp/enabled: kernel without MPTCP"
 command -v dumpcap >/dev/null || skip "no dumpcap (Debian package tshark)"
+command -v mergecap >/dev/null || skip "no mergecap (Debian package wireshark-common)"
 command -v tshark >/dev/null || skip "no tshark"
 command -v python3 >/dev/null || skip "no python3"
 [ -x "$xfer" ] || skip "no linux-mptcp-xfer at '$xfer'"
@@ -111,20 +112,25 @@ for p in a b; do
         >>"$setup_log" 2>&1 || shaped=no
 done
 
-# dumpcap on both client interfaces; started once it says it is capturing.
-pcap=$out/linux-mptcp.pcapng
-ip netns exec "$NSC" dumpcap -q -i veth-a -i veth-b -w "$pcap" 2>"$out/dumpcap.log" &
-dumpcap_pid=$!
-pids+=("$dumpcap_pid")
-for _ in $(seq 100); do
-    grep -q "^Capturing on" "$out/dumpcap.log" && break
-    kill -0 "$dumpcap_pid" 2>/dev/null || break
-    sleep 0.05
+# One dumpcap per client interface, one file each: afmp-trace merges them
+# by timestamp. (A single dumpcap on both writes each interface's packets
+# in blocks, out of time order across them.) Started once capturing.
+dumpcap_pids=()
+for p in a b; do
+    ip netns exec "$NSC" dumpcap -q -i "veth-$p" -w "$out/veth-$p.pcapng" 2>"$out/dumpcap-$p.log" &
+    dumpcap_pids+=($!)
+    pids+=($!)
 done
-grep -q "^Capturing on" "$out/dumpcap.log" || {
-    sed 's/^/# /' "$out/dumpcap.log"
-    bail "dumpcap did not start capturing"
-}
+for p in a b; do
+    for _ in $(seq 100); do
+        grep -q "^Capturing on" "$out/dumpcap-$p.log" && break
+        sleep 0.05
+    done
+    grep -q "^Capturing on" "$out/dumpcap-$p.log" || {
+        sed 's/^/# /' "$out/dumpcap-$p.log"
+        bail "dumpcap on veth-$p did not start capturing"
+    }
+done
 
 ip netns exec "$NSS" "$xfer" server "$SA" "$PORT" >"$out/server.out" 2>"$out/server.err" &
 server_pid=$!
@@ -154,9 +160,13 @@ wait "$server_pid" || server_rc=$?
 t1=$(date +%s.%N)
 # The last ACKs and the subflows' FINs after the DATA_FINs, then stop.
 sleep 0.5
-kill -INT "$dumpcap_pid"
-wait "$dumpcap_pid"
-dumpcap_rc=$?
+dumpcap_rc=0
+for p in "${dumpcap_pids[@]}"; do
+    kill -INT "$p"
+done
+for p in "${dumpcap_pids[@]}"; do
+    wait "$p" || dumpcap_rc=$?
+done
 pids=()
 
 n=0
@@ -181,12 +191,17 @@ else
     sed 's/^/# client: /' "$out/client.err"
     sed 's/^/# server: /' "$out/server.err"
 fi
-if [ "$dumpcap_rc" = 0 ] && [ -s "$pcap" ]; then
-    ok "dumpcap captured veth-a and veth-b into $(basename "$pcap")"
+# Both captures in one file, in time order, for tshark (whose analysis
+# goes in file order) and for whoever wants one file.
+pcaps=("$out/veth-a.pcapng" "$out/veth-b.pcapng")
+pcap=$out/linux-mptcp.pcapng
+if [ "$dumpcap_rc" = 0 ] && [ -s "${pcaps[0]}" ] && [ -s "${pcaps[1]}" ] &&
+    mergecap -w "$pcap" "${pcaps[@]}" 2>"$out/mergecap.log"; then
+    ok "dumpcap captured veth-a and veth-b; mergecap merged them into $(basename "$pcap")"
 else
-    not_ok "dumpcap captured veth-a and veth-b"
+    not_ok "dumpcap captured veth-a and veth-b; mergecap merged them"
     echo "# dumpcap exit $dumpcap_rc"
-    sed 's/^/# dumpcap: /' "$out/dumpcap.log"
+    sed 's/^/# dumpcap: /' "$out"/dumpcap-*.log "$out/mergecap.log" 2>/dev/null
 fi
 cp "$pcap" /tmp/linux-mptcp-sample.pcapng 2>/dev/null
 
@@ -195,7 +210,7 @@ args=(--pcap "$pcap" --bytes "$BYTES" --port "$PORT"
       --initial "$CA,$SA" --join "$CB,$SA" --out "$out")
 if [ "$capture_only" != 1 ]; then
     trace_rc=0
-    "$trace" report "$pcap" --json "$out/report.json" --csv "$out/csv" --quiet \
+    "$trace" report "${pcaps[@]}" --json "$out/report.json" --csv "$out/csv" --quiet \
         >"$out/afmp-trace.out" 2>"$out/afmp-trace.err" || trace_rc=$?
     if [ "$trace_rc" = 0 ] && [ -s "$out/report.json" ] && [ -s "$out/csv/mappings.csv" ]; then
         ok "afmp-trace report: report.json and csv/mappings.csv written"
