@@ -1,0 +1,95 @@
+/*
+ * afmp-trace: one analysis from inputs to outputs, as `report`, `plot` and
+ * `compare` run it. Outputs are written under ".part" names and renamed
+ * when complete, so that a failed run leaves no half-written table.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+
+#include "tools/trace/trace.h"
+
+static bool make_dir(const char *dir, GError **err)
+{
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,
+                    g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static FILE *open_part(const char *dir, const char *name, GError **err)
+{
+    char *p = g_strdup_printf("%s/%s.part", dir, name);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", p,
+                    g_strerror(errno));
+    g_free(p);
+    return f;
+}
+
+static bool finish_part(FILE *f, const char *dir, const char *name, bool keep, GError **err)
+{
+    char *p = g_strdup_printf("%s/%s.part", dir, name);
+    char *final = g_strdup_printf("%s/%s", dir, name);
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (ok && keep && rename(p, final) != 0)
+        ok = false;
+    if (!ok && err && !*err)
+        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", final,
+                    g_strerror(errno));
+    if (!ok || !keep)
+        g_unlink(p);
+    g_free(p);
+    g_free(final);
+    return ok;
+}
+
+struct at_analysis *at_run_analysis(char **inputs, const char *csv_dir, const char *json_path,
+                                    GError **err)
+{
+    struct at_input *in = at_input_open(inputs, err);
+    if (!in)
+        return NULL;
+    struct at_opts o = {.keep_rows = json_path != NULL};
+    if (csv_dir) {
+        if (!make_dir(csv_dir, err))
+            goto fail;
+        o.segments = open_part(csv_dir, "segments.csv", err);
+        if (!o.segments)
+            goto fail;
+        o.mappings = open_part(csv_dir, "mappings.csv", err);
+        if (!o.mappings)
+            goto fail;
+        at_write_csv_headers(o.segments, o.mappings);
+    }
+    struct at_analysis *a = at_analyse(in, &o, err);
+    at_input_close(in);
+    in = NULL;
+    bool ok = a != NULL;
+    if (o.segments)
+        ok = finish_part(o.segments, csv_dir, "segments.csv", ok, ok ? err : NULL) && ok;
+    if (o.mappings)
+        ok = finish_part(o.mappings, csv_dir, "mappings.csv", ok, ok ? err : NULL) && ok;
+    o.segments = o.mappings = NULL;
+    if (ok && csv_dir && at_write_csv_tables(a, csv_dir, err) < 0)
+        ok = false;
+    if (ok && json_path && at_write_json(a, json_path, err) < 0)
+        ok = false;
+    if (!ok) {
+        at_analysis_free(a);
+        return NULL;
+    }
+    return a;
+fail:
+    if (o.segments)
+        finish_part(o.segments, csv_dir, "segments.csv", false, NULL);
+    if (o.mappings)
+        finish_part(o.mappings, csv_dir, "mappings.csv", false, NULL);
+    at_input_close(in);
+    return NULL;
+}
+
