@@ -160,6 +160,74 @@ static void write_pcap(const char *path, GArray *a, int64_t shift, int dlt, int 
     pcap_close(p);
 }
 
+static void put32(GByteArray *b, uint32_t v)
+{
+    g_byte_array_append(b, (const uint8_t *)&v, 4);
+}
+
+static void put16(GByteArray *b, uint16_t v)
+{
+    g_byte_array_append(b, (const uint8_t *)&v, 2);
+}
+
+/* A pcapng file in this machine's byte order with three interfaces: raw
+ * IP at nanoseconds, raw IP at microseconds (the default resolution) and
+ * Ethernet; packet i goes to interface i % 3. libpcap reads no such file. */
+static void write_pcapng(const char *path, GArray *a)
+{
+    GByteArray *b = g_byte_array_new();
+    put32(b, 0x0A0D0D0A);
+    put32(b, 28);
+    put32(b, 0x1A2B3C4D);
+    put16(b, 1);
+    put16(b, 0);
+    put32(b, 0xffffffff);
+    put32(b, 0xffffffff);
+    put32(b, 28);
+    static const uint16_t lt[3] = {101, 101, 1};
+    for (int i = 0; i < 3; i++) {
+        bool ns = i != 1;
+        uint32_t len = 20 + (ns ? 12 : 0);
+        put32(b, 1);
+        put32(b, len);
+        put16(b, lt[i]);
+        put16(b, 0);
+        put32(b, 0);
+        if (ns) {
+            put16(b, 9); /* if_tsresol: 10^-9 */
+            put16(b, 1);
+            put32(b, 9);
+            put32(b, 0); /* opt_endofopt */
+        }
+        put32(b, len);
+    }
+    for (guint i = 0; i < a->len; i++) {
+        const struct pk *k = &g_array_index(a, struct pk, i);
+        uint32_t ifid = i % 3;
+        uint8_t frame[1700] = {0};
+        size_t off = lt[ifid] == 1 ? 14 : 0;
+        if (off)
+            frame[12] = 0x08;
+        memcpy(frame + off, k->b, k->len);
+        uint32_t cap = (uint32_t)(k->len + off), padded = (cap + 3) & ~3u;
+        uint64_t ts = ifid == 1 ? (uint64_t)k->t / 1000 : (uint64_t)k->t;
+        put32(b, 6);
+        put32(b, 32 + padded);
+        put32(b, ifid);
+        put32(b, (uint32_t)(ts >> 32));
+        put32(b, (uint32_t)ts);
+        put32(b, cap);
+        put32(b, cap);
+        g_byte_array_append(b, frame, padded);
+        put32(b, 32 + padded);
+    }
+    /* a block cut short at the end, as an interrupted writer leaves it */
+    put32(b, 6);
+    put32(b, 64);
+    g_assert_true(g_file_set_contents(path, (const char *)b->data, b->len, NULL));
+    g_byte_array_unref(b);
+}
+
 static struct at_analysis *analyse(char **files, GError **err)
 {
     struct at_input *in = at_input_open(files, err);
@@ -345,6 +413,36 @@ static void test_snaplen_ethernet(void)
     g_free(dir);
 }
 
+/* pcapng with a link type and a time resolution per interface. */
+static void test_pcapng(void)
+{
+    char *dir = g_dir_make_tmp("at-XXXXXX", NULL);
+    char *f = tmp_path(dir, "n.pcapng");
+    GArray *p = mptcp_packets();
+    write_pcapng(f, p);
+    char *files[] = {f, NULL};
+    GError *err = NULL;
+    struct at_analysis *a = analyse(files, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(a->packets, ==, p->len);
+    check_mptcp(a);
+    at_analysis_free(a);
+    /* a malformed block: an error with the offset */
+    char *txt;
+    gsize n;
+    g_assert_true(g_file_get_contents(f, &txt, &n, NULL));
+    uint32_t bad = 13;
+    memcpy(txt + 28 + 4, &bad, 4); /* the first IDB's length */
+    g_assert_true(g_file_set_contents(f, txt, (gssize)n, NULL));
+    g_free(txt);
+    g_assert_null(at_input_open(files, &err));
+    g_assert_nonnull(strstr(err->message, "offset 28"));
+    g_clear_error(&err);
+    g_array_unref(p);
+    g_free(f);
+    g_free(dir);
+}
+
 /* Plain TCP: bytes from the sequence span, the stall from the ACKs. */
 static void test_tcp_stall(void)
 {
@@ -421,6 +519,7 @@ int main(int argc, char **argv)
     g_test_add_func("/trace-analyse/mptcp-both-ends", test_mptcp_both_ends);
     g_test_add_func("/trace-analyse/out-of-order", test_out_of_order);
     g_test_add_func("/trace-analyse/snaplen-ethernet", test_snaplen_ethernet);
+    g_test_add_func("/trace-analyse/pcapng", test_pcapng);
     g_test_add_func("/trace-analyse/tcp-stall", test_tcp_stall);
     g_test_add_func("/trace-analyse/bad-inputs", test_bad_inputs);
     return g_test_run();

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model/wire/wire.h"
+#include "tools/trace/pcapng.h"
 #include "tools/trace/trace.h"
 
 /* Two sightings further apart than this are different packets. */
@@ -26,24 +27,30 @@
 #define DLT_IPV6 229
 #endif
 
-/* A packet held in memory, for a file that is not in time order. */
-struct held {
-    int64_t t;
-    guint pos; /* in the file: ties keep the file's order */
-    struct pcap_pkthdr hdr;
-    u_char *data;
+/* One packet as a file gives it. */
+struct raw {
+    int64_t t; /* ns since the epoch */
+    int dlt;   /* DLT_* (pcapng's LINKTYPE_RAW mapped to DLT_RAW), -1 unsupported */
+    uint32_t caplen;
+    const uint8_t *data;
 };
 
+/* A packet held in memory, for a file that is not in time order. */
+struct held {
+    struct raw r;
+    guint pos; /* in the file: ties keep the file's order */
+};
+
+/* A file: through libpcap (pcap) or pcapng.c (pcapng). */
 struct reader {
-    pcap_t *p;
     char *path;
+    pcap_t *p;
     int dlt;
+    struct at_ng *ng;
     GArray *held; /* struct held, sorted by time; NULL when the file streams */
     guint next;
-    bool have;      /* |hdr| and |data| hold the next packet */
-    int64_t t;      /* its timestamp, ns */
-    struct pcap_pkthdr *hdr;
-    const u_char *data;
+    bool have; /* |cur| is the next packet */
+    struct raw cur;
 };
 
 /* Sightings of one packet content per file. */
@@ -84,9 +91,8 @@ static GPtrArray *files_with_suffix(const char *dir, const char *suffix, GError 
 }
 
 /* A run folder stands for its per-interface pcap files, or for its pcapng
- * files when it has no pcap. (libpcap 1.10 refuses a pcapng file with more
- * than one raw-IP interface, as afmp-sim writes them: it compares the
- * second interface's LINKTYPE_RAW with the DLT it made of the first.) */
+ * files when it has no pcap (the same packets: the pcap files are read by
+ * libpcap, and a host's interfaces are files of their own). */
 static bool add_path(GPtrArray *files, const char *path, GError **err)
 {
     if (!g_file_test(path, G_FILE_TEST_IS_DIR)) {
@@ -117,66 +123,112 @@ static bool add_path(GPtrArray *files, const char *path, GError **err)
     return true;
 }
 
-static int64_t ts_ns(const struct pcap_pkthdr *h)
+static bool dlt_supported(int dlt)
 {
-    return (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+    switch (dlt) {
+    case DLT_EN10MB:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_NULL:
+    case DLT_LOOP:
+        return true;
+    default:
+        return false;
+    }
 }
 
-static bool read_error(struct reader *r, GError **err)
+/* pcapng's link types are LINKTYPE_* values; only raw IP's differs from
+ * its DLT_* here. */
+static int linktype_to_dlt(int lt)
 {
-    const char *msg = pcap_geterr(r->p);
-    g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_IO, "%s: %s%s", r->path, msg,
-                strstr(msg, "different from the type of the first interface")
-                    ? " (libpcap reads no pcapng file with several raw-IP interfaces; give "
-                      "the per-interface .pcap files instead)"
-                    : "");
-    return false;
+    int dlt = lt == 101 ? DLT_RAW : lt;
+    return dlt_supported(dlt) ? dlt : -1;
+}
+
+static bool reader_open(struct reader *r, GError **err)
+{
+    if (at_ng_is_pcapng(r->path)) {
+        r->ng = at_ng_open(r->path, err);
+        return r->ng != NULL;
+    }
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    r->p = pcap_open_offline_with_tstamp_precision(r->path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!r->p) {
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s", r->path, ebuf);
+        return false;
+    }
+    r->dlt = pcap_datalink(r->p);
+    if (!dlt_supported(r->dlt)) {
+        const char *n = pcap_datalink_val_to_name(r->dlt);
+        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: link type %s (%d) is not one afmp-trace reads (Ethernet, raw IP, "
+                    "Linux cooked, loopback)",
+                    r->path, n ? n : "?", r->dlt);
+        return false;
+    }
+    return true;
+}
+
+static void reader_close(struct reader *r)
+{
+    if (r->p)
+        pcap_close(r->p);
+    at_ng_close(r->ng);
+    r->p = NULL;
+    r->ng = NULL;
+}
+
+/* The file's next packet: 1, 0 at the end, -1 on an error. */
+static int source_next(struct reader *r, struct raw *out, GError **err)
+{
+    if (r->ng) {
+        struct at_ng_pkt k;
+        int rc = at_ng_next(r->ng, &k, err);
+        if (rc == 1)
+            *out = (struct raw){k.t, linktype_to_dlt(k.linktype), k.caplen, k.data};
+        return rc;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(r->p, &h, &d);
+    if (rc == 1) {
+        *out = (struct raw){(int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec, r->dlt,
+                            h->caplen, d};
+        return 1;
+    }
+    if (rc == PCAP_ERROR_BREAK)
+        return 0;
+    g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_IO, "%s: %s", r->path, pcap_geterr(r->p));
+    return -1;
 }
 
 static bool reader_fill(struct reader *r, GError **err)
 {
     if (r->held) {
         r->have = r->next < r->held->len;
-        if (r->have) {
-            struct held *h = &g_array_index(r->held, struct held, r->next++);
-            r->hdr = &h->hdr;
-            r->data = h->data;
-            r->t = h->t;
-        }
+        if (r->have)
+            r->cur = g_array_index(r->held, struct held, r->next++).r;
         return true;
     }
-    int rc = pcap_next_ex(r->p, &r->hdr, &r->data);
-    if (rc == 1) {
-        r->have = true;
-        r->t = ts_ns(r->hdr);
-        return true;
-    }
-    r->have = false;
-    if (rc == PCAP_ERROR_BREAK)
-        return true;
-    return read_error(r, err);
+    int rc = source_next(r, &r->cur, err);
+    r->have = rc == 1;
+    return rc >= 0;
 }
 
 static gint cmp_held(gconstpointer a, gconstpointer b)
 {
     const struct held *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
+    if (x->r.t != y->r.t)
+        return x->r.t < y->r.t ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static void held_clear(gpointer p)
 {
-    g_free(((struct held *)p)->data);
-}
-
-static pcap_t *open_file(const char *path, GError **err)
-{
-    char ebuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-    if (!p)
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s", path, ebuf);
-    return p;
+    g_free((void *)((struct held *)p)->r.data);
 }
 
 /* Most captures are in time order and are read as they come. A file that
@@ -184,36 +236,33 @@ static pcap_t *open_file(const char *path, GError **err)
  * them in blocks) is read whole into memory and sorted, stably. */
 static bool reader_prepare(struct reader *r, GError **err)
 {
-    struct pcap_pkthdr *h;
-    const u_char *d;
+    struct raw k;
     int64_t last = INT64_MIN;
     bool sorted = true;
     int rc;
-    while ((rc = pcap_next_ex(r->p, &h, &d)) == 1) {
-        int64_t t = ts_ns(h);
-        if (t < last) {
+    while ((rc = source_next(r, &k, err)) == 1) {
+        if (k.t < last) {
             sorted = false;
             break;
         }
-        last = t;
+        last = k.t;
     }
-    if (rc != 1 && rc != PCAP_ERROR_BREAK)
-        return read_error(r, err);
-    pcap_close(r->p);
-    r->p = open_file(r->path, err);
-    if (!r->p)
+    if (rc < 0)
+        return false;
+    reader_close(r);
+    if (!reader_open(r, err))
         return false;
     if (sorted)
         return true;
     r->held = g_array_new(false, false, sizeof(struct held));
     g_array_set_clear_func(r->held, held_clear);
-    while ((rc = pcap_next_ex(r->p, &h, &d)) == 1) {
-        struct held x = {.t = ts_ns(h), .pos = r->held->len, .hdr = *h,
-                         .data = g_memdup2(d, h->caplen)};
+    while ((rc = source_next(r, &k, err)) == 1) {
+        struct held x = {.r = k, .pos = r->held->len};
+        x.r.data = g_memdup2(k.data, k.caplen);
         g_array_append_val(r->held, x);
     }
-    if (rc != PCAP_ERROR_BREAK)
-        return read_error(r, err);
+    if (rc < 0)
+        return false;
     /* g_array_sort is not stable: it sorts on (time, position) */
     g_array_sort(r->held, cmp_held);
     return true;
@@ -240,28 +289,8 @@ struct at_input *at_input_open(char **paths, GError **err)
     for (unsigned i = 0; i < in->nr; i++) {
         struct reader *r = &in->r[i];
         r->path = in->files->pdata[i];
-        r->p = open_file(r->path, err);
-        if (!r->p)
+        if (!reader_open(r, err))
             goto fail;
-        r->dlt = pcap_datalink(r->p);
-        switch (r->dlt) {
-        case DLT_EN10MB:
-        case DLT_RAW:
-        case DLT_IPV4:
-        case DLT_IPV6:
-        case DLT_LINUX_SLL:
-        case DLT_LINUX_SLL2:
-        case DLT_NULL:
-        case DLT_LOOP:
-            break;
-        default:
-            g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                        "%s: link type %s (%d) is not one afmp-trace reads (Ethernet, raw IP, "
-                        "Linux cooked, loopback)",
-                        r->path, pcap_datalink_val_to_name(r->dlt) ? pcap_datalink_val_to_name(r->dlt) : "?",
-                        r->dlt);
-            goto fail;
-        }
         if (!reader_prepare(r, err) || !reader_fill(r, err))
             goto fail;
     }
@@ -296,8 +325,7 @@ void at_input_close(struct at_input *in)
     if (!in)
         return;
     for (unsigned i = 0; in->r && i < in->nr; i++) {
-        if (in->r[i].p)
-            pcap_close(in->r[i].p);
+        reader_close(&in->r[i]);
         if (in->r[i].held)
             g_array_unref(in->r[i].held);
     }
@@ -481,18 +509,18 @@ int at_input_next(struct at_input *in, struct at_seg *seg, GError **err)
     for (;;) {
         struct reader *best = NULL;
         for (unsigned i = 0; i < in->nr; i++)
-            if (in->r[i].have && (!best || in->r[i].t < best->t))
+            if (in->r[i].have && (!best || in->r[i].cur.t < best->cur.t))
                 best = &in->r[i];
         if (!best)
             return 0;
         if (!in->origin_set) {
             in->origin_set = true;
-            in->origin = best->t < AT_SIM_ORIGIN_LIMIT_NS ? 0 : best->t;
+            in->origin = best->cur.t < AT_SIM_ORIGIN_LIMIT_NS ? 0 : best->cur.t;
         }
         in->packets++;
         memset(seg, 0, sizeof(*seg));
-        bool ok = decode(best->dlt, best->data, best->hdr->caplen, seg);
-        seg->t = best->t - in->origin;
+        bool ok = best->cur.dlt >= 0 && decode(best->cur.dlt, best->cur.data, best->cur.caplen, seg);
+        seg->t = best->cur.t - in->origin;
         seg->file = (unsigned)(best - in->r);
         if (!reader_fill(best, err))
             return -1;
