@@ -23,35 +23,29 @@ struct metric {
     char *text[2];
 };
 
-static void set_num(GPtrArray *m, const char *name, const char *unit, int run, double v)
+/* The row |name|, added (numeric, no values yet) when it is not there. */
+static struct metric *row(GPtrArray *m, const char *name, const char *unit, bool numeric)
 {
-    struct metric *x = NULL;
     for (guint i = 0; i < m->len; i++)
         if (!strcmp(((struct metric *)m->pdata[i])->name, name))
-            x = m->pdata[i];
-    if (!x) {
-        x = g_new0(struct metric, 1);
-        x->name = name;
-        x->unit = unit;
-        x->numeric = true;
-        x->v[0] = x->v[1] = NAN;
-        g_ptr_array_add(m, x);
-    }
-    x->v[run] = v;
+            return m->pdata[i];
+    struct metric *x = g_new0(struct metric, 1);
+    x->name = name;
+    x->unit = unit;
+    x->numeric = numeric;
+    x->v[0] = x->v[1] = NAN;
+    g_ptr_array_add(m, x);
+    return x;
+}
+
+static void set_num(GPtrArray *m, const char *name, const char *unit, int run, double v)
+{
+    row(m, name, unit, true)->v[run] = v;
 }
 
 static void set_text(GPtrArray *m, const char *name, int run, char *text)
 {
-    struct metric *x = NULL;
-    for (guint i = 0; i < m->len; i++)
-        if (!strcmp(((struct metric *)m->pdata[i])->name, name))
-            x = m->pdata[i];
-    if (!x) {
-        x = g_new0(struct metric, 1);
-        x->name = name;
-        x->unit = "";
-        g_ptr_array_add(m, x);
-    }
+    struct metric *x = row(m, name, "", false);
     g_free(x->text[run]);
     x->text[run] = text;
 }

@@ -198,20 +198,12 @@ int at_ng_next(struct at_ng *ng, struct at_ng_pkt *out, GError **err)
         uint32_t ifid, caplen, plen;
         uint64_t ts;
         const uint8_t *data;
-        if (type == BT_EPB) {
-            if (body < 20)
-                return bad(ng, err, "enhanced packet block too short");
-            ifid = u32(ng, p);
-            ts = (uint64_t)u32(ng, p + 4) << 32 | u32(ng, p + 8);
-            caplen = u32(ng, p + 12);
-            plen = u32(ng, p + 16);
-            data = p + 20;
-            if (caplen > body - 20)
-                return bad(ng, err, "captured length beyond the block");
-        } else if (type == BT_OPB) {
+        if (type == BT_EPB || type == BT_OPB) {
+            /* the same layout but for the interface field: 32 bits in an
+             * enhanced block, 16 (then 16 of drops) in an obsolete one */
             if (body < 20)
                 return bad(ng, err, "packet block too short");
-            ifid = u16(ng, p);
+            ifid = type == BT_EPB ? u32(ng, p) : u16(ng, p);
             ts = (uint64_t)u32(ng, p + 4) << 32 | u32(ng, p + 8);
             caplen = u32(ng, p + 12);
             plen = u32(ng, p + 16);
