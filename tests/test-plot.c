@@ -349,6 +349,36 @@ static void test_compare(void)
     fx_teardown(&f);
 }
 
+/* Above 20000 points the dsn plot keeps every k-th new segment and every
+ * reinjection. */
+static void test_decimation(void)
+{
+    struct fx f;
+    fx_setup(&f);
+    GString *seg = g_string_new("t,conn,sf,dir,flags,len,seq,ack,dsn,data_ack,class\n");
+    for (int i = 0; i < 50000; i++) {
+        g_string_append_printf(seg, "%d.%06d,1,0,c2s,AP,100,%d,0,%d,,new\n", i / 10000,
+                               i % 10000 * 100, i * 100, i * 100);
+        if (i % 10000 == 5000)
+            g_string_append_printf(seg, "%d.%06d,1,1,c2s,AP,100,%d,0,%d,,reinject\n",
+                                   i / 10000, i % 10000 * 100 + 1, i, i * 100);
+    }
+    put(f.csv, "segments.csv", seg->str);
+    g_string_free(seg, TRUE);
+    char *out = g_build_filename(f.tmp, "many", NULL);
+    struct at_plot_input in = {"many", f.csv, NULL};
+    GError *err = NULL;
+    int rc = at_plot_run(&in, 1, 0.1, out, &err);
+    check_rc(rc, &err);
+    unsigned n0 = block_rows(out, "dsn.dat", 0), n1 = block_rows(out, "dsn.dat", 1);
+    g_assert_cmpuint(n0, >=, 15000);
+    g_assert_cmpuint(n0 + n1, <=, 20000);
+    g_assert_cmpuint(n1, ==, 5);
+    g_assert_cmpuint(rows(out, "goodput.dat"), ==, 50);
+    g_free(out);
+    fx_teardown(&f);
+}
+
 static void test_errors(void)
 {
     struct fx f;
@@ -453,6 +483,7 @@ int main(int argc, char **argv)
     g_test_add_func("/plot/run", test_run);
     g_test_add_func("/plot/tcp-connection", test_tcp_conn);
     g_test_add_func("/plot/compare", test_compare);
+    g_test_add_func("/plot/decimation", test_decimation);
     g_test_add_func("/plot/errors", test_errors);
     return g_test_run();
 }

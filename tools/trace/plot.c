@@ -638,11 +638,20 @@ static bool load_trace(struct run *r, bool tcp, int run_no, GError **err)
     size_t cap = 0;
     ssize_t n;
     unsigned lineno = 0, matched = 0;
+    GPtrArray *needles = NULL; /* "node":"NAME" of the mapped nodes */
+    bool unfiltered = false;
     bool ok = true;
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        bool want = strstr(line, "scenario.event") ||
-                    (tcp && (strstr(line, "tcp.ack") || strstr(line, "tcp.state")));
+        bool want = strstr(line, "scenario.event") || (tcp && strstr(line, "tcp.state"));
+        if (!want && tcp && strstr(line, "tcp.ack")) {
+            /* Most tcp.ack records are of other nodes: when the mapped
+             * nodes' records were seen to spell "node":"NAME" so, a line
+             * without any of those is not parsed. */
+            want = !needles;
+            for (guint i = 0; needles && i < needles->len && !want; i++)
+                want = strstr(line, needles->pdata[i]) != NULL;
+        }
         if (!want)
             continue;
         GError *e = NULL;
@@ -681,6 +690,24 @@ static bool load_trace(struct run *r, bool tcp, int run_no, GError **err)
                     if (!r->sender_node)
                         r->sender_node = g_strdup(node);
                     key = NULL;
+                    char *needle = g_strdup_printf("\"node\":\"%s\"", node);
+                    if (!unfiltered && !strpbrk(node, "\"\\") && strstr(line, needle)) {
+                        if (!needles)
+                            needles = g_ptr_array_new_with_free_func(g_free);
+                        bool have = false;
+                        for (guint i = 0; i < needles->len; i++)
+                            have = have || strcmp(needles->pdata[i], needle) == 0;
+                        if (!have) {
+                            g_ptr_array_add(needles, needle);
+                            needle = NULL;
+                        }
+                    } else { /* spelt otherwise: parse every tcp.ack */
+                        if (needles)
+                            g_ptr_array_unref(needles);
+                        needles = NULL;
+                        unfiltered = true;
+                    }
+                    g_free(needle);
                 } else {
                     g_hash_table_remove(map, key); /* the id names another connection now */
                 }
@@ -700,6 +727,8 @@ static bool load_trace(struct run *r, bool tcp, int run_no, GError **err)
     fclose(f);
     g_object_unref(p);
     g_hash_table_unref(map);
+    if (needles)
+        g_ptr_array_unref(needles);
     if (ok && tcp && matched == 0) {
         g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT,
                     "%s: no tcp.ack record of the sending end of connection %u's subflows "
