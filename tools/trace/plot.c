@@ -1037,7 +1037,6 @@ static void plot_dsn(struct run *r, GString *gp, GString *dat)
                                keep->len, r->pts->len);
     g_string_append(dat, "\n# columns: t (s), sequence (bytes), len (bytes), "
                          "class (0 new, 1 retransmission, 2 reinjection)\n");
-    bool first_block = true;
     int block = 0;
     bool first = true;
     char *desc = conn_desc(r);
@@ -1047,13 +1046,15 @@ static void plot_dsn(struct run *r, GString *gp, GString *dat)
     gp_begin(gp, "dsn");
     gp_title(gp, title);
     g_string_append_printf(gp, "    set ylabel '%s (MB)'\n    set yrange [0:*]\n", seq_name(r));
+    int *block_of = g_new(int, nsf);
     for (guint s = 0; s < nsf; s++) {
+        block_of[s] = -1;
         if (!count[s].n[CLS_NEW] && !count[s].n[CLS_RETRANS] && !count[s].n[CLS_REINJECT])
             continue;
         char *legend = sf_legend(r, s);
-        if (!first_block)
+        if (block)
             g_string_append(dat, "\n\n");
-        first_block = false;
+        block_of[s] = block++;
         g_string_append(dat, "# ");
         put_comment(dat, legend);
         g_string_append_c(dat, '\n');
@@ -1064,28 +1065,51 @@ static void plot_dsn(struct run *r, GString *gp, GString *dat)
             put_num(dat, "%.9f", p->t);
             g_string_append_printf(dat, " %" PRId64 " %u %u\n", pt_y(r, p), p->len, p->cls);
         }
-        const char *colour = colours[s % N_COLOURS];
-        static const char *const style[N_CLS] = {"pt 7 ps 0.35", "pt 2 ps 0.9 lw 1.5",
-                                                 "pt 9 ps 1.1"};
-        static const char *const what[N_CLS] = {"", " retransmission", " reinjection"};
-        for (int cls = 0; cls < N_CLS; cls++) {
-            if (!count[s].n[cls])
+        g_free(legend);
+    }
+    /* New segments first, a point type per subflow too (print in grey);
+     * retransmissions (crosses) and reinjections (open triangles) over them. */
+    static const int new_pt[] = {7, 5, 13, 11, 9, 15};
+    static const char *const what[N_CLS] = {"", " retransmission", " reinjection"};
+    /* The legend's entries for the new segments in subflow order, their
+     * points in the reverse order: the initial subflow on top. */
+    for (guint s = 0; s < nsf; s++) {
+        if (block_of[s] < 0 || !count[s].n[CLS_NEW])
+            continue;
+        gp_clause(gp, &first);
+        g_string_append_printf(gp, "keyentry with points pt %d ps 0.8 lc rgb '%s' title ",
+                               new_pt[s % G_N_ELEMENTS(new_pt)], colours[s % N_COLOURS]);
+        char *t = sf_legend(r, s);
+        put_quoted(gp, t);
+        g_free(t);
+    }
+    for (int cls = 0; cls < N_CLS; cls++) {
+        for (guint k = 0; k < nsf; k++) {
+            guint s = cls == CLS_NEW ? nsf - 1 - k : k;
+            if (block_of[s] < 0 || !count[s].n[cls])
                 continue;
             gp_clause(gp, &first);
-            g_string_append_printf(gp,
-                                   "'dsn.dat' index %d using 1:($4 == %d ? $2 / 1e6 : 1/0) "
-                                   "with points %s lc rgb '%s' title ",
-                                   block, cls, style[cls], colour);
-            char *t = cls == CLS_NEW ? g_strdup(legend)
-                                     : g_strdup_printf("sf%u%s", g_array_index(r->sfs, struct sf,
-                                                                              s).id,
-                                                       what[cls]);
+            g_string_append_printf(gp, "'dsn.dat' index %d using 1:($4 == %d ? $2 / 1e6 : 1/0) ",
+                                   block_of[s], cls);
+            if (cls == CLS_NEW)
+                g_string_append_printf(gp, "with points pt %d ps 0.5",
+                                       new_pt[s % G_N_ELEMENTS(new_pt)]);
+            else
+                g_string_append_printf(gp, "with points pt %d ps %s lw 1.5",
+                                       cls == CLS_RETRANS ? 2 : 8,
+                                       cls == CLS_RETRANS ? "1" : "1.3");
+            g_string_append_printf(gp, " lc rgb '%s' ", colours[s % N_COLOURS]);
+            if (cls == CLS_NEW) {
+                g_string_append(gp, "notitle");
+                continue;
+            }
+            g_string_append(gp, "title ");
+            char *t = g_strdup_printf("sf%u%s", g_array_index(r->sfs, struct sf, s).id, what[cls]);
             put_quoted(gp, t);
             g_free(t);
         }
-        block++;
-        g_free(legend);
     }
+    g_free(block_of);
     g_string_append(gp, "\n");
     gp_end(gp);
     g_free(title);
