@@ -211,7 +211,8 @@ struct tcp_sample {
 struct ev {
     double t;
     char *text;
-    int run; /* compare: 0 or 1 */
+    int run;    /* compare: 0 or 1 */
+    bool proto; /* from events.csv (else a scenario event) */
 };
 
 struct run {
@@ -525,9 +526,9 @@ fail:
     return false;
 }
 
-static void ev_add(struct run *r, double t, const char *text, int run)
+static void ev_add(struct run *r, double t, const char *text, bool proto)
 {
-    struct ev e = {t, g_strdup(text), run};
+    struct ev e = {t, g_strdup(text), 0, proto};
     g_array_append_val(r->evs, e);
 }
 
@@ -562,7 +563,7 @@ static bool load_events(struct run *r, GError **err)
         }
         const char *detail = csv_get(c, col[3]);
         char *text = *detail ? g_strdup_printf("%s %s", what, detail) : g_strdup(what);
-        ev_add(r, t, text, 0);
+        ev_add(r, t, text, true);
         g_free(text);
     }
     csv_close(c);
@@ -623,7 +624,7 @@ static int match_sender(const struct run *r, const char *local, int64_t lport, c
 }
 
 /* Scenario events always; with |tcp|, the sending end's cwnd and srtt. */
-static bool load_trace(struct run *r, bool tcp, int run_no, GError **err)
+static bool load_trace(struct run *r, bool tcp, GError **err)
 {
     const char *path = r->in->trace_jsonl;
     FILE *f = fopen(path, "r");
@@ -674,7 +675,7 @@ static bool load_trace(struct run *r, bool tcp, int run_no, GError **err)
         t /= 1e9;
         if (strcmp(ev, "scenario.event") == 0) {
             const char *what = j_str(o, "what");
-            ev_add(r, t, what ? what : "event", run_no);
+            ev_add(r, t, what ? what : "event", false);
             continue;
         }
         if (!node || !j_int(o, "conn", &conn))
@@ -765,7 +766,7 @@ static bool run_load(struct run *r, const struct at_plot_input *in, unsigned con
     if (!load_connections(r, conn, err) || !load_subflows(r, err) || !load_segments(r, err) ||
         !load_events(r, err))
         return false;
-    if (in->trace_jsonl && !load_trace(r, tcp, run_no, err))
+    if (in->trace_jsonl && !load_trace(r, tcp, err))
         return false;
     for (guint i = 0; i < r->evs->len; i++)
         g_array_index(r->evs, struct ev, i).run = run_no;
@@ -893,11 +894,12 @@ static void gp_head(GString *gp, const char *script, const char *what)
                     "set key below horizontal\n"
                     "set border 3\n"
                     "set tics nomirror\n"
-                    "set datafile commentschars '#'\n");
+                    "set datafile commentschars '#'\n"
+                    "set style textbox opaque noborder margins 0.5,0.5\n");
 }
 
-/* Vertical dashed lines with their text for the events between 0 and xmax.
- * With two runs, an event both have (same time, same text) is marked once;
+/* Vertical lines with their text for the events between 0 and xmax: dashed
+ * grey for the scenario's, dotted brown for the connection's. With two runs, an event both have (same time, same text) is marked once;
  * others are prefixed with their run's label and drawn in its colour. */
 static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax)
 {
@@ -925,7 +927,9 @@ static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax
             if (dup_earlier)
                 continue;
         }
-        const char *colour = nrun > 1 && !shared ? colours[e->run % N_COLOURS] : "#555555";
+        const char *colour = nrun > 1 && !shared ? colours[e->run % N_COLOURS]
+                             : e->proto          ? "#8c564b"
+                                                 : "#555555";
         char *text = nrun > 1 && !shared ? g_strdup_printf("%s: %s", run_label(&runs[e->run]),
                                                            e->text)
                                          : g_strdup(e->text);
@@ -939,13 +943,14 @@ static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax
         put_num(gp, "%.9f", e->t);
         g_string_append(gp, ", graph 0 to ");
         put_num(gp, "%.9f", e->t);
-        g_string_append_printf(gp, ", graph 1 nohead back dt 2 lw 1.5 lc rgb '%s'\n", colour);
+        g_string_append_printf(gp, ", graph 1 nohead back dt %d lw 1.5 lc rgb '%s'\n",
+                               e->proto ? 3 : 2, colour);
         g_string_append_printf(gp, "set label %u ", tag);
         put_quoted(gp, text);
         g_string_append(gp, " at ");
         put_num(gp, "%.9f", e->t);
         g_string_append_printf(gp, ", graph 0.98 rotate by 90 right offset char 1,0 front "
-                                   "font ',9' tc rgb '%s'\n",
+                                   "boxed font ',9' tc rgb '%s'\n",
                                colour);
         g_free(text);
         tag++;

@@ -24,7 +24,8 @@
  *             its "tcp.state" records.
  * Events (the trace's "scenario.event" records and the analyser's
  * remove-addr, mp-fail, fastclose, fallback and infinite-mapping rows of
- * the connection) are dashed vertical lines with their text, on every plot.
+ * the connection) are vertical lines with their text, on every plot: dashed
+ * for the scenario's, dotted for the connection's.
  *
  * The environment variable AFMP_GNUPLOT names another gnuplot program.
  */
