@@ -32,25 +32,24 @@ static const char subflows_csv[] =
 /* Connection 1, c2s: sf0 new at DSN 0, 1000, 2000 and a retransmission of
  * 2000; sf1 new at 3000, 4000 and a reinjection of 2000: 7 points, the
  * highest DSN sent growing 4 times. */
-static const char segments_csv[] =
-    "t,conn,sf,dir,flags,len,seq,ack,dsn,data_ack,class\n"
-    "0.050000000,1,0,c2s,S,0,0,,,,ctl\n"
-    "0.060000000,1,0,s2c,SA,0,0,0,,,ctl\n"
-    "0.100000000,1,0,c2s,AP,1000,0,0,0,,new\n"
-    "0.100000000,2,0,c2s,AP,500,0,0,,,new\n"
-    "0.150000000,1,0,s2c,A,0,0,1000,,1000,ctl\n"
-    "0.150000000,2,0,s2c,A,0,0,500,,,ctl\n"
-    "0.200000000,1,0,c2s,AP,1000,1000,0,1000,,new\n"
-    "0.220000000,1,1,c2s,S,0,0,,,,ctl\n"
-    "0.230000000,1,1,s2c,SA,0,0,0,,,ctl\n"
-    "0.250000000,1,1,c2s,AP,1000,0,0,3000,,new\n"
-    "0.300000000,1,0,c2s,AP,1000,2000,0,2000,,new\n"
-    "0.350000000,1,1,c2s,AP,1000,1000,0,4000,,new\n"
-    "0.400000000,1,0,s2c,A,0,0,2000,,2000,ctl\n"
-    "0.450000000,1,1,s2c,A,0,0,2000,,2000,ctl\n"
-    "0.600000000,1,0,c2s,AP,1000,2000,0,2000,,retrans\n"
-    "0.700000000,1,1,c2s,AP,1000,2000,0,2000,,reinject\n"
-    "0.750000000,1,1,s2c,A,0,0,3000,,5000,ctl\n";
+static const char segments_csv[] = "t,conn,sf,dir,flags,len,seq,ack,dsn,data_ack,class\n"
+                                   "0.050000000,1,0,c2s,S,0,0,,,,ctl\n"
+                                   "0.060000000,1,0,s2c,SA,0,0,0,,,ctl\n"
+                                   "0.100000000,1,0,c2s,AP,1000,0,0,0,,new\n"
+                                   "0.100000000,2,0,c2s,AP,500,0,0,,,new\n"
+                                   "0.150000000,1,0,s2c,A,0,0,1000,,1000,ctl\n"
+                                   "0.150000000,2,0,s2c,A,0,0,500,,,ctl\n"
+                                   "0.200000000,1,0,c2s,AP,1000,1000,0,1000,,new\n"
+                                   "0.220000000,1,1,c2s,S,0,0,,,,ctl\n"
+                                   "0.230000000,1,1,s2c,SA,0,0,0,,,ctl\n"
+                                   "0.250000000,1,1,c2s,AP,1000,0,0,3000,,new\n"
+                                   "0.300000000,1,0,c2s,AP,1000,2000,0,2000,,new\n"
+                                   "0.350000000,1,1,c2s,AP,1000,1000,0,4000,,new\n"
+                                   "0.400000000,1,0,s2c,A,0,0,2000,,2000,ctl\n"
+                                   "0.450000000,1,1,s2c,A,0,0,2000,,2000,ctl\n"
+                                   "0.600000000,1,0,c2s,AP,1000,2000,0,2000,,retrans\n"
+                                   "0.700000000,1,1,c2s,AP,1000,2000,0,2000,,reinject\n"
+                                   "0.750000000,1,1,s2c,A,0,0,3000,,5000,ctl\n";
 
 static const char events_csv[] = "t,conn,sf,dir,event,detail\n"
                                  "0.050000000,1,0,c2s,syn,\n"
@@ -267,8 +266,8 @@ static void test_run(void)
     if (have_gnuplot()) {
         static const char *const plots[] = {"dsn", "goodput", "cwnd", "srtt", NULL};
         for (int i = 0; plots[i]; i++) {
-            char *png = g_strconcat(plots[i], ".png", NULL), *svg = g_strconcat(plots[i], ".svg",
-                                                                                 NULL);
+            char *png = g_strconcat(plots[i], ".png", NULL),
+                 *svg = g_strconcat(plots[i], ".svg", NULL);
             assert_nonempty(out, png);
             assert_nonempty(out, svg);
             g_free(png);
@@ -285,7 +284,7 @@ static void test_run(void)
     char *again = g_build_filename(f.tmp, "again", NULL);
     int rc2 = at_plot_run(&in, 0, 0.1, again, &err);
     check_rc(rc2, &err);
-    static const char *const same[] = {"plot.gp", "dsn.dat", "goodput.dat", "tcp.dat",
+    static const char *const same[] = {"plot.gp", "dsn.dat",  "goodput.dat", "tcp.dat",
                                        "dsn.svg", "cwnd.svg", NULL};
     for (int i = 0; same[i]; i++) {
         if (g_str_has_suffix(same[i], ".svg") && !have_gnuplot())
@@ -360,8 +359,8 @@ static void test_decimation(void)
         g_string_append_printf(seg, "%d.%06d,1,0,c2s,AP,100,%d,0,%d,,new\n", i / 10000,
                                i % 10000 * 100, i * 100, i * 100);
         if (i % 10000 == 5000)
-            g_string_append_printf(seg, "%d.%06d,1,1,c2s,AP,100,%d,0,%d,,reinject\n",
-                                   i / 10000, i % 10000 * 100 + 1, i, i * 100);
+            g_string_append_printf(seg, "%d.%06d,1,1,c2s,AP,100,%d,0,%d,,reinject\n", i / 10000,
+                                   i % 10000 * 100 + 1, i, i * 100);
     }
     put(f.csv, "segments.csv", seg->str);
     g_string_free(seg, TRUE);
@@ -429,9 +428,10 @@ static void test_errors(void)
     g_assert_cmpint(g_mkdir(bad, 0755), ==, 0);
     put(bad, "connections.csv", connections_csv);
     put(bad, "subflows.csv", subflows_csv);
-    put(bad, "segments.csv", "t,conn,sf,dir,flags,len,seq,ack,dsn,data_ack,class\n"
-                             "0.1,1,0,c2s,AP,1000,0,0,0,,new\n"
-                             "zero,1,0,c2s,AP,1000,0,0,0,,new\n");
+    put(bad, "segments.csv",
+        "t,conn,sf,dir,flags,len,seq,ack,dsn,data_ack,class\n"
+        "0.1,1,0,c2s,AP,1000,0,0,0,,new\n"
+        "zero,1,0,c2s,AP,1000,0,0,0,,new\n");
     struct at_plot_input badin = {"b", bad, NULL};
     g_assert_cmpint(at_plot_run(&badin, 0, 0.1, out, &err), ==, -1);
     g_assert_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT);

@@ -13,7 +13,7 @@
 
 #include "tools/trace/plot.h"
 
-G_DEFINE_QUARK(at-plot-error-quark, at_plot_error)
+G_DEFINE_QUARK(at - plot - error - quark, at_plot_error)
 
 #define MAX_POINTS 20000 /* per plot (dsn) or per subflow (cwnd, srtt) */
 #define DEFAULT_BIN_S 0.1
@@ -136,8 +136,8 @@ static bool csv_cols(struct csv *c, const char *const *names, int *col, GError *
             if (strcmp(c->hdr->pdata[k], names[i]) == 0)
                 col[i] = (int)k;
         if (col[i] < 0) {
-            g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT, "%s: no column \"%s\" in the header",
-                        c->path, names[i]);
+            g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT,
+                        "%s: no column \"%s\" in the header", c->path, names[i]);
             return false;
         }
     }
@@ -177,8 +177,8 @@ static bool parse_dbl(const char *s, double *v)
 
 static bool bad_field(const struct csv *c, const char *name, const char *v, GError **err)
 {
-    g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT, "%s:%u: bad %s \"%s\"", c->path,
-                c->lineno, name, v);
+    g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_INPUT, "%s:%u: bad %s \"%s\"", c->path, c->lineno,
+                name, v);
     return false;
 }
 
@@ -222,9 +222,9 @@ struct run {
     bool mptcp, c2s, use_dsn;
     char *fallback;
     uint64_t bytes_c2s, bytes_s2c;
-    GArray *sfs;      /* struct sf */
-    GArray *pts;      /* struct pt, payload segments of the data direction */
-    GArray *dack_bins; /* double: data ACK advance per bin */
+    GArray *sfs;        /* struct sf */
+    GArray *pts;        /* struct pt, payload segments of the data direction */
+    GArray *dack_bins;  /* double: data ACK advance per bin */
     GArray *sent_total; /* double: new data-level bytes per bin */
     int64_t dack_max;
     bool dack_seen;
@@ -324,8 +324,8 @@ static int sf_pos(const struct run *r, unsigned id)
 
 static bool load_connections(struct run *r, unsigned want, GError **err)
 {
-    static const char *const names[] = {"conn", "mptcp", "fallback", "bytes_c2s", "bytes_s2c",
-                                        NULL};
+    static const char *const names[] = {"conn",      "mptcp",     "fallback",
+                                        "bytes_c2s", "bytes_s2c", NULL};
     int col[5];
     struct csv *c = csv_open(r->in->csv_dir, "connections.csv", err);
     if (!c)
@@ -441,8 +441,8 @@ static void ack_advance(GArray *bins, guint bin, int64_t *max, bool *seen, int64
 
 static bool load_segments(struct run *r, GError **err)
 {
-    static const char *const names[] = {"t", "conn", "sf", "dir", "len", "seq", "ack", "dsn",
-                                        "data_ack", "class", NULL};
+    static const char *const names[] = {"t",   "conn", "sf",       "dir",   "len", "seq",
+                                        "ack", "dsn",  "data_ack", "class", NULL};
     enum { T, CONN, SF, DIR, LEN, SEQ, ACK, DSN, DACK, CLASS };
     int col[10];
     struct csv *c = csv_open(r->in->csv_dir, "segments.csv", err);
@@ -534,8 +534,8 @@ static void ev_add(struct run *r, double t, const char *text, bool proto)
 
 static bool load_events(struct run *r, GError **err)
 {
-    static const char *const wanted[] = {"remove-addr", "mp-fail", "fastclose", "fallback",
-                                         "infinite-mapping", NULL};
+    static const char *const wanted[] = {"remove-addr", "mp-fail",          "fastclose",
+                                         "fallback",    "infinite-mapping", NULL};
     static const char *const names[] = {"t", "conn", "event", "detail", NULL};
     int col[4];
     char *path = g_build_filename(r->in->csv_dir, "events.csv", NULL);
@@ -876,31 +876,32 @@ static void gp_head(GString *gp, const char *script, const char *what)
 {
     g_string_append(gp, "# ");
     put_comment(gp, what);
-    g_string_append_printf(gp, "\n# Written by afmp-trace; edit and run again in this folder with "
-                               "`gnuplot %s`.\n",
+    g_string_append_printf(gp,
+                           "\n# Written by afmp-trace; edit and run again in this folder with "
+                           "`gnuplot %s`.\n",
                            script);
-    g_string_append(gp,
-                    "set encoding utf8\n"
-                    "if (strstrt(' '.GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
-                    "    png_term = \"set terminal pngcairo size 1000,600 font 'Sans,11' "
-                    "noenhanced\"\n"
-                    "} else {\n"
-                    "    png_term = \"set terminal png size 1000,600 noenhanced\"\n"
-                    "}\n"
-                    "svg_term = \"set terminal svg size 1000,600 font 'Sans,11' noenhanced "
-                    "background '#ffffff'\"\n"
-                    "set xlabel 'time (s)'\n"
-                    "set grid lc rgb '#dddddd'\n"
-                    "set key below horizontal\n"
-                    "set border 3\n"
-                    "set tics nomirror\n"
-                    "set datafile commentschars '#'\n"
-                    "set style textbox opaque noborder margins 0.5,0.5\n");
+    g_string_append(gp, "set encoding utf8\n"
+                        "if (strstrt(' '.GPVAL_TERMINALS.' ', ' pngcairo ') > 0) {\n"
+                        "    png_term = \"set terminal pngcairo size 1000,600 font 'Sans,11' "
+                        "noenhanced\"\n"
+                        "} else {\n"
+                        "    png_term = \"set terminal png size 1000,600 noenhanced\"\n"
+                        "}\n"
+                        "svg_term = \"set terminal svg size 1000,600 font 'Sans,11' noenhanced "
+                        "background '#ffffff'\"\n"
+                        "set xlabel 'time (s)'\n"
+                        "set grid lc rgb '#dddddd'\n"
+                        "set key below horizontal\n"
+                        "set border 3\n"
+                        "set tics nomirror\n"
+                        "set datafile commentschars '#'\n"
+                        "set style textbox opaque noborder margins 0.5,0.5\n");
 }
 
 /* Vertical lines with their text for the events between 0 and xmax: dashed
- * grey for the scenario's, dotted brown for the connection's. With two runs, an event both have (same time, same text) is marked once;
- * others are prefixed with their run's label and drawn in its colour. */
+ * grey for the scenario's, dotted brown for the connection's. With two runs, an event both have
+ * (same time, same text) is marked once; others are prefixed with their run's label and drawn in
+ * its colour. */
 static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax)
 {
     GArray *all = g_array_new(FALSE, FALSE, sizeof(struct ev));
@@ -930,9 +931,9 @@ static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax
         const char *colour = nrun > 1 && !shared ? colours[e->run % N_COLOURS]
                              : e->proto          ? "#8c564b"
                                                  : "#555555";
-        char *text = nrun > 1 && !shared ? g_strdup_printf("%s: %s", run_label(&runs[e->run]),
-                                                           e->text)
-                                         : g_strdup(e->text);
+        char *text = nrun > 1 && !shared
+                         ? g_strdup_printf("%s: %s", run_label(&runs[e->run]), e->text)
+                         : g_strdup(e->text);
         if (g_utf8_strlen(text, -1) > 48) {
             char *cut = g_utf8_substring(text, 0, 47);
             g_free(text);
@@ -949,8 +950,9 @@ static void gp_events(GString *gp, const struct run *runs, int nrun, double xmax
         put_quoted(gp, text);
         g_string_append(gp, " at ");
         put_num(gp, "%.9f", e->t);
-        g_string_append_printf(gp, ", graph 0.98 rotate by 90 right offset char 1,0 front "
-                                   "boxed font ',9' tc rgb '%s'\n",
+        g_string_append_printf(gp,
+                               ", graph 0.98 rotate by 90 right offset char 1,0 front "
+                               "boxed font ',9' tc rgb '%s'\n",
                                colour);
         g_free(text);
         tag++;
@@ -1193,8 +1195,9 @@ static void plot_goodput(struct run *r, GString *gp, GString *dat)
         g_free(legend);
     }
     gp_clause(gp, &first);
-    g_string_append_printf(gp, "'goodput.dat' using 1:%u with lines lw 2.5 lc rgb '#000000' "
-                               "title 'total'\n",
+    g_string_append_printf(gp,
+                           "'goodput.dat' using 1:%u with lines lw 2.5 lc rgb '#000000' "
+                           "title 'total'\n",
                            nsf + 2);
     gp_end(gp);
     g_free(title);
@@ -1202,8 +1205,9 @@ static void plot_goodput(struct run *r, GString *gp, GString *dat)
 
 static void plot_tcp(struct run *r, GString *gp, GString *dat)
 {
-    g_string_append_printf(dat, "# the sending end's (%s) tcp.ack records, per subflow\n"
-                                "# columns: t (s), cwnd (segments), srtt (ms)\n",
+    g_string_append_printf(dat,
+                           "# the sending end's (%s) tcp.ack records, per subflow\n"
+                           "# columns: t (s), cwnd (segments), srtt (ms)\n",
                            r->sender_node ? r->sender_node : "?");
     int block = 0;
     GString *clauses[2] = {g_string_new(NULL), g_string_new(NULL)};
@@ -1235,8 +1239,7 @@ static void plot_tcp(struct run *r, GString *gp, GString *dat)
             g_string_append_printf(clauses[w],
                                    "'tcp.dat' index %d using 1:%d with %s lw 1.5 lc rgb '%s' "
                                    "title ",
-                                   block, w ? 3 : 2, w ? "lines" : "steps",
-                                   colours[s % N_COLOURS]);
+                                   block, w ? 3 : 2, w ? "lines" : "steps", colours[s % N_COLOURS]);
             put_quoted(clauses[w], legend);
         }
         g_free(legend);
@@ -1271,8 +1274,8 @@ static bool run_gnuplot(const char *dir, const char *script, GError **err)
     char *out = NULL, *errout = NULL;
     int status = 0;
     GError *e = NULL;
-    bool ok = g_spawn_sync(dir, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout,
-                           &status, &e);
+    bool ok =
+        g_spawn_sync(dir, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout, &status, &e);
     if (!ok) {
         g_set_error(err, AT_PLOT_ERROR, AT_PLOT_ERROR_GNUPLOT,
                     "cannot run %s (%s; Debian package gnuplot-nox): %s and its data are in %s, "
@@ -1415,8 +1418,9 @@ int at_plot_compare(const struct at_plot_input *a, const struct at_plot_input *b
                                        r[k].conn, r[k].mptcp ? "MPTCP" : "TCP", r[k].sfs->len,
                                        r[k].sfs->len == 1 ? "" : "s");
         gp_clause(gp, &first);
-        g_string_append_printf(gp, "'compare-dsn.dat' index %d using 1:($2 / 1e6) with steps "
-                                   "lw 2 lc rgb '%s' title ",
+        g_string_append_printf(gp,
+                               "'compare-dsn.dat' index %d using 1:($2 / 1e6) with steps "
+                               "lw 2 lc rgb '%s' title ",
                                k, colours[k]);
         put_quoted(gp, legend);
         g_free(legend);
@@ -1450,8 +1454,9 @@ int at_plot_compare(const struct at_plot_input *a, const struct at_plot_input *b
     first = true;
     for (int k = 0; k < 2; k++) {
         gp_clause(gp, &first);
-        g_string_append_printf(gp, "'compare-goodput.dat' using 1:%d with lines lw 2 lc rgb '%s' "
-                                   "title ",
+        g_string_append_printf(gp,
+                               "'compare-goodput.dat' using 1:%d with lines lw 2 lc rgb '%s' "
+                               "title ",
                                k + 2, colours[k]);
         put_quoted(gp, run_label(&r[k]));
     }
