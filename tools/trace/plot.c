@@ -865,8 +865,10 @@ static char *sf_legend(const struct run *r, guint pos)
 
 static char *conn_desc(const struct run *r)
 {
-    return g_strdup_printf("connection %u, %s%s, %s, %u subflow%s", r->conn,
-                           r->mptcp ? "MPTCP" : "TCP", r->fallback ? " (fallback)" : "",
+    return g_strdup_printf("connection %u, %s, %s, %u subflow%s", r->conn,
+                           !r->mptcp     ? "TCP"
+                           : r->fallback ? "MPTCP fallen back to TCP"
+                                         : "MPTCP",
                            r->c2s ? "client to server" : "server to client", r->sfs->len,
                            r->sfs->len == 1 ? "" : "s");
 }
@@ -1420,8 +1422,8 @@ int at_plot_compare(const struct at_plot_input *a, const struct at_plot_input *b
         gp_clause(gp, &first);
         g_string_append_printf(gp,
                                "'compare-dsn.dat' index %d using 1:($2 / 1e6) with steps "
-                               "lw 2 lc rgb '%s' title ",
-                               k, colours[k]);
+                               "lw %s lc rgb '%s' title ",
+                               k, k ? "1.5" : "3.5", colours[k]);
         put_quoted(gp, legend);
         g_free(legend);
     }
@@ -1455,9 +1457,9 @@ int at_plot_compare(const struct at_plot_input *a, const struct at_plot_input *b
     for (int k = 0; k < 2; k++) {
         gp_clause(gp, &first);
         g_string_append_printf(gp,
-                               "'compare-goodput.dat' using 1:%d with lines lw 2 lc rgb '%s' "
+                               "'compare-goodput.dat' using 1:%d with lines lw %s lc rgb '%s' "
                                "title ",
-                               k + 2, colours[k]);
+                               k + 2, k ? "1.5" : "3", colours[k]);
         put_quoted(gp, run_label(&r[k]));
     }
     g_string_append_c(gp, '\n');
