@@ -131,8 +131,12 @@ void at_print_report(FILE *f, const struct at_analysis *a)
                 fprintf(f, "  ids %d/%d", sf->client_id, sf->server_id);
             if (sf->backup)
                 fprintf(f, "  backup");
-            fprintf(f, "  %s - %s %s", t1, t2,
-                    sf->established ? at_end_name(sf->end) : "not established");
+            if (!sf->established)
+                fprintf(f, "  %s, not established%s%s", t1, sf->t_end >= 0 ? " - " : "", t2);
+            else if (sf->t_end >= 0)
+                fprintf(f, "  %s - %s %s", t1, t2, at_end_name(sf->end));
+            else
+                fprintf(f, "  %s, open at the end", t1);
             if (sf->rst_reason >= 0)
                 fprintf(f, " (MP_TCPRST %d)", sf->rst_reason);
             fputc('\n', f);
