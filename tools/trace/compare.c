@@ -91,16 +91,14 @@ static void conn_metrics(GPtrArray *m, int run, const struct at_analysis *a)
     set_num(m, "IPv6 subflows", "", run, v6);
     set_num(m, "data bytes sent", "B", run, (double)cd->bytes);
     set_num(m, "data bytes acked", "B", run, (double)cd->acked);
-    int64_t end = cd->t_acked > 0 ? cd->t_acked : cd->t_last_new;
     if (cd->any) {
         set_num(m, "first data", "s", run, cd->t_first / 1e9);
-        if (cd->t_acked > 0)
+        if (cd->t_acked >= 0)
             set_num(m, "all data acked", "s", run, cd->t_acked / 1e9);
         else
             set_text(m, "all data acked", run, g_strdup("never"));
-        if (end > cd->t_first)
-            set_num(m, "goodput", "Mbit/s", run,
-                    (double)cd->acked * 8e3 / (double)(end - cd->t_first));
+        set_num(m, "last ACK progress", "s", run, cd->t_ack_last / 1e9);
+        set_num(m, "goodput", "Mbit/s", run, at_goodput(cd) / 1e6);
     }
     set_num(m, "longest stall", "s", run, cd->max_stall / 1e9);
     set_num(m, "retransmitted bytes", "B", run, (double)cd->retrans);

@@ -282,8 +282,7 @@ static void ack_progress(struct at_cdir *d, uint64_t ack, int64_t t)
     uint64_t acked = ack < d->bytes ? ack : d->bytes;
     if (acked > d->acked) {
         d->acked = acked;
-        if (acked == d->bytes)
-            d->t_acked = t;
+        d->t_ack_last = t;
     }
 }
 
@@ -687,16 +686,27 @@ static void handle_seg(struct state *st, const struct at_seg *s)
     }
 }
 
-static void finish(struct at_analysis *a)
+/* At the end: data still outstanding has stalled since the ACK last moved,
+ * until the observation ended (the last packet of any input, or the run's
+ * end); a direction is complete when its last byte was acknowledged. */
+static void finish(struct at_analysis *a, int64_t t_end)
 {
     for (guint i = 0; i < a->conns->len; i++) {
         struct at_conn *c = a->conns->pdata[i];
         for (int d = 0; d < 2; d++) {
             struct at_cdir *cd = &c->d[d];
-            if (cd->any && cd->ack_max < cd->bytes && c->t_end - cd->progress_t > cd->max_stall)
-                cd->max_stall = c->t_end - cd->progress_t;
+            if (cd->any && cd->ack_max < cd->bytes && t_end - cd->progress_t > cd->max_stall)
+                cd->max_stall = t_end - cd->progress_t;
+            cd->t_acked = cd->any && cd->acked == cd->bytes ? cd->t_ack_last : -1;
         }
     }
+}
+
+double at_goodput(const struct at_cdir *d)
+{
+    if (!d->any || d->t_ack_last <= d->t_first)
+        return 0;
+    return (double)d->acked * 8e9 / (double)(d->t_ack_last - d->t_first);
 }
 
 struct at_analysis *at_analyse(struct at_input *in, const struct at_opts *o, GError **err)
@@ -717,7 +727,11 @@ struct at_analysis *at_analyse(struct at_input *in, const struct at_opts *o, GEr
         at_analysis_free(st.a);
         return NULL;
     }
-    finish(st.a);
+    int64_t t_end = o->t_end;
+    for (guint i = 0; i < st.a->conns->len; i++)
+        t_end = MAX(t_end, ((struct at_conn *)st.a->conns->pdata[i])->t_end);
+    st.a->t_end = t_end;
+    finish(st.a, t_end);
     uint64_t ign;
     at_input_counts(in, &st.a->packets, &st.a->segments, &st.a->duplicates, &ign);
     st.a->ignored += ign;

@@ -40,14 +40,6 @@ const char *at_end_name(enum at_end e)
     return n[e];
 }
 
-static double goodput(const struct at_cdir *d)
-{
-    int64_t end = d->t_acked > 0 ? d->t_acked : d->t_last_new;
-    if (!d->any || end <= d->t_first)
-        return 0;
-    return (double)d->bytes * 8e9 / (double)(end - d->t_first);
-}
-
 static void endpoint_str(const struct mp_ip *ip, uint16_t port, char *buf, size_t len)
 {
     char a[64];
@@ -108,7 +100,7 @@ void at_print_report(FILE *f, const struct at_analysis *a)
                 at_fmt_time(st, sizeof(st), cd->max_stall);
                 fprintf(f, ", acked %" PRIu64 ", goodput %.3f Mbit/s, retransmitted %" PRIu64
                            " B, reinjected %" PRIu64 " B, longest stall %s s",
-                        cd->acked, goodput(cd) / 1e6, cd->retrans, cd->reinject, st);
+                        cd->acked, at_goodput(cd) / 1e6, cd->retrans, cd->reinject, st);
                 if (c->mptcp)
                     fprintf(f, ", %" PRIu64 " mappings%s", cd->mappings,
                             cd->data_fin ? ", DATA_FIN" : "");
@@ -292,7 +284,7 @@ int at_write_csv_tables(const struct at_analysis *a, const char *dir, GError **e
         csv_time(f, c->t_end);
         fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                    ",%" PRIu64 ",",
-                c->d[0].bytes, c->d[1].bytes, goodput(&c->d[0]), goodput(&c->d[1]),
+                c->d[0].bytes, c->d[1].bytes, at_goodput(&c->d[0]), at_goodput(&c->d[1]),
                 c->d[0].reinject, c->d[1].reinject, c->d[0].retrans, c->d[1].retrans);
         csv_time(f, c->d[0].max_stall);
         fputc(',', f);
@@ -350,12 +342,12 @@ static void js_cdir(GString *g, const struct at_cdir *d)
                            "{\"bytes\":%" PRIu64 ",\"acked\":%" PRIu64
                            ",\"goodput_bps\":%.0f,\"reinject\":%" PRIu64 ",\"retrans\":%" PRIu64
                            ",\"max_stall\":",
-                           d->bytes, d->acked, goodput(d), d->reinject, d->retrans);
+                           d->bytes, d->acked, at_goodput(d), d->reinject, d->retrans);
     js_time(g, d->max_stall);
     g_string_append(g, ",\"t_first\":");
     js_time(g, d->any ? d->t_first : -1);
     g_string_append(g, ",\"t_acked\":");
-    js_time(g, d->t_acked > 0 ? d->t_acked : -1);
+    js_time(g, d->t_acked);
     g_string_append_printf(g, ",\"data_fin\":%s,\"mappings\":%" PRIu64 "}",
                            d->data_fin ? "true" : "false", d->mappings);
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 #include "tools/trace/trace.h"
@@ -48,13 +49,36 @@ static bool finish_part(FILE *f, const char *dir, const char *name, bool keep, G
     return ok;
 }
 
+/* The simulated time a run folder's results.json says the run ended at
+ * (its "end_ns"), 0 when there is none: captures fall silent on a dead
+ * path, and a stall lasts until the run ended, not until the last packet. */
+static int64_t run_end(char **inputs)
+{
+    int64_t end = 0;
+    for (char **p = inputs; *p; p++) {
+        if (!g_file_test(*p, G_FILE_TEST_IS_DIR))
+            continue;
+        char *r = g_build_filename(*p, "results.json", NULL);
+        JsonParser *jp = json_parser_new();
+        if (json_parser_load_from_file(jp, r, NULL)) {
+            JsonNode *root = json_parser_get_root(jp);
+            JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+            if (o && json_object_has_member(o, "end_ns"))
+                end = MAX(end, json_object_get_int_member(o, "end_ns"));
+        }
+        g_object_unref(jp);
+        g_free(r);
+    }
+    return end;
+}
+
 struct at_analysis *at_run_analysis(char **inputs, const char *csv_dir, const char *json_path,
                                     GError **err)
 {
     struct at_input *in = at_input_open(inputs, err);
     if (!in)
         return NULL;
-    struct at_opts o = {.keep_rows = json_path != NULL};
+    struct at_opts o = {.keep_rows = json_path != NULL, .t_end = run_end(inputs)};
     if (csv_dir) {
         if (!make_dir(csv_dir, err))
             goto fail;

@@ -100,7 +100,9 @@ struct at_cdir {
     uint64_t bytes;    /* unique data bytes: relative end of the highest sequence sent */
     uint64_t acked;    /* relative data (or TCP) ACK the other side sent, at most bytes */
     uint64_t reinject, retrans;
-    int64_t t_first, t_last_new, t_acked; /* first payload, last new payload, ACK of bytes */
+    int64_t t_first, t_last_new; /* first payload, last new payload */
+    int64_t t_ack_last;          /* the last advance of the ACK over data */
+    int64_t t_acked;             /* when every byte was acknowledged; -1 if never */
     bool any;
     int64_t progress_t; /* start of the current wait for the ACK to advance */
     int64_t max_stall;
@@ -157,6 +159,7 @@ struct at_conn {
 };
 
 struct at_opts {
+    int64_t t_end; /* when the observation ended (a run's end), if later than the last packet; 0 */
     bool keep_rows; /* keep the payload segments per connection (JSON series) */
     FILE *segments; /* segments.csv or NULL */
     FILE *mappings; /* mappings.csv or NULL */
@@ -166,6 +169,7 @@ struct at_analysis {
     GPtrArray *conns; /* struct at_conn *, by id */
     GPtrArray *files;
     int64_t origin;
+    int64_t t_end; /* the last packet, or the run's end when later */
     uint64_t packets, segments, duplicates, ignored;
 };
 
@@ -188,6 +192,10 @@ const char *at_ip_str(const struct mp_ip *ip, char *buf, size_t len);
 void at_fmt_time(char *buf, size_t len, int64_t ns);
 const char *at_class_name(enum at_class c);
 const char *at_end_name(enum at_end e);
+
+/* Goodput of one direction in bit/s: acknowledged bytes over the time from
+ * the first payload to the last advance of the ACK. */
+double at_goodput(const struct at_cdir *d);
 
 /* Analyses |inputs| and writes the CSVs into |csv_dir| (and JSON if
  * |json_path|): what `report` does. Returns the analysis. */
