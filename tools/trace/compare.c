@@ -184,7 +184,7 @@ static void fmt_val(const struct metric *x, int run, char *buf, size_t len)
     double v = x->v[run];
     if (isnan(v))
         g_strlcpy(buf, "-", len);
-    else if (v == floor(v) && fabs(v) < 1e15)
+    else if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v)
         g_snprintf(buf, len, "%.0f", v);
     else
         g_snprintf(buf, len, "%.3f", v);
