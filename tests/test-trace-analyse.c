@@ -39,7 +39,8 @@ static void seg(GArray *out, int64_t t, const char *src, uint16_t sp, const char
     g_assert_cmpint(mp_ip_parse(dst, &d), ==, 0);
     uint8_t o[40];
     memset(o, MP_TCPOPT_NOP, sizeof(o));
-    memcpy(o, opts, olen);
+    if (olen)
+        memcpy(o, opts, olen);
     struct mp_wire_tcp h = {.sport = sp, .dport = dp, .seq = seq, .ack = ack, .flags = flags,
                             .window = 65535, .opts = o, .opts_len = (olen + 3) & ~(size_t)3};
     static const uint8_t zeros[1400];
