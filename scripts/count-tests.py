@@ -33,8 +33,9 @@ for p in sys.argv[1:]:
     except OSError as e:
         print(f"count-tests: {e}", file=sys.stderr)
         totals["failed"] += 1
-line = f"{totals['passed']} passed, {totals['failed']} failed"
+# The last line is exactly "N passed, N failed" (CI reads it); skips, when
+# there are any, are said on the line before.
 if totals["skipped"]:
-    line += f", {totals['skipped']} skipped"
-print(line)
+    print(f"({totals['skipped']} skipped)")
+print(f"{totals['passed']} passed, {totals['failed']} failed")
 sys.exit(1 if totals["failed"] else 0)

@@ -269,6 +269,7 @@ static bool build_links(struct mp_build *b, GError **err)
             c.dir[d].rate_bps = sd->rate;
             c.dir[d].trace = sd->trace;
             c.dir[d].delay = sd->delay;
+            c.dir[d].overhead = sl->framing;
             c.dir[d].qdisc = "droptail";
             params[d] = g_strdup_printf("%s=%" G_GUINT64_FORMAT, sd->queue_bytes ? "bytes" : "limit",
                                         sd->queue_limit);

@@ -286,6 +286,19 @@ static struct entry *peek(struct mp_engine *eng, struct bucket **bp)
     }
 }
 
+bool mp_engine_interrupted(const struct mp_engine *eng)
+{
+    return eng->interrupted != 0;
+}
+
+void mp_engine_advance(struct mp_engine *eng, mp_time_t t)
+{
+    if (t <= eng->now)
+        return;
+    g_return_if_fail(mp_engine_next_time(eng) >= t);
+    eng->now = t;
+}
+
 mp_time_t mp_engine_next_time(struct mp_engine *eng)
 {
     struct bucket *b;

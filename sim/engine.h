@@ -73,6 +73,14 @@ bool mp_engine_step(struct mp_engine *eng);
  * flag, so it may be called from a signal handler. */
 void mp_engine_interrupt(struct mp_engine *eng);
 
+/* Whether mp_engine_interrupt() was called. */
+bool mp_engine_interrupted(const struct mp_engine *eng);
+
+/* Moves the clock to |t| with no event run, for another engine that drives
+ * this one (sim/ns3/): nothing may be pending before |t|. Earlier times are
+ * ignored. */
+void mp_engine_advance(struct mp_engine *eng, mp_time_t t);
+
 /* Time of the next live event, or MP_TIME_NEVER. */
 mp_time_t mp_engine_next_time(struct mp_engine *eng);
 

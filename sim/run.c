@@ -8,6 +8,7 @@
 
 #include "afmp/stack.h"
 #include "afmp-version.h"
+#include "sim/ns3/ns3.h"
 #include "sim/results.h"
 #include "sim/units.h"
 
@@ -177,6 +178,8 @@ static bool write_logs(struct mp_build *b, const char *tmpdir, GError **err)
     return true;
 }
 
+const struct mp_ns3_engine *mp_ns3_engine;
+
 bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err)
 {
     memset(rep, 0, sizeof(*rep));
@@ -221,6 +224,19 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     }
     wc.trace = trace;
     b = mp_build_new(scn, &wc, err);
+    if (b && scn->engine == MP_SCN_ENGINE_NS3 && !mp_ns3_engine) {
+        g_set_error(err, MP_SCENARIO_ERROR, MP_SCENARIO_ERROR_VALUE,
+                    "%s:%u: [scenario] engine: ns3: this program has no ns-3 engine (afmp-sim "
+                    "has it when built with Debian's libns3-dev and libgsl-dev: meson "
+                    "configure -Dns3=enabled)",
+                    scn->file, scn->engine_line ? scn->engine_line : 1);
+        mp_build_free(b);
+        b = NULL;
+    }
+    if (b && scn->engine == MP_SCN_ENGINE_NS3 && !mp_ns3_engine->check(b, err)) {
+        mp_build_free(b);
+        b = NULL;
+    }
     if (!b) {
         /* Nothing left behind: not even the folder, if we made it. */
         fclose(trace);
@@ -241,7 +257,18 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     if (o->engine_hook)
         o->engine_hook(eng, true, o->hook_arg);
     gint64 t0 = g_get_monotonic_time();
-    enum mp_run_result rr = mp_world_run(b->w, scn->duration);
+    enum mp_run_result rr;
+    if (scn->engine == MP_SCN_ENGINE_NS3) {
+        GError *nerr = NULL;
+        rr = mp_ns3_engine->run(b, scn->duration, scn->pcap && !o->no_pcap ? rep->outdir : NULL,
+                                NULL, &nerr);
+        if (nerr) {
+            g_propagate_error(err, nerr);
+            goto fail;
+        }
+    } else {
+        rr = mp_world_run(b->w, scn->duration);
+    }
     rep->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
     if (o->engine_hook)
         o->engine_hook(eng, false, o->hook_arg);

@@ -858,7 +858,7 @@ static bool classify(struct rctx *c, const struct dgroup *g, enum gkind *kind, c
 static bool known_scenario_key(const char *k, void *arg)
 {
     return !strcmp(k, "format") || !strcmp(k, "name") || !strcmp(k, "duration") ||
-           !strcmp(k, "seed");
+           !strcmp(k, "seed") || !strcmp(k, "engine");
 }
 
 static bool known_capture_key(const char *k, void *arg)
@@ -909,7 +909,7 @@ static bool check_format(struct rctx *c)
 
 static bool parse_scenario(struct rctx *c, const struct dgroup *g)
 {
-    static const char *const keys[] = {"format", "name", "duration", "seed", NULL};
+    static const char *const keys[] = {"format", "name", "duration", "seed", "engine", NULL};
     GPtrArray *cands = cands_of(keys);
     bool ok = check_keys(c, g, known_scenario_key, NULL, cands, NULL), present, bad, b;
     uint64_t v;
@@ -939,6 +939,23 @@ static bool parse_scenario(struct rctx *c, const struct dgroup *g)
     }
     if (!read_uint(c, g, "seed", INT64_MAX, &c->scn->seed))
         return false;
+    char *engine = get_value(c, g, "engine", &bad);
+    if (bad)
+        return false;
+    if (engine) {
+        c->scn->engine_line = key_line(g, "engine");
+        if (!strcmp(engine, "ns3"))
+            c->scn->engine = MP_SCN_ENGINE_NS3;
+        else if (!strcmp(engine, "embedded"))
+            c->scn->engine = MP_SCN_ENGINE_EMBEDDED;
+        else {
+            fail(c, g, "engine", MP_SCENARIO_ERROR_VALUE,
+                 "expected embedded or ns3, got '%s'", engine);
+            g_free(engine);
+            return false;
+        }
+        g_free(engine);
+    }
     return true;
 }
 
@@ -1792,7 +1809,8 @@ static int link_param_of(const char *key, unsigned *dirs)
 static bool known_link_key(const char *k, void *arg)
 {
     unsigned d;
-    return !strcmp(k, "a") || !strcmp(k, "b") || !strcmp(k, "mtu") || link_param_of(k, &d) >= 0;
+    return !strcmp(k, "a") || !strcmp(k, "b") || !strcmp(k, "mtu") || !strcmp(k, "framing") ||
+           link_param_of(k, &d) >= 0;
 }
 
 static void dir_set(struct mp_scn_dir *d, enum mp_scn_link_param p, uint64_t v, bool bytes)
@@ -1928,13 +1946,14 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
     g_ptr_array_add(cands, "a");
     g_ptr_array_add(cands, "b");
     g_ptr_array_add(cands, "mtu");
+    g_ptr_array_add(cands, "framing");
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, (gpointer)link_params[i].key);
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, g_strconcat(link_params[i].key, ".ab", NULL));
     bool ok = check_keys(c, g, known_link_key, NULL, cands,
                          "; rate to trace also as KEY.ab or KEY.ba for one direction");
-    for (unsigned i = 3 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
+    for (unsigned i = 4 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
         g_free(cands->pdata[i]);
     g_ptr_array_unref(cands);
     if (!ok)
@@ -1974,6 +1993,20 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
             return fail(c, g, "mtu", MP_SCENARIO_ERROR_VALUE,
                         "expected a size from 68B to 65535B, got %" G_GUINT64_FORMAT " bytes", v);
         l->mtu = (uint32_t)v;
+    }
+    char *framing = get_value(c, g, "framing", &bad);
+    if (bad)
+        return false;
+    if (framing) {
+        if (!strcmp(framing, "ppp"))
+            l->framing = 2;
+        else if (strcmp(framing, "none")) {
+            fail(c, g, "framing", MP_SCENARIO_ERROR_VALUE, "expected none or ppp, got '%s'",
+                 framing);
+            g_free(framing);
+            return false;
+        }
+        g_free(framing);
     }
     for (int e = 0; e < 2; e++) {
         l->dir[e].queue_limit = 1000; /* Linux's default txqueuelen */
@@ -3579,6 +3612,7 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
         j_iface_ref(b, "a", scn, l->node[0], l->iface[0]);
         j_iface_ref(b, "b", scn, l->node[1], l->iface[1]);
         j_u64(b, "mtu", l->mtu);
+        j_u64(b, "framing_bytes", l->framing);
         j_dir(b, "ab", &l->dir[0]);
         j_dir(b, "ba", &l->dir[1]);
         json_builder_end_object(b);

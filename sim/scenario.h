@@ -217,6 +217,8 @@ struct mp_scn_link {
     int node[2];                /* end a = 0, end b = 1 */
     int iface[2];
     uint32_t mtu;
+    uint32_t framing;           /* framing = ppp: 2 bytes of PPP header on every packet's
+                                   serialization time (as ns-3's point-to-point links) */
     struct mp_scn_dir dir[2];   /* dir[0]: a -> b, dir[1]: b -> a */
     unsigned line;
 };
@@ -371,12 +373,19 @@ struct mp_scn_nameserver {
     unsigned line;
 };
 
+enum mp_scn_engine {
+    MP_SCN_ENGINE_EMBEDDED, /* sim/engine.c and sim/net's links (the default) */
+    MP_SCN_ENGINE_NS3,      /* ns-3's scheduler and point-to-point links (sim/ns3/) */
+};
+
 struct mp_scenario {
     char *file;                 /* path as given (or the name passed to load_data) */
     char *name;                 /* [scenario] name, default: file name without .ini */
     uint32_t format;
     mp_time_t duration;         /* default 60s */
     uint64_t seed;              /* default 1 */
+    enum mp_scn_engine engine;  /* [scenario] engine, default embedded */
+    unsigned engine_line;       /* its line, 0 when not given */
     bool pcap, pcapng;          /* [capture], default on */
     uint32_t snaplen;           /* default 65535 */
 

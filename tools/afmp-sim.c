@@ -1,7 +1,7 @@
 /*
  * afmp-sim: run scenario files and check their expectations.
  *
- *   afmp-sim run FILE [--seed N] [--out DIR] [--stop T] [--no-pcap]
+ *   afmp-sim run FILE [--seed N] [--out DIR] [--stop T] [--no-pcap] [--engine NAME]
  *                     [--snaplen N] [--set group.key=value]...
  *   afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...]
  *   afmp-sim sweep FILE --set GROUP.KEY=V1,V2,... [--seeds 1-N] [--jobs N]
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "afmp-version.h"
+#include "sim/ns3/ns3.h"
 #include "sim/run.h"
 #include "sim/units.h"
 #include "tools/sweep.h"
@@ -60,6 +61,7 @@ static char *seed_str, *out_dir, *stop_str;
 static gboolean no_pcap;
 static gint snaplen_opt;
 static gchar **sets;
+static gchar *engine_opt;
 static gint jobs = 1;
 
 static const GOptionEntry run_entries[] = {
@@ -69,6 +71,8 @@ static const GOptionEntry run_entries[] = {
     {"no-pcap", 0, 0, G_OPTION_ARG_NONE, &no_pcap, "Write no captures", NULL},
     {"snaplen", 0, 0, G_OPTION_ARG_INT, &snaplen_opt, "Capture snap length in bytes", "N"},
     {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a scenario value", "GROUP.KEY=VALUE"},
+    {"engine", 0, 0, G_OPTION_ARG_STRING, &engine_opt,
+     "embedded or ns3 (as --set scenario.engine=NAME)", "NAME"},
     {NULL}};
 
 static const GOptionEntry check_entries[] = {
@@ -76,11 +80,21 @@ static const GOptionEntry check_entries[] = {
     {"out", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Output root: DIR/<scenario> (default traces/)", "DIR"},
     {"no-pcap", 0, 0, G_OPTION_ARG_NONE, &no_pcap, "Write no captures", NULL},
     {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a value in every scenario", "GROUP.KEY=VALUE"},
+    {"engine", 0, 0, G_OPTION_ARG_STRING, &engine_opt,
+     "embedded or ns3 (as --set scenario.engine=NAME)", "NAME"},
     {NULL}};
 
 static bool common_opts(struct mp_run_opts *o, GError **err)
 {
     memset(o, 0, sizeof(*o));
+    if (engine_opt) {
+        /* --engine NAME is the last --set, so that it wins */
+        guint n = sets ? g_strv_length(sets) : 0;
+        sets = g_renew(gchar *, sets, n + 2);
+        sets[n] = g_strdup_printf("scenario.engine=%s", engine_opt);
+        sets[n + 1] = NULL;
+        g_clear_pointer(&engine_opt, g_free);
+    }
     o->stop = MP_TIME_NEVER;
     o->sets = (const char *const *)sets;
     o->no_pcap = no_pcap;
@@ -271,6 +285,9 @@ int main(int argc, char **argv)
     char *cmdline = g_strjoinv(" ", argv);
     int rc;
     install_signals();
+#ifdef AFMP_HAVE_NS3
+    mp_ns3_engine = &mp_ns3_engine_impl;
+#endif
     if (argc >= 2 && !strcmp(argv[1], "run"))
         rc = cmd_run(argc - 1, argv + 1, cmdline);
     else if (argc >= 2 && !strcmp(argv[1], "check"))
@@ -282,8 +299,9 @@ int main(int argc, char **argv)
         rc = 0;
     } else {
         g_printerr("usage: afmp-sim run FILE [--seed N] [--out DIR] [--stop T] [--no-pcap] "
-                   "[--snaplen N] [--set group.key=value]\n"
-                   "       afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...]\n"
+                   "[--snaplen N] [--set group.key=value] [--engine embedded|ns3]\n"
+                   "       afmp-sim check FILE... [--jobs N] [--out DIR] [--no-pcap] [--set ...] "
+                   "[--engine embedded|ns3]\n"
                    "       afmp-sim sweep FILE --set GROUP.KEY=V1,V2,... [--seeds 1-N] [--jobs N] "
                    "[--out DIR] [--print parallel|slurm] [--collect]\n");
         rc = 2;

@@ -41,6 +41,8 @@ struct mp_link {
     bool tracing;
     struct mp_env_ops tops;
     struct mp_env tenv;
+    const struct mp_link_ext_ops *ext; /* the wire is elsewhere; NULL: ours */
+    void *ext_arg;
 };
 
 /* --- timing -------------------------------------------------------------- */
@@ -283,7 +285,7 @@ static void start_tx(struct mp_link_dir *d, mp_time_t now)
         struct mp_pkt *pkt = d->qdisc->ops->dequeue(d->qdisc, now);
         if (!pkt)
             return;
-        ring_push(d, pkt, now, now + tx_time(d, pkt->len));
+        ring_push(d, pkt, now, now + tx_time(d, pkt->len + d->overhead));
         d->wait = d->tail;
         if (d->busy_until > now) {
             d->tx_ev = mp_engine_at(d->link->eng, d->busy_until, tx_done, d);
@@ -351,7 +353,7 @@ void mp_link_dir_enqueue(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t no
             trace_slot(d, pkt->len, now, &start, &end);
         } else {
             start = d->busy_until > now ? d->busy_until : now;
-            end = start + tx_time(d, pkt->len);
+            end = start + tx_time(d, pkt->len + d->overhead);
         }
         ring_push(d, pkt, start, end);
         if (start > now)
@@ -381,11 +383,50 @@ void mp_link_send(struct mp_link *l, int end, struct mp_pkt *pkt)
         mp_link_dir_drop(d, pkt, MP_LINK_DROP_DOWN, now);
         return;
     }
+    if (G_UNLIKELY(l->ext)) {
+        l->ext->send(l->ext_arg, end, pkt);
+        return;
+    }
     if (d->faults)
         d->faults->ops->input(d->faults, pkt, now);
     else
         mp_link_dir_enqueue(d, pkt, now);
 }
+
+void mp_link_set_ext(struct mp_link *l, const struct mp_link_ext_ops *ops, void *arg)
+{
+    l->ext = ops;
+    l->ext_arg = arg;
+}
+
+void mp_link_ext_deliver(struct mp_link *l, int end, struct mp_pkt *pkt)
+{
+    struct mp_link_dir *d = &l->dir[end];
+    mp_time_t now = mp_engine_now(l->eng);
+    if (!l->up) {
+        mp_link_dir_drop(d, pkt, MP_LINK_DROP_DOWN, now);
+        return;
+    }
+    deliver(d, pkt, now);
+}
+
+void mp_link_ext_refused(struct mp_link *l, int end, struct mp_pkt *pkt)
+{
+    mp_link_dir_drop(&l->dir[end], pkt, MP_LINK_DROP_QUEUE, mp_engine_now(l->eng));
+}
+
+const char *mp_link_ext_check(const struct mp_link *l)
+{
+    for (int e = 0; e < 2; e++) {
+        const struct mp_link_dir *d = &l->dir[e];
+        if (d->faults)
+            return "loss, corruption, duplication, reordering or a middlebox";
+        if (d->trace)
+            return "a delivery trace";
+    }
+    return NULL;
+}
+
 
 /* --- construction -------------------------------------------------------- */
 
@@ -411,8 +452,10 @@ struct mp_link *mp_link_new(struct mp_engine *eng, const struct mp_link_conf *co
         d->link = l;
         d->end = e;
         dir_set_rate(d, dc->rate_bps);
+        d->overhead = dc->overhead;
         d->delay = dc->delay;
         d->qdisc = mp_qdisc_new(dc->qdisc, dc->qdisc_params, error);
+
         if (!d->qdisc) {
             g_prefix_error(error, "link %s, direction %d: ", l->name, e);
             mp_link_free(l);

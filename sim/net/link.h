@@ -104,6 +104,7 @@ typedef void (*mp_link_trace_fn)(void *ctx, const char *line, size_t len);
 
 struct mp_link_dir_conf {
     uint64_t rate_bps;        /* bit/s; 0: infinite */
+    uint32_t overhead;        /* bytes of link framing added to each packet's transmission time */
     mp_time_t delay;          /* propagation delay, ns */
     const char *qdisc;        /* NULL: "droptail" */
     const char *qdisc_params; /* NULL: the discipline's defaults */
@@ -139,6 +140,7 @@ struct mp_link_dir {
     int end; /* the sending end */
     uint64_t rate_bps;
     uint64_t rate_inv; /* floor((2^64 - 1) / rate_bps); 0 for infinite */
+    uint32_t overhead; /* framing bytes on the wire per packet (not in pkt->len) */
     mp_time_t delay;
     struct mp_qdisc *qdisc;
     bool early;              /* early-decision path (admit) */
@@ -232,6 +234,25 @@ uint64_t mp_link_in_flight(const struct mp_link *l, int end);
 /* Transmission time of |len| bytes at |rate_bps| (0: infinite), rounded up
  * to the nanosecond. */
 mp_time_t mp_link_tx_time(uint32_t len, uint64_t rate_bps);
+
+/*
+ * A link whose wire is elsewhere (the ns-3 engine, sim/ns3/): mp_link_send()
+ * counts the packet and drops it while the link is down, as always, then
+ * hands it to |send| instead of this link's queue; the other engine calls
+ * mp_link_ext_deliver() when it arrives, which drops it if the link went
+ * down meanwhile and passes it to the far port. Faults, middleboxes and
+ * traces of delivery opportunities are this link's own machinery and do
+ * not apply: mp_link_ext_check() says whether a link uses any.
+ */
+struct mp_link_ext_ops {
+    void (*send)(void *arg, int end, struct mp_pkt *pkt);
+};
+void mp_link_set_ext(struct mp_link *l, const struct mp_link_ext_ops *ops, void *arg);
+void mp_link_ext_deliver(struct mp_link *l, int end, struct mp_pkt *pkt);
+/* The other engine's queue at end |end| had no room: counted as a queue drop. */
+void mp_link_ext_refused(struct mp_link *l, int end, struct mp_pkt *pkt);
+/* NULL when |l| can be carried elsewhere, else what it uses that cannot. */
+const char *mp_link_ext_check(const struct mp_link *l);
 
 /* For fault decorators (fault.c). */
 

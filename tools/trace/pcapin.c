@@ -82,8 +82,10 @@ static GPtrArray *files_with_suffix(const char *dir, const char *suffix, GError 
         return NULL;
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     const char *n;
+    /* ns3-*.pcap: ns-3's captures of its links (the ns-3 engine), the same
+     * packets as the hosts' at microsecond resolution: read by name only */
     while ((n = g_dir_read_name(d)))
-        if (g_str_has_suffix(n, suffix))
+        if (g_str_has_suffix(n, suffix) && !g_str_has_prefix(n, "ns3-"))
             g_ptr_array_add(names, g_build_filename(dir, n, NULL));
     g_dir_close(d);
     g_ptr_array_sort(names, cmp_str);
@@ -134,6 +136,7 @@ static bool dlt_supported(int dlt)
     case DLT_LINUX_SLL2:
     case DLT_NULL:
     case DLT_LOOP:
+    case DLT_PPP:
         return true;
     default:
         return false;
@@ -165,7 +168,7 @@ static bool reader_open(struct reader *r, GError **err)
         const char *n = pcap_datalink_val_to_name(r->dlt);
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     "%s: link type %s (%d) is not one afmp-trace reads (Ethernet, raw IP, "
-                    "Linux cooked, loopback)",
+                    "Linux cooked, loopback, PPP)",
                     r->path, n ? n : "?", r->dlt);
         return false;
     }
@@ -357,6 +360,18 @@ static int l3_offset(int dlt, const uint8_t *p, size_t len, uint16_t *ethertype)
             return -1;
         *ethertype = mp_wire_get16(p);
         return 20;
+    case DLT_PPP: {
+        /* ns-3's point-to-point captures: the 2-byte PPP protocol, maybe
+         * after address and control (0xff 0x03) */
+        int o = len >= 2 && p[0] == 0xff && p[1] == 0x03 ? 2 : 0;
+        if (len < (size_t)o + 2)
+            return -1;
+        uint16_t proto = mp_wire_get16(p + o);
+        if (proto != 0x0021 && proto != 0x0057)
+            return -1;
+        *ethertype = proto == 0x0021 ? MP_ETHERTYPE_IPV4 : MP_ETHERTYPE_IPV6;
+        return o + 2;
+    }
     case DLT_NULL:
     case DLT_LOOP: {
         if (len < 4)

@@ -1,0 +1,59 @@
+/*
+ * afmp: the two halves of the ns-3 engine and what they say to each other.
+ * ns3.c (C) holds the world; ns3.cc (C++) holds ns-3. This header is read by
+ * both, so it uses nothing but fixed-width integers: no afmp header is
+ * included into C++.
+ */
+#ifndef MP_NS3_GLUE_H
+#define MP_NS3_GLUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MP_NS3_NEVER UINT64_MAX
+
+/* ---- implemented in C (ns3.c), called by ns-3's events ---------------- */
+
+/* The time of the world's next event, MP_NS3_NEVER for none. */
+uint64_t mp_ns3g_next_time(void);
+/* Runs every world event due at |now| (the world's clock moves there). */
+void mp_ns3g_run_now(uint64_t now);
+/* A packet of |len| bytes sent by end |from_end| of link |link| arrived. */
+void mp_ns3g_receive(uint32_t link, int from_end, const uint8_t *data, uint32_t len,
+                     uint64_t now);
+/* True when the run was asked to stop (a signal). */
+bool mp_ns3g_interrupted(void);
+
+/* ---- implemented in C++ (ns3.cc) --------------------------------------- */
+
+/* A fresh simulation with |nodes| ns-3 nodes. */
+void mp_ns3cc_begin(uint32_t nodes);
+/* A point-to-point link between nodes |a| and |b|: rates per sending end
+ * (bit/s), one delay (ns), a drop-tail transmit queue per end ("100p",
+ * "64000B"), an MTU. Returns false with |msg| filled when ns-3 refuses. */
+bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint64_t rate_b,
+                   uint64_t delay, const char *queue_a, const char *queue_b, uint32_t mtu,
+                   char *msg, uint32_t msg_len);
+/* ns-3's own pcap of each end of every link, PREFIX-LINKNAME-END.pcap. */
+void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b);
+/* Sends an IP datagram from end |end| of |link|; false when the device
+ * refused it (its queue is full). */
+bool mp_ns3cc_send(uint32_t link, int end, const uint8_t *data, uint32_t len);
+/* Runs until |stop| (ns); returns the number of ns-3 events run. */
+uint64_t mp_ns3cc_run(uint64_t stop);
+/* The world asked for an event earlier than any scheduled bridge. */
+void mp_ns3cc_wake(void);
+/* Tears the simulation down (Simulator::Destroy). */
+void mp_ns3cc_end(void);
+/* ns-3's version string. */
+const char *mp_ns3cc_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

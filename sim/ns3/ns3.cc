@@ -1,0 +1,187 @@
+// afmp: the ns-3 half of the ns-3 engine (see ns3.c and glue.h).
+//
+// Every node of the world gets an ns-3 Node without ns-3's Internet stack;
+// every link becomes a PointToPointNetDevice pair on a PointToPointChannel.
+// Our hosts hand raw IPv4/IPv6 datagrams to NetDevice::Send (protocol
+// 0x0800 or 0x86DD; the device adds its 2-byte PPP header) and get them
+// back through Node::RegisterProtocolHandler. The world's own events run
+// from a "bridge" event that ns-3 schedules at the time of the world's next
+// event, so that both event sets run in one time order.
+//
+// ns-3's simulator is a process-wide singleton: one ns-3 run at a time per
+// process (ns3.c holds a lock around a run).
+#include "sim/ns3/glue.h"
+
+#include <ns3/core-module.h>
+#include <ns3/network-module.h>
+#include <ns3/point-to-point-module.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ns3;
+
+namespace {
+
+struct End {
+    uint32_t link;
+    int end;
+};
+
+struct State {
+    NodeContainer nodes;
+    std::vector<Ptr<PointToPointNetDevice>> dev[2]; // by link
+    std::map<NetDevice *, End> ends;
+    EventId bridge;
+    uint64_t bridge_at = MP_NS3_NEVER;
+    uint64_t stop = MP_NS3_NEVER;
+    std::vector<uint8_t> buf;
+};
+
+State *st;
+
+uint64_t now_ns()
+{
+    return (uint64_t)Simulator::Now().GetNanoSeconds();
+}
+
+void fire();
+
+// Makes sure a bridge event is set at the world's next event time.
+void ensure()
+{
+    uint64_t next = mp_ns3g_next_time();
+    if (next == MP_NS3_NEVER || next > st->stop)
+        return;
+    if (st->bridge.IsRunning()) {
+        if (st->bridge_at <= next)
+            return;
+        Simulator::Cancel(st->bridge);
+    }
+    uint64_t now = now_ns();
+    if (next < now)
+        next = now;
+    st->bridge_at = next;
+    st->bridge = Simulator::Schedule(NanoSeconds((int64_t)(next - now)), &fire);
+}
+
+void fire()
+{
+    st->bridge_at = MP_NS3_NEVER;
+    mp_ns3g_run_now(now_ns());
+    if (mp_ns3g_interrupted()) {
+        Simulator::Stop();
+        return;
+    }
+    ensure();
+}
+
+void rx(Ptr<NetDevice> dev, Ptr<const Packet> p, uint16_t proto, const Address &from,
+        const Address &to, NetDevice::PacketType type)
+{
+    (void)proto;
+    (void)from;
+    (void)to;
+    (void)type;
+    auto it = st->ends.find(PeekPointer(dev));
+    if (it == st->ends.end())
+        return;
+    uint32_t n = p->GetSize();
+    st->buf.resize(n ? n : 1);
+    p->CopyData(st->buf.data(), n);
+    // the device that received it is at end e: the packet was sent by !e
+    mp_ns3g_receive(it->second.link, !it->second.end, st->buf.data(), n, now_ns());
+    ensure();
+}
+
+} // namespace
+
+extern "C" {
+
+void mp_ns3cc_begin(uint32_t nodes)
+{
+    st = new State();
+    st->nodes.Create(nodes);
+}
+
+bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint64_t rate_b,
+                   uint64_t delay, const char *queue_a, const char *queue_b, uint32_t mtu,
+                   char *msg, uint32_t msg_len)
+{
+    if (a >= st->nodes.GetN() || b >= st->nodes.GetN()) {
+        snprintf(msg, msg_len, "node out of range");
+        return false;
+    }
+    Ptr<PointToPointChannel> ch = CreateObject<PointToPointChannel>();
+    ch->SetAttribute("Delay", TimeValue(NanoSeconds((int64_t)delay)));
+    const uint32_t nodes[2] = {a, b};
+    const uint64_t rates[2] = {rate_a, rate_b};
+    const char *queues[2] = {queue_a, queue_b};
+    for (int e = 0; e < 2; e++) {
+        Ptr<PointToPointNetDevice> d = CreateObject<PointToPointNetDevice>();
+        d->SetAddress(Mac48Address::Allocate());
+        d->SetDataRate(DataRate(rates[e]));
+        if (!d->SetMtu((uint16_t)mtu)) {
+            snprintf(msg, msg_len, "ns-3 refuses an MTU of %u", mtu);
+            return false;
+        }
+        Ptr<Queue<Packet>> q = CreateObject<DropTailQueue<Packet>>();
+        q->SetAttribute("MaxSize", QueueSizeValue(QueueSize(queues[e])));
+        d->SetQueue(q);
+        Ptr<Node> node = st->nodes.Get(nodes[e]);
+        node->AddDevice(d);
+        d->Attach(ch);
+        node->RegisterProtocolHandler(MakeCallback(&rx), 0, d, false);
+        if (st->dev[e].size() <= link) {
+            st->dev[0].resize(link + 1);
+            st->dev[1].resize(link + 1);
+        }
+        st->dev[e][link] = d;
+        st->ends[PeekPointer(d)] = End{link, e};
+    }
+    return true;
+}
+
+void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b)
+{
+    PointToPointHelper h;
+    h.EnablePcap(path_a, st->dev[0][link], false, true);
+    h.EnablePcap(path_b, st->dev[1][link], false, true);
+}
+
+bool mp_ns3cc_send(uint32_t link, int end, const uint8_t *data, uint32_t len)
+{
+    Ptr<PointToPointNetDevice> d = st->dev[end][link];
+    Ptr<Packet> p = Create<Packet>(data, len);
+    uint16_t proto = len && (data[0] >> 4) == 6 ? 0x86DD : 0x0800;
+    return d->Send(p, d->GetBroadcast(), proto);
+}
+
+uint64_t mp_ns3cc_run(uint64_t stop)
+{
+    st->stop = stop;
+    ensure();
+    // events at |stop| itself still run: ns-3 stops just after
+    Simulator::Stop(NanoSeconds((int64_t)(stop - now_ns() + 1)));
+    Simulator::Run();
+    return Simulator::GetEventCount();
+}
+
+void mp_ns3cc_wake(void)
+{
+    ensure();
+}
+
+void mp_ns3cc_end(void)
+{
+    Simulator::Destroy();
+    delete st;
+    st = nullptr;
+}
+
+const char *mp_ns3cc_version(void)
+{
+    return "ns-3.37";
+}
+}
