@@ -1810,7 +1810,8 @@ static bool known_link_key(const char *k, void *arg)
 {
     unsigned d;
     return !strcmp(k, "a") || !strcmp(k, "b") || !strcmp(k, "mtu") || !strcmp(k, "framing") ||
-           link_param_of(k, &d) >= 0;
+           !strcmp(k, "kind") || !strcmp(k, "wifi.standard") || !strcmp(k, "wifi.manager") ||
+           !strcmp(k, "wifi.distance") || !strcmp(k, "wifi.speed") || link_param_of(k, &d) >= 0;
 }
 
 static void dir_set(struct mp_scn_dir *d, enum mp_scn_link_param p, uint64_t v, bool bytes)
@@ -1937,6 +1938,79 @@ static bool parse_mbox(struct rctx *c, const struct dgroup *g, const char *key, 
     return true;
 }
 
+/* "5m", "2.5m", "1.5m/s": a non-negative decimal with its unit, in
+ * thousandths (millimetres, millimetres per second), at most 100 km. */
+static bool read_milli(struct rctx *c, const struct dgroup *g, const char *key, const char *unit,
+                       uint32_t *out)
+{
+    bool bad;
+    char *v = get_value(c, g, key, &bad);
+    if (bad)
+        return false;
+    if (!v)
+        return true;
+    char *end;
+    double x = g_ascii_strtod(v, &end);
+    bool ok = end != v && !strcmp(end, unit) && x >= 0 && x <= 1e5;
+    if (!ok)
+        fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected a number with its unit like 5%s, got '%s'",
+             unit, v);
+    else
+        *out = (uint32_t)(x * 1000 + 0.5);
+    g_free(v);
+    return ok;
+}
+
+static bool one_of(struct rctx *c, const struct dgroup *g, const char *key,
+                   const char *const *allowed, const char *dflt, char **out)
+{
+    bool bad;
+    char *v = get_value(c, g, key, &bad);
+    if (bad)
+        return false;
+    if (!v) {
+        *out = g_strdup(dflt);
+        return true;
+    }
+    for (const char *const *a = allowed; *a; a++)
+        if (!strcmp(v, *a)) {
+            *out = v;
+            return true;
+        }
+    char *list = g_strjoinv(", ", (char **)allowed);
+    fail(c, g, key, MP_SCENARIO_ERROR_VALUE, "expected one of %s, got '%s'", list, v);
+    g_free(list);
+    g_free(v);
+    return false;
+}
+
+/* kind = p2p | wifi and the wifi.* keys (a Wi-Fi link is ns-3's). */
+static bool parse_wifi(struct rctx *c, const struct dgroup *g, struct mp_scn_link *l)
+{
+    static const char *const kinds[] = {"p2p", "wifi", NULL};
+    static const char *const standards[] = {"80211a", "80211g", "80211n", "80211ac", NULL};
+    static const char *const managers[] = {"minstrel", "ideal", "aarf", NULL};
+    char *kind = NULL;
+    if (!one_of(c, g, "kind", kinds, "p2p", &kind))
+        return false;
+    l->wifi = !strcmp(kind, "wifi");
+    l->kind_line = key_line(g, "kind");
+    g_free(kind);
+    static const char *const wkeys[] = {"wifi.standard", "wifi.manager", "wifi.distance",
+                                        "wifi.speed"};
+    for (size_t i = 0; i < G_N_ELEMENTS(wkeys); i++)
+        if (!l->wifi && group_key(g, wkeys[i]))
+            return fail(c, g, wkeys[i], MP_SCENARIO_ERROR_VALUE,
+                        "only a link of kind = wifi has this key");
+    if (!l->wifi)
+        return true;
+    l->wifi_distance_mm = 5000;
+    return one_of(c, g, "wifi.standard", standards, "80211n", &l->wifi_standard) &&
+           one_of(c, g, "wifi.manager", managers, "minstrel", &l->wifi_manager) &&
+           read_milli(c, g, "wifi.distance", "m", &l->wifi_distance_mm) &&
+           read_milli(c, g, "wifi.speed", "m/s", &l->wifi_speed_mm_s);
+}
+
 static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp_scn_link *l)
 {
     GPtrArray *cands = g_ptr_array_new();
@@ -1947,13 +2021,18 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
     g_ptr_array_add(cands, "b");
     g_ptr_array_add(cands, "mtu");
     g_ptr_array_add(cands, "framing");
+    g_ptr_array_add(cands, "kind");
+    g_ptr_array_add(cands, "wifi.standard");
+    g_ptr_array_add(cands, "wifi.manager");
+    g_ptr_array_add(cands, "wifi.distance");
+    g_ptr_array_add(cands, "wifi.speed");
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, (gpointer)link_params[i].key);
     for (unsigned i = 0; i < MP_ARRAY_LEN(link_params); i++)
         g_ptr_array_add(cands, g_strconcat(link_params[i].key, ".ab", NULL));
     bool ok = check_keys(c, g, known_link_key, NULL, cands,
                          "; rate to trace also as KEY.ab or KEY.ba for one direction");
-    for (unsigned i = 4 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
+    for (unsigned i = 9 + MP_ARRAY_LEN(link_params); i < cands->len; i++)
         g_free(cands->pdata[i]);
     g_ptr_array_unref(cands);
     if (!ok)
@@ -2008,6 +2087,8 @@ static bool parse_link(struct rctx *c, const struct dgroup *g, int li, struct mp
         }
         g_free(framing);
     }
+    if (!parse_wifi(c, g, l))
+        return false;
     for (int e = 0; e < 2; e++) {
         l->dir[e].queue_limit = 1000; /* Linux's default txqueuelen */
         l->dir[e].ge_loss_bad = 1000000;
@@ -2938,6 +3019,15 @@ static bool resolve_all(struct rctx *c)
         if (!parse_link(c, c->link_groups->pdata[i], (int)i,
                         &g_array_index(c->links, struct mp_scn_link, i)))
             goto out;
+    for (guint i = 0; i < c->links->len; i++) {
+        const struct mp_scn_link *l = &g_array_index(c->links, struct mp_scn_link, i);
+        if (l->wifi && c->scn->engine != MP_SCN_ENGINE_NS3) {
+            fail(c, c->link_groups->pdata[i], "kind", MP_SCENARIO_ERROR_VALUE,
+                 "wifi: only the ns-3 engine has Wi-Fi links ([scenario] engine = ns3, or "
+                 "--engine ns3)");
+            goto out;
+        }
+    }
     for (guint i = 0; i < c->apps->len; i++)
         if (!parse_app(c, c->app_groups->pdata[i], &g_array_index(c->apps, struct mp_scn_app, i)))
             goto out;
@@ -3238,6 +3328,8 @@ void mp_scenario_free(struct mp_scenario *scn)
     g_free(scn->nodes);
     for (size_t i = 0; i < scn->n_links; i++) {
         g_free(scn->links[i].name);
+        g_free(scn->links[i].wifi_standard);
+        g_free(scn->links[i].wifi_manager);
         for (int e = 0; e < 2; e++)
             mp_dtrace_unref(scn->links[i].dir[e].trace);
     }
@@ -3613,6 +3705,13 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
         j_iface_ref(b, "b", scn, l->node[1], l->iface[1]);
         j_u64(b, "mtu", l->mtu);
         j_u64(b, "framing_bytes", l->framing);
+        if (l->wifi) {
+            j_str(b, "kind", "wifi");
+            j_str(b, "wifi_standard", l->wifi_standard);
+            j_str(b, "wifi_manager", l->wifi_manager);
+            j_u64(b, "wifi_distance_mm", l->wifi_distance_mm);
+            j_u64(b, "wifi_speed_mm_s", l->wifi_speed_mm_s);
+        }
         j_dir(b, "ab", &l->dir[0]);
         j_dir(b, "ba", &l->dir[1]);
         json_builder_end_object(b);

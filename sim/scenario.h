@@ -219,6 +219,12 @@ struct mp_scn_link {
     uint32_t mtu;
     uint32_t framing;           /* framing = ppp: 2 bytes of PPP header on every packet's
                                    serialization time (as ns-3's point-to-point links) */
+    bool wifi;                  /* kind = wifi (the ns-3 engine only): a is the station, b the AP */
+    char *wifi_standard;        /* 80211a, 80211g, 80211n, 80211ac (default 80211n) */
+    char *wifi_manager;         /* rate adaptation: minstrel (default), ideal, aarf */
+    uint32_t wifi_distance_mm;  /* the station's distance from the AP at the start (default 5 m) */
+    uint32_t wifi_speed_mm_s;   /* its speed away from the AP (default 0) */
+    unsigned kind_line;
     struct mp_scn_dir dir[2];   /* dir[0]: a -> b, dir[1]: b -> a */
     unsigned line;
 };

@@ -27,7 +27,7 @@ rm -rf "$out"
 mkdir -p "$out"
 n=0
 fail=0
-for sc in "$src"/scenarios/*.ini; do
+for sc in $("$(dirname "$0")/scenario-list.sh" "$sim" "$src"); do
     name=$(basename "$sc" .ini)
     stop=
     case " $SHORT " in

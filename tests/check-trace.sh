@@ -15,12 +15,12 @@ oracle="$(dirname "$0")/trace-oracle.py"
 rm -rf "$out"
 mkdir -p "$out"
 n=0
-for sc in "$src"/scenarios/*.ini; do
+for sc in $("$(dirname "$0")/scenario-list.sh" "$sim" "$src"); do
     n=$((n + 1))
 done
 echo "1..$n"
 i=0
-for sc in "$src"/scenarios/*.ini; do
+for sc in $("$(dirname "$0")/scenario-list.sh" "$sim" "$src"); do
     name=$(basename "$sc" .ini)
     i=$((i + 1))
     stop=

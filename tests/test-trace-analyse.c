@@ -488,10 +488,10 @@ static void test_bad_inputs(void)
     g_assert_nonnull(strstr(err->message, text));
     g_clear_error(&err);
 
-    /* 802.11 frames: a link type afmp-trace does not read */
-    char *wifi = tmp_path(dir, "wifi.pcap");
+    /* Bluetooth HCI: a link type afmp-trace does not read */
+    char *wifi = tmp_path(dir, "bt.pcap");
     GArray *p = tcp_packets();
-    write_pcap(wifi, p, 0, DLT_IEEE802_11, 65535);
+    write_pcap(wifi, p, 0, DLT_BLUETOOTH_HCI_H4, 65535);
     char *f3[] = {wifi, NULL};
     g_assert_null(at_input_open(f3, &err));
     g_assert_nonnull(strstr(err->message, "link type"));

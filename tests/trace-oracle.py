@@ -133,7 +133,9 @@ def main():
     load_added(run)
     problems = []
     checked = 0
-    pcaps = sorted(x for x in os.listdir(run) if x.endswith(".pcap"))
+    # ns3-*.pcap: ns-3's own captures of its links (the ns-3 engine), the
+    # same packets again; afmp-trace leaves them out of a folder too
+    pcaps = sorted(x for x in os.listdir(run) if x.endswith(".pcap") and not x.startswith("ns3-"))
     for node in res["nodes"]:
         if node.get("kind") != "host":
             continue

@@ -288,7 +288,11 @@ int main(int argc, char **argv)
 #ifdef AFMP_HAVE_NS3
     mp_ns3_engine = &mp_ns3_engine_impl;
 #endif
-    if (argc >= 2 && !strcmp(argv[1], "run"))
+    if (argc >= 2 && !strcmp(argv[1], "--engines")) {
+        /* the engines this program has, for scripts */
+        puts(mp_ns3_engine ? "embedded ns3" : "embedded");
+        rc = 0;
+    } else if (argc >= 2 && !strcmp(argv[1], "run"))
         rc = cmd_run(argc - 1, argv + 1, cmdline);
     else if (argc >= 2 && !strcmp(argv[1], "check"))
         rc = cmd_check(argc - 1, argv + 1, cmdline);

@@ -30,15 +30,24 @@ bool mp_ns3g_interrupted(void);
 
 /* ---- implemented in C++ (ns3.cc) --------------------------------------- */
 
-/* A fresh simulation with |nodes| ns-3 nodes. */
-void mp_ns3cc_begin(uint32_t nodes);
+/* A fresh simulation with |nodes| ns-3 nodes; ns-3's random streams (Wi-Fi
+ * backoff, ...) from |seed|. */
+void mp_ns3cc_begin(uint32_t nodes, uint64_t seed);
 /* A point-to-point link between nodes |a| and |b|: rates per sending end
  * (bit/s), one delay (ns), a drop-tail transmit queue per end ("100p",
  * "64000B"), an MTU. Returns false with |msg| filled when ns-3 refuses. */
 bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint64_t rate_b,
                    uint64_t delay, const char *queue_a, const char *queue_b, uint32_t mtu,
                    char *msg, uint32_t msg_len);
-/* ns-3's own pcap of each end of every link, PREFIX-LINKNAME-END.pcap. */
+/* An 802.11 link: node |sta| a station associated with node |ap|'s access
+ * point, |distance_mm| away at the start and moving away at |speed_mm_s|
+ * (ns-3's log-distance propagation, so the rate adaptation |manager|
+ * steps down and the link fades out); with |pcap_sta|/|pcap_ap|, ns-3's
+ * radiotap captures of both. Returns false with |msg| filled on a refusal. */
+bool mp_ns3cc_wifi(uint32_t link, uint32_t sta, uint32_t ap, const char *standard,
+                   const char *manager, uint32_t distance_mm, uint32_t speed_mm_s, uint32_t mtu,
+                   const char *pcap_sta, const char *pcap_ap, char *msg, uint32_t msg_len);
+/* ns-3's own pcap of each end of a point-to-point link. */
 void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b);
 /* Sends an IP datagram from end |end| of |link|; false when the device
  * refused it (its queue is full). */

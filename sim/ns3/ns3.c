@@ -115,6 +115,8 @@ static bool ns3_check(const struct mp_build *b, GError **err)
         if (why)
             return refuse(err, scn, sl->line, what,
                           "the ns-3 engine has ns-3's point-to-point links, without %s", why);
+        if (sl->wifi)
+            continue; /* ns-3's 802.11: no rate, delay or queue of ours */
         for (int d = 0; d < 2; d++)
             if (sl->dir[d].rate == 0)
                 return refuse(err, scn, sl->line, what,
@@ -147,17 +149,29 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
     G_LOCK(ns3_run);
     struct ns3_run run = {.b = b, .eng = mp_world_engine(b->w), .pool = mp_world_pool(b->w)};
     cur = &run;
-    mp_ns3cc_begin((uint32_t)scn->n_nodes);
+    mp_ns3cc_begin((uint32_t)scn->n_nodes, scn->seed);
     struct ext_end *ends = g_new0(struct ext_end, scn->n_links ? scn->n_links : 1);
     bool ok = true;
     for (size_t i = 0; i < scn->n_links && ok; i++) {
         const struct mp_scn_link *sl = &scn->links[i];
         char qa[32], qb[32], msg[200] = "";
+        char *fa = pcap_dir ? g_strdup_printf("%s/ns3-%s-a.pcap", pcap_dir, sl->name) : NULL;
+        char *fb = pcap_dir ? g_strdup_printf("%s/ns3-%s-b.pcap", pcap_dir, sl->name) : NULL;
         queue_size(&sl->dir[0], qa, sizeof(qa));
         queue_size(&sl->dir[1], qb, sizeof(qb));
-        ok = mp_ns3cc_link((uint32_t)i, (uint32_t)sl->node[0], (uint32_t)sl->node[1],
-                           sl->dir[0].rate, sl->dir[1].rate, sl->dir[0].delay, qa, qb,
-                           sl->mtu ? sl->mtu : 1500, msg, sizeof(msg));
+        if (sl->wifi)
+            ok = mp_ns3cc_wifi((uint32_t)i, (uint32_t)sl->node[0], (uint32_t)sl->node[1],
+                               sl->wifi_standard, sl->wifi_manager, sl->wifi_distance_mm,
+                               sl->wifi_speed_mm_s, sl->mtu ? sl->mtu : 1500, fa, fb, msg,
+                               sizeof(msg));
+        else
+            ok = mp_ns3cc_link((uint32_t)i, (uint32_t)sl->node[0], (uint32_t)sl->node[1],
+                               sl->dir[0].rate, sl->dir[1].rate, sl->dir[0].delay, qa, qb,
+                               sl->mtu ? sl->mtu : 1500, msg, sizeof(msg));
+        if (ok && !sl->wifi && fa)
+            mp_ns3cc_pcap((uint32_t)i, fa, fb);
+        g_free(fa);
+        g_free(fb);
         if (!ok) {
             char what[160];
             g_snprintf(what, sizeof(what), "[link %s]", sl->name);
@@ -167,13 +181,6 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
         ends[i].link = (uint32_t)i;
         ends[i].l = b->links[i];
         mp_link_set_ext(b->links[i], &ext_ops, &ends[i]);
-        if (pcap_dir) {
-            char *fa = g_strdup_printf("%s/ns3-%s-a.pcap", pcap_dir, sl->name);
-            char *fb = g_strdup_printf("%s/ns3-%s-b.pcap", pcap_dir, sl->name);
-            mp_ns3cc_pcap((uint32_t)i, fa, fb);
-            g_free(fa);
-            g_free(fb);
-        }
     }
     enum mp_run_result rr = MP_RUN_IDLE;
     if (ok) {

@@ -8,13 +8,19 @@
 // from a "bridge" event that ns-3 schedules at the time of the world's next
 // event, so that both event sets run in one time order.
 //
+// A Wi-Fi link is an 802.11 BSS of two: a station and an access point,
+// each end sending to the other's MAC address (no ARP: each knows its
+// peer, as on a point-to-point link).
+//
 // ns-3's simulator is a process-wide singleton: one ns-3 run at a time per
 // process (ns3.c holds a lock around a run).
 #include "sim/ns3/glue.h"
 
 #include <ns3/core-module.h>
+#include <ns3/mobility-module.h>
 #include <ns3/network-module.h>
 #include <ns3/point-to-point-module.h>
+#include <ns3/wifi-module.h>
 
 #include <map>
 #include <string>
@@ -31,7 +37,8 @@ struct End {
 
 struct State {
     NodeContainer nodes;
-    std::vector<Ptr<PointToPointNetDevice>> dev[2]; // by link
+    std::vector<Ptr<NetDevice>> dev[2]; // by link
+    std::vector<Address> peer[2];       // by link: where end e sends
     std::map<NetDevice *, End> ends;
     EventId bridge;
     uint64_t bridge_at = MP_NS3_NEVER;
@@ -99,9 +106,24 @@ void rx(Ptr<NetDevice> dev, Ptr<const Packet> p, uint16_t proto, const Address &
 
 extern "C" {
 
-void mp_ns3cc_begin(uint32_t nodes)
+static void add_end(uint32_t link, int e, Ptr<NetDevice> d)
+{
+    if (st->dev[e].size() <= link) {
+        for (int k = 0; k < 2; k++) {
+            st->dev[k].resize(link + 1);
+            st->peer[k].resize(link + 1);
+        }
+    }
+    st->dev[e][link] = d;
+    st->ends[PeekPointer(d)] = End{link, e};
+    d->GetNode()->RegisterProtocolHandler(MakeCallback(&rx), 0, d, false);
+}
+
+void mp_ns3cc_begin(uint32_t nodes, uint64_t seed)
 {
     st = new State();
+    RngSeedManager::SetSeed((uint32_t)(seed % 4294967295u) + 1);
+    RngSeedManager::SetRun(1);
     st->nodes.Create(nodes);
 }
 
@@ -132,14 +154,10 @@ bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint6
         Ptr<Node> node = st->nodes.Get(nodes[e]);
         node->AddDevice(d);
         d->Attach(ch);
-        node->RegisterProtocolHandler(MakeCallback(&rx), 0, d, false);
-        if (st->dev[e].size() <= link) {
-            st->dev[0].resize(link + 1);
-            st->dev[1].resize(link + 1);
-        }
-        st->dev[e][link] = d;
-        st->ends[PeekPointer(d)] = End{link, e};
+        add_end(link, e, d);
     }
+    for (int e = 0; e < 2; e++)
+        st->peer[e][link] = st->dev[!e][link]->GetBroadcast();
     return true;
 }
 
@@ -150,12 +168,72 @@ void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b)
     h.EnablePcap(path_b, st->dev[1][link], false, true);
 }
 
+bool mp_ns3cc_wifi(uint32_t link, uint32_t sta, uint32_t ap, const char *standard,
+                   const char *manager, uint32_t distance_mm, uint32_t speed_mm_s, uint32_t mtu,
+                   const char *pcap_sta, const char *pcap_ap, char *msg, uint32_t msg_len)
+{
+    if (sta >= st->nodes.GetN() || ap >= st->nodes.GetN()) {
+        snprintf(msg, msg_len, "node out of range");
+        return false;
+    }
+    Ptr<Node> ns = st->nodes.Get(sta), na = st->nodes.Get(ap);
+    if (ns->GetObject<MobilityModel>() || na->GetObject<MobilityModel>()) {
+        snprintf(msg, msg_len, "a node is on one Wi-Fi link at most");
+        return false;
+    }
+    std::string std_s(standard), mgr(manager);
+    WifiStandard ws = std_s == "80211a"   ? WIFI_STANDARD_80211a
+                      : std_s == "80211g" ? WIFI_STANDARD_80211g
+                      : std_s == "80211ac" ? WIFI_STANDARD_80211ac
+                                          : WIFI_STANDARD_80211n;
+    bool ht = ws == WIFI_STANDARD_80211n || ws == WIFI_STANDARD_80211ac;
+    std::string manager_type = mgr == "ideal" ? "ns3::IdealWifiManager"
+                               : mgr == "aarf" ? "ns3::AarfWifiManager"
+                               : ht            ? "ns3::MinstrelHtWifiManager"
+                                               : "ns3::MinstrelWifiManager";
+    YansWifiChannelHelper channel = YansWifiChannelHelper::Default();
+    YansWifiPhyHelper phy;
+    phy.SetChannel(channel.Create());
+    phy.SetPcapDataLinkType(WifiPhyHelper::DLT_IEEE802_11_RADIO);
+    WifiHelper wifi;
+    wifi.SetStandard(ws);
+    wifi.SetRemoteStationManager(manager_type);
+    WifiMacHelper mac;
+    Ssid ssid = Ssid("afmp-" + std::to_string(link));
+    mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid));
+    NetDeviceContainer ds = wifi.Install(phy, mac, ns);
+    mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid));
+    NetDeviceContainer da = wifi.Install(phy, mac, na);
+    Ptr<ConstantPositionMobilityModel> pa = CreateObject<ConstantPositionMobilityModel>();
+    pa->SetPosition(Vector(0, 0, 0));
+    na->AggregateObject(pa);
+    Ptr<ConstantVelocityMobilityModel> ps = CreateObject<ConstantVelocityMobilityModel>();
+    ps->SetPosition(Vector(distance_mm / 1000.0, 0, 0));
+    ps->SetVelocity(Vector(speed_mm_s / 1000.0, 0, 0));
+    ns->AggregateObject(ps);
+    Ptr<NetDevice> d[2] = {ds.Get(0), da.Get(0)};
+    for (int e = 0; e < 2; e++) {
+        if (!d[e]->SetMtu((uint16_t)mtu)) {
+            snprintf(msg, msg_len, "ns-3 refuses an MTU of %u on Wi-Fi", mtu);
+            return false;
+        }
+        add_end(link, e, d[e]);
+    }
+    for (int e = 0; e < 2; e++)
+        st->peer[e][link] = d[!e]->GetAddress();
+    if (pcap_sta)
+        phy.EnablePcap(pcap_sta, d[0], false, true);
+    if (pcap_ap)
+        phy.EnablePcap(pcap_ap, d[1], false, true);
+    return true;
+}
+
 bool mp_ns3cc_send(uint32_t link, int end, const uint8_t *data, uint32_t len)
 {
-    Ptr<PointToPointNetDevice> d = st->dev[end][link];
+    Ptr<NetDevice> d = st->dev[end][link];
     Ptr<Packet> p = Create<Packet>(data, len);
     uint16_t proto = len && (data[0] >> 4) == 6 ? 0x86DD : 0x0800;
-    return d->Send(p, d->GetBroadcast(), proto);
+    return d->Send(p, st->peer[end][link], proto);
 }
 
 uint64_t mp_ns3cc_run(uint64_t stop)

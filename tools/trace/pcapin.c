@@ -137,6 +137,8 @@ static bool dlt_supported(int dlt)
     case DLT_NULL:
     case DLT_LOOP:
     case DLT_PPP:
+    case DLT_IEEE802_11:
+    case DLT_IEEE802_11_RADIO:
         return true;
     default:
         return false;
@@ -168,7 +170,7 @@ static bool reader_open(struct reader *r, GError **err)
         const char *n = pcap_datalink_val_to_name(r->dlt);
         g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     "%s: link type %s (%d) is not one afmp-trace reads (Ethernet, raw IP, "
-                    "Linux cooked, loopback, PPP)",
+                    "Linux cooked, loopback, PPP, 802.11)",
                     r->path, n ? n : "?", r->dlt);
         return false;
     }
@@ -371,6 +373,38 @@ static int l3_offset(int dlt, const uint8_t *p, size_t len, uint16_t *ethertype)
             return -1;
         *ethertype = proto == 0x0021 ? MP_ETHERTYPE_IPV4 : MP_ETHERTYPE_IPV6;
         return o + 2;
+    }
+    case DLT_IEEE802_11_RADIO:
+    case DLT_IEEE802_11: {
+        /* ns-3's Wi-Fi captures (and monitor mode): a radiotap header (its
+         * length at offset 2, little-endian), the 802.11 MAC header of a
+         * data frame, then LLC/SNAP with the EtherType */
+        size_t o = 0;
+        if (dlt == DLT_IEEE802_11_RADIO) {
+            if (len < 4)
+                return -1;
+            o = (size_t)p[2] | (size_t)p[3] << 8;
+        }
+        if (len < o + 24)
+            return -1;
+        uint8_t fc0 = p[o], fc1 = p[o + 1];
+        if (((fc0 >> 2) & 3) != 2 || (fc1 & 0x40))
+            return -1; /* not a data frame, or encrypted */
+        if (fc1 & 0x08)
+            return -1; /* an 802.11 retry: the frame was captured before */
+        size_t h = 24;
+        if ((fc1 & 3) == 3)
+            h += 6; /* four addresses */
+        if (fc0 & 0x80)
+            h += 2; /* QoS control */
+        if (fc0 & 0x40)
+            return -1; /* a null-data subtype: no payload */
+        o += h;
+        static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+        if (len < o + 8 || memcmp(p + o, snap, 6) != 0)
+            return -1;
+        *ethertype = mp_wire_get16(p + o + 6);
+        return (int)(o + 8);
     }
     case DLT_NULL:
     case DLT_LOOP: {
