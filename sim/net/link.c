@@ -410,9 +410,9 @@ void mp_link_ext_deliver(struct mp_link *l, int end, struct mp_pkt *pkt)
     deliver(d, pkt, now);
 }
 
-void mp_link_ext_refused(struct mp_link *l, int end, struct mp_pkt *pkt)
+void mp_link_ext_drop(struct mp_link *l, int end, struct mp_pkt *pkt, enum mp_link_drop reason)
 {
-    mp_link_dir_drop(&l->dir[end], pkt, MP_LINK_DROP_QUEUE, mp_engine_now(l->eng));
+    mp_link_dir_drop(&l->dir[end], pkt, reason, mp_engine_now(l->eng));
 }
 
 const char *mp_link_ext_check(const struct mp_link *l)

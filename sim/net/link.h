@@ -249,8 +249,9 @@ struct mp_link_ext_ops {
 };
 void mp_link_set_ext(struct mp_link *l, const struct mp_link_ext_ops *ops, void *arg);
 void mp_link_ext_deliver(struct mp_link *l, int end, struct mp_pkt *pkt);
-/* The other engine's queue at end |end| had no room: counted as a queue drop. */
-void mp_link_ext_refused(struct mp_link *l, int end, struct mp_pkt *pkt);
+/* The other engine dropped |pkt| sent by end |end| (its queue had no room,
+ * no neighbour answered): counted and freed as this link's drops are. */
+void mp_link_ext_drop(struct mp_link *l, int end, struct mp_pkt *pkt, enum mp_link_drop reason);
 /* NULL when |l| can be carried elsewhere, else what it uses that cannot. */
 const char *mp_link_ext_check(const struct mp_link *l);
 

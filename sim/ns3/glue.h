@@ -22,9 +22,10 @@ extern "C" {
 uint64_t mp_ns3g_next_time(void);
 /* Runs every world event due at |now| (the world's clock moves there). */
 void mp_ns3g_run_now(uint64_t now);
-/* A packet of |len| bytes sent by end |from_end| of link |link| arrived. */
-void mp_ns3g_receive(uint32_t link, int from_end, const uint8_t *data, uint32_t len,
-                     uint64_t now);
+/* A packet of |len| bytes of EtherType |proto| sent by end |from_end| of
+ * link |link| (from MAC address |src|) arrived. */
+void mp_ns3g_receive(uint32_t link, int from_end, uint16_t proto, const uint8_t src[6],
+                     const uint8_t *data, uint32_t len, uint64_t now);
 /* True when the run was asked to stop (a signal). */
 bool mp_ns3g_interrupted(void);
 
@@ -49,9 +50,14 @@ bool mp_ns3cc_wifi(uint32_t link, uint32_t sta, uint32_t ap, const char *standar
                    const char *pcap_sta, const char *pcap_ap, char *msg, uint32_t msg_len);
 /* ns-3's own pcap of each end of a point-to-point link. */
 void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b);
-/* Sends an IP datagram from end |end| of |link|; false when the device
- * refused it (its queue is full). */
+/* Sends an IP datagram from end |end| of |link| (to the peer of a
+ * point-to-point link; to MAC address |dst| with EtherType |proto| when
+ * |dst| is given); false when the device refused it (its queue is full). */
 bool mp_ns3cc_send(uint32_t link, int end, const uint8_t *data, uint32_t len);
+bool mp_ns3cc_send_to(uint32_t link, int end, const uint8_t *data, uint32_t len, uint16_t proto,
+                      const uint8_t dst[6]);
+/* The MAC address of end |end| of |link|. */
+void mp_ns3cc_mac(uint32_t link, int end, uint8_t out[6]);
 /* Runs until |stop| (ns); returns the number of ns-3 events run. */
 uint64_t mp_ns3cc_run(uint64_t stop);
 /* The world asked for an event earlier than any scheduled bridge. */

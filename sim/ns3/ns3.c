@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/net/addr.h"
+#include "model/net/host.h"
 #include "model/wire/wire.h"
 #include "sim/engine.h"
 #include "sim/net/link.h"
@@ -25,30 +27,248 @@
 /* ns-3's simulator is one per process: one ns-3 run at a time. */
 G_LOCK_DEFINE_STATIC(ns3_run);
 
+struct ext_end;
+
 struct ns3_run {
     struct mp_build *b;
     struct mp_engine *eng;
     struct mp_pkt_pool *pool;
+    struct ext_end *ends; /* by link */
 };
 
 /* The run in progress; ns-3's callbacks reach it through here (the lock
  * makes it the only one). */
 static struct ns3_run *cur;
 
+/* Neighbour resolution on a Wi-Fi end, for one family: ARP for IPv4,
+ * neighbour solicitation for IPv6 (RFC 826, RFC 4861 7.2). A packet waits
+ * while its neighbour is unknown; a probe goes out at once and again every
+ * second, three in all (Linux's mcast_solicit 3, retrans_time 1 s); then
+ * the waiting packets are dropped (counted as "noport": nobody answered). */
+#define NBR_QUEUE_MAX 101 /* Linux's unres_qlen */
+#define NBR_PROBES 3
+#define NBR_RETRANS MP_S(1)
+
+struct wifi_end;
+
+struct nbr {
+    struct wifi_end *we;
+    int fam; /* 0 IPv4, 1 IPv6 */
+    bool known;
+    uint8_t mac[6];
+    struct mp_pkt_queue q;
+    uint32_t qlen;
+    bool probing;
+    unsigned probes;
+};
+
 struct ext_end {
     uint32_t link;
     struct mp_link *l;
+    bool wifi;
+    struct wifi_end {
+        struct ext_end *x;
+        int end;
+        uint8_t mac[6];
+        struct mp_host *host, *peer; /* this end's host and the other end's */
+        uint32_t ifindex, peer_ifindex;
+        struct nbr n[2]; /* [0] IPv4, [1] IPv6 */
+    } w[2];
 };
+
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* The first address of family |v| (IPv6: link-local first) of |h|'s
+ * interface |ifindex|. */
+static bool iface_addr(struct mp_host *h, uint32_t ifindex, uint8_t v, struct mp_ip *out)
+{
+    const struct mp_iface *ifc = mp_host_iface(h, ifindex);
+    bool found = false;
+    for (guint i = 0; ifc && i < ifc->addrs->len; i++) {
+        const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, i);
+        if (a->ip.v != v)
+            continue;
+        if (v == 6 && mp_ip_is_link_local(&a->ip)) {
+            *out = a->ip;
+            return true;
+        }
+        if (!found) {
+            *out = a->ip;
+            found = true;
+        }
+    }
+    return found;
+}
+
+static bool owns(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip)
+{
+    return mp_host_addr_find(h, ifindex, ip) != NULL;
+}
+
+static void send_l2(struct wifi_end *we, const uint8_t *data, uint32_t len, uint16_t proto,
+                    const uint8_t dst[6])
+{
+    mp_ns3cc_send_to(we->x->link, we->end, data, len, proto, dst);
+}
+
+static void nbr_probe(void *arg, mp_time_t now);
+
+/* One probe for family |fam| of |we|: an ARP request, or a neighbour
+ * solicitation to the target's solicited-node address. */
+static void probe_once(struct wifi_end *we, int fam, mp_time_t now)
+{
+    struct nbr *n = &we->n[fam];
+    uint8_t buf[128];
+    struct mp_ip me, target;
+    if (!iface_addr(we->host, we->ifindex, fam ? 6 : 4, &me) ||
+        !iface_addr(we->peer, we->peer_ifindex, fam ? 6 : 4, &target))
+        return;
+    if (!fam) {
+        struct mp_wire_arp a = {.op = MP_ARP_REQUEST, .spa = me, .tpa = target};
+        memcpy(a.sha, we->mac, 6);
+        int k = mp_wire_arp_emit(buf, sizeof(buf), &a);
+        if (k > 0)
+            send_l2(we, buf, (uint32_t)k, MP_ETHERTYPE_ARP, bcast);
+    } else {
+        struct mp_ip snm = {.v = 6};
+        static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+        memcpy(snm.b, pfx, 13);
+        memcpy(snm.b + 13, target.b + 13, 3);
+        struct mp_wire_nd nd = {.type = 135, .target = target, .has_src_ll = true};
+        memcpy(nd.src_ll, we->mac, 6);
+        int k = mp_wire_nd_build(buf, sizeof(buf), &me, &snm, &nd, true);
+        const uint8_t mc[6] = {0x33, 0x33, 0xff, target.b[13], target.b[14], target.b[15]};
+        if (k > 0)
+            send_l2(we, buf, (uint32_t)k, MP_ETHERTYPE_IPV6, mc);
+    }
+    n->probes++;
+    mp_engine_at(cur->eng, now + NBR_RETRANS, nbr_probe, &we->n[fam]);
+}
+
+static void nbr_probe(void *arg, mp_time_t now)
+{
+    struct nbr *n = arg;
+    struct wifi_end *we = n->we;
+    if (n->known || !n->probing)
+        return;
+    if (n->probes < NBR_PROBES) {
+        probe_once(we, n->fam, now);
+        return;
+    }
+    /* nobody answered: what waited is dropped */
+    struct mp_pkt *p;
+    while ((p = mp_pkt_queue_pop(&n->q)))
+        mp_link_ext_drop(we->x->l, we->end, p, MP_LINK_DROP_NOPORT);
+    n->qlen = 0;
+    n->probing = false;
+}
+
+static void send_ip(struct wifi_end *we, int fam, struct mp_pkt *p)
+{
+    if (mp_ns3cc_send_to(we->x->link, we->end, p->data, p->len,
+                         fam ? MP_ETHERTYPE_IPV6 : MP_ETHERTYPE_IPV4, we->n[fam].mac))
+        mp_pkt_free(p);
+    else
+        mp_link_ext_drop(we->x->l, we->end, p, MP_LINK_DROP_QUEUE);
+}
+
+/* |mac| answers for family |fam|: the waiting packets go. */
+static void nbr_learn(struct wifi_end *we, int fam, const uint8_t mac[6])
+{
+    struct nbr *n = &we->n[fam];
+    memcpy(n->mac, mac, 6);
+    n->known = true;
+    n->probing = false;
+    struct mp_pkt *p;
+    while ((p = mp_pkt_queue_pop(&n->q)))
+        send_ip(we, fam, p);
+    n->qlen = 0;
+}
+
+/* An IP datagram leaves a Wi-Fi end: to its neighbour's MAC address once
+ * known, else it waits for the answer to a probe. */
+static void wifi_send(struct wifi_end *we, struct mp_pkt *pkt)
+{
+    int fam = pkt->len && (pkt->data[0] >> 4) == 6;
+    struct nbr *n = &we->n[fam];
+    if (n->known) {
+        send_ip(we, fam, pkt);
+        return;
+    }
+    if (n->qlen >= NBR_QUEUE_MAX) {
+        mp_link_ext_drop(we->x->l, we->end, pkt, MP_LINK_DROP_QUEUE);
+        return;
+    }
+    mp_pkt_queue_push(&n->q, pkt);
+    n->qlen++;
+    if (!n->probing) {
+        n->probing = true;
+        n->probes = 0;
+        probe_once(we, fam, mp_engine_now(cur->eng));
+    }
+}
+
+/* ARP and neighbour discovery that arrive on the Wi-Fi end |we|, answered
+ * here on its host's behalf: true when |data| was one of them (it does not
+ * go up to the host, whose IP layer has no neighbour cache). */
+static bool wifi_resolution(struct wifi_end *we, uint16_t proto, const uint8_t *data, uint32_t len)
+{
+    uint8_t buf[128];
+    if (proto == MP_ETHERTYPE_ARP) {
+        struct mp_wire_arp a;
+        if (mp_wire_arp_parse(data, len, &a) < 0)
+            return true;
+        if (a.op == MP_ARP_REQUEST && owns(we->host, we->ifindex, &a.tpa)) {
+            nbr_learn(we, 0, a.sha); /* RFC 826: the requester is learned */
+            struct mp_wire_arp r = {.op = MP_ARP_REPLY, .spa = a.tpa, .tpa = a.spa};
+            memcpy(r.sha, we->mac, 6);
+            memcpy(r.tha, a.sha, 6);
+            int k = mp_wire_arp_emit(buf, sizeof(buf), &r);
+            if (k > 0)
+                send_l2(we, buf, (uint32_t)k, MP_ETHERTYPE_ARP, a.sha);
+        } else if (a.op == MP_ARP_REPLY) {
+            nbr_learn(we, 0, a.sha);
+        }
+        return true;
+    }
+    if (proto != MP_ETHERTYPE_IPV6 || len < 41 || data[6] != 58)
+        return false;
+    uint8_t type = data[40];
+    if (type != 135 && type != 136)
+        return false;
+    struct mp_wire_ip6 ip;
+    struct mp_wire_nd nd;
+    if (mp_wire_ip6_parse(data, len, &ip) < 0 ||
+        mp_wire_nd_parse(data + ip.l4_off, ip.l4_len, &nd) < 0 || ip.hop_limit != 255)
+        return true;
+    if (type == 135 && owns(we->host, we->ifindex, &nd.target)) {
+        if (nd.has_src_ll)
+            nbr_learn(we, 1, nd.src_ll);
+        struct mp_wire_nd na = {.type = 136, .target = nd.target, .has_tgt_ll = true,
+                                .flags = MP_ND_NA_SOLICITED | MP_ND_NA_OVERRIDE};
+        memcpy(na.tgt_ll, we->mac, 6);
+        int k = mp_wire_nd_build(buf, sizeof(buf), &nd.target, &ip.src, &na, true);
+        if (k > 0 && nd.has_src_ll)
+            send_l2(we, buf, (uint32_t)k, MP_ETHERTYPE_IPV6, nd.src_ll);
+    } else if (type == 136 && nd.has_tgt_ll) {
+        nbr_learn(we, 1, nd.tgt_ll);
+    }
+    return true;
+}
 
 static void ext_send(void *arg, int end, struct mp_pkt *pkt)
 {
-    const struct ext_end *x = arg;
+    struct ext_end *x = arg;
     /* Only bytes cross: checksums left for later are computed now. */
     mp_wire_csum_finalize(pkt);
+    if (x->wifi) {
+        wifi_send(&x->w[end], pkt);
+        return;
+    }
     if (mp_ns3cc_send(x->link, end, pkt->data, pkt->len))
         mp_pkt_free(pkt);
     else
-        mp_link_ext_refused(x->l, end, pkt);
+        mp_link_ext_drop(x->l, end, pkt, MP_LINK_DROP_QUEUE);
 }
 
 static const struct mp_link_ext_ops ext_ops = {.send = ext_send};
@@ -66,9 +286,14 @@ void mp_ns3g_run_now(uint64_t now)
         ;
 }
 
-void mp_ns3g_receive(uint32_t link, int from_end, const uint8_t *data, uint32_t len, uint64_t now)
+void mp_ns3g_receive(uint32_t link, int from_end, uint16_t proto, const uint8_t src[6],
+                     const uint8_t *data, uint32_t len, uint64_t now)
 {
     mp_engine_advance(cur->eng, now);
+    struct ext_end *x = &cur->ends[link];
+    (void)src;
+    if (x->wifi && wifi_resolution(&x->w[!from_end], proto, data, len))
+        return;
     struct mp_pkt *pkt = mp_pkt_alloc(cur->pool, len);
     if (!pkt)
         return;
@@ -151,6 +376,7 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
     cur = &run;
     mp_ns3cc_begin((uint32_t)scn->n_nodes, scn->seed);
     struct ext_end *ends = g_new0(struct ext_end, scn->n_links ? scn->n_links : 1);
+    run.ends = ends;
     bool ok = true;
     for (size_t i = 0; i < scn->n_links && ok; i++) {
         const struct mp_scn_link *sl = &scn->links[i];
@@ -180,6 +406,21 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
         }
         ends[i].link = (uint32_t)i;
         ends[i].l = b->links[i];
+        ends[i].wifi = sl->wifi;
+        for (int e = 0; sl->wifi && e < 2; e++) {
+            struct wifi_end *we = &ends[i].w[e];
+            we->x = &ends[i];
+            we->end = e;
+            mp_ns3cc_mac((uint32_t)i, e, we->mac);
+            we->host = mp_node_host(b->nodes[sl->node[e]]);
+            we->peer = mp_node_host(b->nodes[sl->node[!e]]);
+            we->ifindex = (uint32_t)sl->iface[e] + 1;
+            we->peer_ifindex = (uint32_t)sl->iface[!e] + 1;
+            for (int f = 0; f < 2; f++) {
+                we->n[f].we = we;
+                we->n[f].fam = f;
+            }
+        }
         mp_link_set_ext(b->links[i], &ext_ops, &ends[i]);
     }
     enum mp_run_result rr = MP_RUN_IDLE;
@@ -196,6 +437,11 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
             rr = mp_engine_next_time(run.eng) == MP_TIME_NEVER ? MP_RUN_IDLE : MP_RUN_STOP_TIME;
         }
     }
+    /* packets still waiting for a neighbour go with the run */
+    for (size_t i = 0; i < scn->n_links; i++)
+        for (int e = 0; ends[i].wifi && e < 2; e++)
+            for (int f = 0; f < 2; f++)
+                mp_pkt_queue_purge(&ends[i].w[e].n[f].q);
     /* the world outlives ns-3: its links are its own again */
     for (size_t i = 0; i < scn->n_links; i++)
         mp_link_set_ext(b->links[i], NULL, NULL);

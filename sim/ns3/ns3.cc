@@ -8,9 +8,9 @@
 // from a "bridge" event that ns-3 schedules at the time of the world's next
 // event, so that both event sets run in one time order.
 //
-// A Wi-Fi link is an 802.11 BSS of two: a station and an access point,
-// each end sending to the other's MAC address (no ARP: each knows its
-// peer, as on a point-to-point link).
+// A Wi-Fi link is an 802.11 BSS of two: a station and an access point.
+// Its ends find each other's MAC address with ARP and neighbour discovery
+// (ns3.c, afmp's codecs), so those frames are on the air too.
 //
 // ns-3's simulator is a process-wide singleton: one ns-3 run at a time per
 // process (ns3.c holds a lock around a run).
@@ -87,8 +87,6 @@ void fire()
 void rx(Ptr<NetDevice> dev, Ptr<const Packet> p, uint16_t proto, const Address &from,
         const Address &to, NetDevice::PacketType type)
 {
-    (void)proto;
-    (void)from;
     (void)to;
     (void)type;
     auto it = st->ends.find(PeekPointer(dev));
@@ -97,8 +95,11 @@ void rx(Ptr<NetDevice> dev, Ptr<const Packet> p, uint16_t proto, const Address &
     uint32_t n = p->GetSize();
     st->buf.resize(n ? n : 1);
     p->CopyData(st->buf.data(), n);
+    uint8_t src[6] = {0};
+    if (Mac48Address::IsMatchingType(from))
+        Mac48Address::ConvertFrom(from).CopyTo(src);
     // the device that received it is at end e: the packet was sent by !e
-    mp_ns3g_receive(it->second.link, !it->second.end, st->buf.data(), n, now_ns());
+    mp_ns3g_receive(it->second.link, !it->second.end, proto, src, st->buf.data(), n, now_ns());
     ensure();
 }
 
@@ -234,6 +235,21 @@ bool mp_ns3cc_send(uint32_t link, int end, const uint8_t *data, uint32_t len)
     Ptr<Packet> p = Create<Packet>(data, len);
     uint16_t proto = len && (data[0] >> 4) == 6 ? 0x86DD : 0x0800;
     return d->Send(p, st->peer[end][link], proto);
+}
+
+bool mp_ns3cc_send_to(uint32_t link, int end, const uint8_t *data, uint32_t len, uint16_t proto,
+                      const uint8_t dst[6])
+{
+    Ptr<NetDevice> d = st->dev[end][link];
+    Ptr<Packet> p = Create<Packet>(data, len);
+    Mac48Address to;
+    to.CopyFrom(dst);
+    return d->Send(p, to, proto);
+}
+
+void mp_ns3cc_mac(uint32_t link, int end, uint8_t out[6])
+{
+    Mac48Address::ConvertFrom(st->dev[end][link]->GetAddress()).CopyTo(out);
 }
 
 uint64_t mp_ns3cc_run(uint64_t stop)
