@@ -24,7 +24,7 @@ CLOSE="mptcp-aggregate mptcp-coupled mptcp-migration mptcp-shared-bottleneck"
 rm -rf "$out"
 mkdir -p "$out"
 n=$(ls "$src"/scenarios/*.ini | wc -l)
-echo "1..$n"
+echo "1..$((n + 1))"
 i=0
 for sc in "$src"/scenarios/*.ini; do
     name=$(basename "$sc" .ini)
@@ -103,3 +103,24 @@ PY
     esac
     rm -rf "$e" "$m"
 done
+
+# Neighbour resolution on a Wi-Fi link: the station's radiotap capture
+# holds an ARP request from the phone and the access point's reply, and
+# data only after it.
+i=$((i + 1))
+w=$out/wifi
+"$sim" run "$src/scenarios/ns3-wifi-handover.ini" --stop 2s --out "$w" >"$w.log" 2>&1 || true
+if ! command -v tshark >/dev/null; then
+    echo "ok $i - Wi-Fi ARP # SKIP no tshark"
+else
+    cap=$w/ns3-wifi-a.pcap
+    req=$(tshark -r "$cap" -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == 10.0.1.2' -T fields -e frame.number 2>/dev/null | head -1)
+    rep=$(tshark -r "$cap" -Y 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.0.1.1 && arp.dst.proto_ipv4 == 10.0.1.2' -T fields -e frame.number 2>/dev/null | head -1)
+    data=$(tshark -r "$cap" -Y 'tcp && ip.src == 10.0.1.2' -T fields -e frame.number 2>/dev/null | head -1)
+    if [ -n "$req" ] && [ -n "$rep" ] && [ -n "$data" ] && [ "$req" -lt "$rep" ] && [ "$rep" -lt "$data" ]; then
+        echo "ok $i - Wi-Fi: ARP request (frame $req), reply (frame $rep), then the phone's TCP (frame $data)"
+    else
+        echo "not ok $i - Wi-Fi: expected ARP request < reply < the phone's first TCP frame, got '$req' '$rep' '$data'"
+    fi
+fi
+rm -rf "$w"

@@ -124,6 +124,9 @@ void mp_ns3cc_begin(uint32_t nodes, uint64_t seed)
 {
     st = new State();
     RngSeedManager::SetSeed((uint32_t)(seed % 4294967295u) + 1);
+    // MAC addresses from 00:00:00:00:00:01 in every run, however many the
+    // process made before
+    Mac48Address::ResetAllocationIndex();
     RngSeedManager::SetRun(1);
     st->nodes.Create(nodes);
 }
