@@ -977,15 +977,22 @@ void afmp_result(const char *key, int64_t value)
     struct ctx c;
     if (!current(&c))
         return;
-    for (guint i = 0; i < c.ps->results->len; i++) {
-        struct afmp_result *r = &g_array_index(c.ps->results, struct afmp_result, i);
+    GArray *rs = c.ps->results;
+    /* Applications publish the same keys in the same order again and again
+     * (a sink after every read): the entry after the last one set is
+     * looked at first, and the search goes round from there. */
+    for (guint k = 0; k < rs->len; k++) {
+        guint i = (c.ps->result_next + k) % rs->len;
+        struct afmp_result *r = &g_array_index(rs, struct afmp_result, i);
         if (strcmp(r->key, key) == 0) {
             r->value = value;
+            c.ps->result_next = i + 1;
             return;
         }
     }
     struct afmp_result r = {g_strdup(key), value};
-    g_array_append_val(c.ps->results, r);
+    g_array_append_val(rs, r);
+    c.ps->result_next = rs->len;
 }
 
 void afmp_log(const char *fmt, ...)

@@ -79,6 +79,8 @@ struct pstate {
     GPtrArray *held;
     struct poller *poller;
     GArray *results; /* struct afmp_result */
+    guint result_next; /* where afmp_result() looks first: applications
+                          publish their results in the same order each time */
     GString *log;
     /* Every address an AF_MULTIPATH getsockname()/getpeername() returned
      * (struct mp_ip, first seen first), for the scenario's addrs checks. */

@@ -445,26 +445,43 @@ int mp_app_udp_open(const char *prog, int family, const struct sockaddr_storage 
 
 /* ---- the stream pattern ---- */
 
+/* Byte |pos| of the stream: byte pos % 8 of the little-endian block key. */
+static inline uint8_t stream_byte(uint64_t pos)
+{
+    return (uint8_t)(mix(pos / 8) >> (8 * (pos % 8)));
+}
+
+/* Whole 8-byte blocks go as one little-endian word (a key per block; the
+ * bytes are the same as byte by byte): this runs on every byte a bulk
+ * transfer sends and receives. */
 void mp_app_stream_fill(uint8_t *p, size_t len, uint64_t off)
 {
     size_t i = 0;
-    while (i < len) {
-        uint64_t key = mix((off + i) / 8);
-        /* The rest of this 8-byte block, from the byte at off + i. */
-        for (unsigned b = (unsigned)((off + i) % 8); b < 8 && i < len; b++, i++)
-            p[i] = (uint8_t)(key >> (8 * b));
+    for (; i < len && (off + i) % 8; i++)
+        p[i] = stream_byte(off + i);
+    for (; i + 8 <= len; i += 8) {
+        uint64_t k = GUINT64_TO_LE(mix((off + i) / 8));
+        memcpy(p + i, &k, 8);
     }
+    for (; i < len; i++)
+        p[i] = stream_byte(off + i);
 }
 
 size_t mp_app_stream_check(const uint8_t *p, size_t len, uint64_t off)
 {
     size_t i = 0;
-    while (i < len) {
-        uint64_t key = mix((off + i) / 8);
-        for (unsigned b = (unsigned)((off + i) % 8); b < 8 && i < len; b++, i++)
-            if (p[i] != (uint8_t)(key >> (8 * b)))
-                return i;
+    for (; i < len && (off + i) % 8; i++)
+        if (p[i] != stream_byte(off + i))
+            return i;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t k = GUINT64_TO_LE(mix((off + i) / 8)), v;
+        memcpy(&v, p + i, 8);
+        if (v != k)
+            break; /* the byte-wise loop below finds which */
     }
+    for (; i < len; i++)
+        if (p[i] != stream_byte(off + i))
+            return i;
     return len;
 }
 
