@@ -35,20 +35,6 @@ static int fail(GError *err, int code)
     return code;
 }
 
-/* A run folder's trace.jsonl when INPUT is a folder that has one. */
-static char *find_trace(char **inputs)
-{
-    for (char **p = inputs; *p; p++) {
-        if (!g_file_test(*p, G_FILE_TEST_IS_DIR))
-            continue;
-        char *t = g_build_filename(*p, "trace.jsonl", NULL);
-        if (g_file_test(t, G_FILE_TEST_EXISTS))
-            return t;
-        g_free(t);
-    }
-    return NULL;
-}
-
 static int cmd_report(int argc, char **argv)
 {
     char *json = NULL, *csv = NULL;
@@ -127,7 +113,7 @@ static int cmd_plot(int argc, char **argv)
     }
     at_analysis_free(a);
     if (!trace)
-        trace = find_trace(rest);
+        trace = at_run_trace(rest);
     struct at_plot_input in = {.label = title ? title : rest[0], .csv_dir = csv,
                                .trace_jsonl = trace};
     if (at_plot_run(&in, (unsigned)conn, bin, out, &err) < 0) {

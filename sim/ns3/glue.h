@@ -64,8 +64,6 @@ uint64_t mp_ns3cc_run(uint64_t stop);
 void mp_ns3cc_wake(void);
 /* Tears the simulation down (Simulator::Destroy). */
 void mp_ns3cc_end(void);
-/* ns-3's version string. */
-const char *mp_ns3cc_version(void);
 
 #ifdef __cplusplus
 }

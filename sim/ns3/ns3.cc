@@ -276,9 +276,4 @@ void mp_ns3cc_end(void)
     delete st;
     st = nullptr;
 }
-
-const char *mp_ns3cc_version(void)
-{
-    return "ns-3.37";
-}
 }

@@ -306,17 +306,6 @@ static bool write_tables(GPtrArray *m, const char *la, const char *lb, const cha
     return ok;
 }
 
-static char *trace_of(const char *run)
-{
-    if (!g_file_test(run, G_FILE_TEST_IS_DIR))
-        return NULL;
-    char *t = g_build_filename(run, "trace.jsonl", NULL);
-    if (g_file_test(t, G_FILE_TEST_EXISTS))
-        return t;
-    g_free(t);
-    return NULL;
-}
-
 int at_compare(const char *a, const char *b, const char *label_a, const char *label_b,
                const char *out, double bin_s, FILE *f, GError **err)
 {
@@ -350,7 +339,8 @@ int at_compare(const char *a, const char *b, const char *label_a, const char *la
             rc = 1;
             goto done;
         }
-        char *ta = trace_of(a), *tb = trace_of(b);
+        char *ia[] = {(char *)a, NULL}, *ib[] = {(char *)b, NULL};
+        char *ta = at_run_trace(ia), *tb = at_run_trace(ib);
         struct at_plot_input pa = {label_a, csv[0], ta}, pb = {label_b, csv[1], tb};
         GError *perr = NULL;
         if (at_plot_compare(&pa, &pb, bin_s, out, &perr) < 0) {

@@ -117,3 +117,16 @@ fail:
     return NULL;
 }
 
+
+char *at_run_trace(char **inputs)
+{
+    for (char **p = inputs; *p; p++) {
+        if (!g_file_test(*p, G_FILE_TEST_IS_DIR))
+            continue;
+        char *t = g_build_filename(*p, "trace.jsonl", NULL);
+        if (g_file_test(t, G_FILE_TEST_EXISTS))
+            return t;
+        g_free(t);
+    }
+    return NULL;
+}

@@ -197,6 +197,10 @@ const char *at_end_name(enum at_end e);
  * the first payload to the last advance of the ACK. */
 double at_goodput(const struct at_cdir *d);
 
+/* The trace.jsonl of the first of |inputs| that is a run folder with one,
+ * or NULL. */
+char *at_run_trace(char **inputs);
+
 /* Analyses |inputs| and writes the CSVs into |csv_dir| (and JSON if
  * |json_path|): what `report` does. Returns the analysis. */
 struct at_analysis *at_run_analysis(char **inputs, const char *csv_dir, const char *json_path,
