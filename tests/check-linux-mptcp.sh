@@ -203,7 +203,6 @@ else
     echo "# dumpcap exit $dumpcap_rc"
     sed 's/^/# dumpcap: /' "$out"/dumpcap-*.log "$out/mergecap.log" 2>/dev/null
 fi
-cp "$pcap" /tmp/linux-mptcp-sample.pcapng 2>/dev/null
 
 # afmp-trace's report, then the comparisons (their TAP lines follow ours).
 args=(--pcap "$pcap" --bytes "$BYTES" --port "$PORT"
