@@ -1984,16 +1984,18 @@ static bool one_of(struct rctx *c, const struct dgroup *g, const char *key,
     return false;
 }
 
-/* kind = p2p | wifi and the wifi.* keys (a Wi-Fi link is ns-3's). */
+/* kind = p2p | wifi | csma and the wifi.* keys (Wi-Fi and CSMA links are
+ * ns-3's). */
 static bool parse_wifi(struct rctx *c, const struct dgroup *g, struct mp_scn_link *l)
 {
-    static const char *const kinds[] = {"p2p", "wifi", NULL};
+    static const char *const kinds[] = {"p2p", "wifi", "csma", NULL};
     static const char *const standards[] = {"80211a", "80211g", "80211n", "80211ac", NULL};
     static const char *const managers[] = {"minstrel", "ideal", "aarf", NULL};
     char *kind = NULL;
     if (!one_of(c, g, "kind", kinds, "p2p", &kind))
         return false;
     l->wifi = !strcmp(kind, "wifi");
+    l->csma = !strcmp(kind, "csma");
     l->kind_line = key_line(g, "kind");
     g_free(kind);
     static const char *const wkeys[] = {"wifi.standard", "wifi.manager", "wifi.distance",
@@ -3027,6 +3029,12 @@ static bool resolve_all(struct rctx *c)
                  "--engine ns3)");
             goto out;
         }
+        if (l->csma && c->scn->engine != MP_SCN_ENGINE_NS3) {
+            fail(c, c->link_groups->pdata[i], "kind", MP_SCENARIO_ERROR_VALUE,
+                 "csma: only the ns-3 engine has CSMA links ([scenario] engine = ns3, or "
+                 "--engine ns3)");
+            goto out;
+        }
     }
     for (guint i = 0; i < c->apps->len; i++)
         if (!parse_app(c, c->app_groups->pdata[i], &g_array_index(c->apps, struct mp_scn_app, i)))
@@ -3711,6 +3719,8 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
             j_str(b, "wifi_manager", l->wifi_manager);
             j_u64(b, "wifi_distance_mm", l->wifi_distance_mm);
             j_u64(b, "wifi_speed_mm_s", l->wifi_speed_mm_s);
+        } else if (l->csma) {
+            j_str(b, "kind", "csma");
         }
         j_dir(b, "ab", &l->dir[0]);
         j_dir(b, "ba", &l->dir[1]);

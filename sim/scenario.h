@@ -220,6 +220,7 @@ struct mp_scn_link {
     uint32_t framing;           /* framing = ppp: 2 bytes of PPP header on every packet's
                                    serialization time (as ns-3's point-to-point links) */
     bool wifi;                  /* kind = wifi (the ns-3 engine only): a is the station, b the AP */
+    bool csma;                  /* kind = csma (the ns-3 engine only): shared half-duplex Ethernet */
     char *wifi_standard;        /* 80211a, 80211g, 80211n, 80211ac (default 80211n) */
     char *wifi_manager;         /* rate adaptation: minstrel (default), ideal, aarf */
     uint32_t wifi_distance_mm;  /* the station's distance from the AP at the start (default 5 m) */

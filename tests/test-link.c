@@ -502,6 +502,39 @@ static void test_rate_change(void)
     fx_clear(&f);
 }
 
+/* A packet waiting for the wire when the rate or the delay changes takes
+ * the new ones; the packet on the wire keeps its own. */
+static void test_change_retimes_waiting(void)
+{
+    struct fx f;
+    fx_init(&f);
+    struct mp_link_conf c = sym_conf("l", 10000000, MP_MS(1), NULL);
+    fx_link(&f, &c);
+    send_n(&f, 0, 2, 1500); /* A 0..1.2 ms, B waits */
+    struct timed_rate tr = {&f, 100000000, 0};
+    mp_engine_at(f.eng, MP_US(500), timed_rate_fire, &tr); /* and C, after B */
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 3);
+    g_assert_cmpuint(rx_at(&f, 1, 0)->t, ==, 1200000 + MP_MS(1));
+    g_assert_cmpuint(rx_at(&f, 1, 1)->t, ==, 1200000 + 120000 + MP_MS(1));
+    g_assert_cmpuint(rx_at(&f, 1, 2)->t, ==, 1200000 + 2 * 120000 + MP_MS(1));
+    fx_clear(&f);
+
+    fx_init(&f);
+    fx_link(&f, &c);
+    send_n(&f, 0, 2, 1500);
+    struct timed_rate td = {&f, 0, MP_MS(5)};
+    mp_engine_at(f.eng, MP_US(500), timed_rate_fire, &td);
+    g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpuint(f.cap[1].rx->len, ==, 3);
+    g_assert_cmpuint(rx_at(&f, 1, 0)->t, ==, 1200000 + MP_MS(1));
+    g_assert_cmpuint(rx_at(&f, 1, 1)->t, ==, 2400000 + MP_MS(5));
+    g_assert_cmpuint(rx_at(&f, 1, 2)->t, ==, 3600000 + MP_MS(5));
+    for (int i = 0; i < 3; i++)
+        g_assert_cmpuint(rx_at(&f, 1, i)->id, ==, (uint64_t)i + 1);
+    fx_clear(&f);
+}
+
 static void test_delay_decrease_keeps_order(void)
 {
     struct fx f;
@@ -950,6 +983,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/link/down/late", &late, test_down);
     g_test_add_func("/link/change/scheduled", test_change_at);
     g_test_add_func("/link/change/rate", test_rate_change);
+    g_test_add_func("/link/change/retimes-waiting", test_change_retimes_waiting);
     g_test_add_func("/link/change/delay-keeps-order", test_delay_decrease_keeps_order);
     g_test_add_func("/link/noport", test_noport);
     g_test_add_func("/link/two-engines", test_two_engines);

@@ -226,6 +226,7 @@ static inline void ring_push(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_
     struct mp_link_slot *s = &d->ring[d->tail & d->mask];
     s->pkt = pkt;
     s->start = start;
+    s->arrival = arrival;
     s->ev = mp_engine_at(d->link->eng, arrival, arrive, d);
     d->tail++;
 }
@@ -271,6 +272,40 @@ static inline void advance_wait(struct mp_link_dir *d, mp_time_t now)
         d->wait_bytes -= s->pkt->len;
         d->wait++;
     }
+}
+
+/* A rate or delay change: on the early path, packets that wait for the wire
+ * had their transmission and arrival computed when they were admitted; they
+ * are computed again, so that a packet takes the rate and the delay in
+ * force when its transmission starts (as a device that reads them then,
+ * ns-3's point-to-point one among them). The packet on the wire keeps
+ * its own. The late path reads both at transmission already. */
+static void retime_waiting(struct mp_link_dir *d, mp_time_t now)
+{
+    if (!d->early || d->trace)
+        return;
+    advance_wait(d, now);
+    if (d->wait == d->tail)
+        return;
+    struct mp_engine *eng = d->link->eng;
+    mp_time_t busy = d->ring[d->wait & d->mask].start;
+    mp_time_t last = d->wait != d->head ? d->ring[(d->wait - 1) & d->mask].arrival : now;
+    for (uint64_t k = d->wait; k != d->tail; k++) {
+        struct mp_link_slot *s = &d->ring[k & d->mask];
+        mp_time_t end = busy + tx_time(d, s->pkt->len + d->overhead);
+        mp_time_t arrival = end + d->delay;
+        if (arrival < last)
+            arrival = last; /* FIFO, as ring_push */
+        s->start = busy;
+        if (arrival != s->arrival) {
+            s->arrival = arrival;
+            s->ev = mp_engine_reschedule(eng, s->ev, arrival, arrive, d);
+        }
+        last = arrival;
+        busy = end;
+    }
+    d->busy_until = busy;
+    d->last_arrival = last;
 }
 
 /* --- late path ----------------------------------------------------------- */
@@ -342,6 +377,10 @@ void mp_link_dir_enqueue(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_t no
         mp_link_dir_drop(d, pkt, MP_LINK_DROP_DOWN, now);
         return;
     }
+    if (G_UNLIKELY(d->link->ext)) {
+        d->link->ext->send(d->link->ext_arg, d->end, pkt);
+        return;
+    }
     if (G_LIKELY(d->early)) {
         advance_wait(d, now);
         if (!q->ops->admit(q, pkt->len, (uint32_t)(d->tail - d->wait), d->wait_bytes, now)) {
@@ -383,10 +422,6 @@ void mp_link_send(struct mp_link *l, int end, struct mp_pkt *pkt)
         mp_link_dir_drop(d, pkt, MP_LINK_DROP_DOWN, now);
         return;
     }
-    if (G_UNLIKELY(l->ext)) {
-        l->ext->send(l->ext_arg, end, pkt);
-        return;
-    }
     if (d->faults)
         d->faults->ops->input(d->faults, pkt, now);
     else
@@ -419,8 +454,6 @@ const char *mp_link_ext_check(const struct mp_link *l)
 {
     for (int e = 0; e < 2; e++) {
         const struct mp_link_dir *d = &l->dir[e];
-        if (d->faults)
-            return "loss, corruption, duplication, reordering or a middlebox";
         if (d->trace)
             return "a delivery trace";
     }
@@ -607,6 +640,9 @@ void mp_link_set_rate(struct mp_link *l, int end, uint64_t rate_bps)
         if (end != MP_LINK_BOTH && end != e)
             continue;
         dir_set_rate(&l->dir[e], rate_bps);
+        retime_waiting(&l->dir[e], now);
+        if (l->ext && l->ext->set_rate)
+            l->ext->set_rate(l->ext_arg, e, rate_bps);
         if (tracing(l))
             trace_dir_u64(&l->dir[e], "link.rate", "bps", rate_bps, now);
     }
@@ -620,6 +656,9 @@ void mp_link_set_delay(struct mp_link *l, int end, mp_time_t delay)
         if (end != MP_LINK_BOTH && end != e)
             continue;
         l->dir[e].delay = delay;
+        retime_waiting(&l->dir[e], now);
+        if (l->ext && l->ext->set_delay)
+            l->ext->set_delay(l->ext_arg, e, delay);
         if (tracing(l))
             trace_dir_u64(&l->dir[e], "link.delay", "ns", delay, now);
     }

@@ -131,6 +131,7 @@ struct mp_link_slot {
     struct mp_pkt *pkt;
     struct mp_event *ev; /* its arrival */
     mp_time_t start;     /* when its transmission starts */
+    mp_time_t arrival;
 };
 
 /* One direction of a link. Read-only outside link.c and fault.c; use the
@@ -237,15 +238,20 @@ mp_time_t mp_link_tx_time(uint32_t len, uint64_t rate_bps);
 
 /*
  * A link whose wire is elsewhere (the ns-3 engine, sim/ns3/): mp_link_send()
- * counts the packet and drops it while the link is down, as always, then
- * hands it to |send| instead of this link's queue; the other engine calls
- * mp_link_ext_deliver() when it arrives, which drops it if the link went
- * down meanwhile and passes it to the far port. Faults, middleboxes and
- * traces of delivery opportunities are this link's own machinery and do
- * not apply: mp_link_ext_check() says whether a link uses any.
+ * counts the packet and drops it while the link is down, as always; the
+ * direction's faults and middleboxes see it as they would here; then, where
+ * this link's queue would take it, it goes to |send|. The other engine
+ * calls mp_link_ext_deliver() when it arrives, which drops it if the link
+ * went down meanwhile and passes it to the far port. mp_link_set_rate() and
+ * mp_link_set_delay() pass the change on through |set_rate| and |set_delay|
+ * (either may be NULL). Traces of delivery opportunities are this link's
+ * own machinery and do not apply: mp_link_ext_check() says whether a link
+ * uses one.
  */
 struct mp_link_ext_ops {
     void (*send)(void *arg, int end, struct mp_pkt *pkt);
+    void (*set_rate)(void *arg, int end, uint64_t rate_bps);
+    void (*set_delay)(void *arg, int end, mp_time_t delay);
 };
 void mp_link_set_ext(struct mp_link *l, const struct mp_link_ext_ops *ops, void *arg);
 void mp_link_ext_deliver(struct mp_link *l, int end, struct mp_pkt *pkt);

@@ -48,6 +48,18 @@ bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint6
 bool mp_ns3cc_wifi(uint32_t link, uint32_t sta, uint32_t ap, const char *standard,
                    const char *manager, uint32_t distance_mm, uint32_t speed_mm_s, uint32_t mtu,
                    const char *pcap_sta, const char *pcap_ap, char *msg, uint32_t msg_len);
+/* A CSMA link (ns-3's shared, half-duplex Ethernet) between nodes |a| and
+ * |b|: one rate (bit/s) and one delay (ns) for the channel, a drop-tail
+ * queue per device, an MTU; with |pcap_a|/|pcap_b|, ns-3's Ethernet
+ * captures of both ends. */
+bool mp_ns3cc_csma(uint32_t link, uint32_t a, uint32_t b, uint64_t rate, uint64_t delay,
+                   const char *queue_a, const char *queue_b, uint32_t mtu, const char *pcap_a,
+                   const char *pcap_b, char *msg, uint32_t msg_len);
+/* Run-time changes of a point-to-point link: the rate of end |end|'s
+ * device (bit/s; of a CSMA link: its channel's), the channel's delay (both
+ * directions, ns). */
+void mp_ns3cc_set_rate(uint32_t link, int end, uint64_t rate);
+void mp_ns3cc_set_delay(uint32_t link, uint64_t delay);
 /* ns-3's own pcap of each end of a point-to-point link. */
 void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b);
 /* Sends an IP datagram from end |end| of |link| (to the peer of a

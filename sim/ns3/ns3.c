@@ -40,7 +40,8 @@ struct ns3_run {
  * makes it the only one). */
 static struct ns3_run *cur;
 
-/* Neighbour resolution on a Wi-Fi end, for one family: ARP for IPv4,
+/* Neighbour resolution on an end of a Wi-Fi or CSMA link (an Ethernet-like
+ * device that needs the peer's MAC address), for one family: ARP for IPv4,
  * neighbour solicitation for IPv6 (RFC 826, RFC 4861 7.2). A packet waits
  * while its neighbour is unknown; a probe goes out at once and again every
  * second, three in all (Linux's mcast_solicit 3, retrans_time 1 s); then
@@ -49,10 +50,10 @@ static struct ns3_run *cur;
 #define NBR_PROBES 3
 #define NBR_RETRANS MP_S(1)
 
-struct wifi_end;
+struct mac_end;
 
 struct nbr {
-    struct wifi_end *we;
+    struct mac_end *we;
     int fam; /* 0 IPv4, 1 IPv6 */
     bool known;
     uint8_t mac[6];
@@ -65,8 +66,9 @@ struct nbr {
 struct ext_end {
     uint32_t link;
     struct mp_link *l;
-    bool wifi;
-    struct wifi_end {
+    bool wifi;    /* ns-3's 802.11: rate and delay are ns-3's */
+    bool resolve; /* Wi-Fi or CSMA: MAC addresses by ARP and ND */
+    struct mac_end {
         struct ext_end *x;
         int end;
         uint8_t mac[6];
@@ -105,7 +107,7 @@ static bool owns(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip)
     return mp_host_addr_find(h, ifindex, ip) != NULL;
 }
 
-static void send_l2(struct wifi_end *we, const uint8_t *data, uint32_t len, uint16_t proto,
+static void send_l2(struct mac_end *we, const uint8_t *data, uint32_t len, uint16_t proto,
                     const uint8_t dst[6])
 {
     mp_ns3cc_send_to(we->x->link, we->end, data, len, proto, dst);
@@ -115,7 +117,7 @@ static void nbr_probe(void *arg, mp_time_t now);
 
 /* One probe for family |fam| of |we|: an ARP request, or a neighbour
  * solicitation to the target's solicited-node address. */
-static void probe_once(struct wifi_end *we, int fam, mp_time_t now)
+static void probe_once(struct mac_end *we, int fam, mp_time_t now)
 {
     struct nbr *n = &we->n[fam];
     uint8_t buf[128];
@@ -148,7 +150,7 @@ static void probe_once(struct wifi_end *we, int fam, mp_time_t now)
 static void nbr_probe(void *arg, mp_time_t now)
 {
     struct nbr *n = arg;
-    struct wifi_end *we = n->we;
+    struct mac_end *we = n->we;
     if (n->known || !n->probing)
         return;
     if (n->probes < NBR_PROBES) {
@@ -163,7 +165,7 @@ static void nbr_probe(void *arg, mp_time_t now)
     n->probing = false;
 }
 
-static void send_ip(struct wifi_end *we, int fam, struct mp_pkt *p)
+static void send_ip(struct mac_end *we, int fam, struct mp_pkt *p)
 {
     if (mp_ns3cc_send_to(we->x->link, we->end, p->data, p->len,
                          fam ? MP_ETHERTYPE_IPV6 : MP_ETHERTYPE_IPV4, we->n[fam].mac))
@@ -173,7 +175,7 @@ static void send_ip(struct wifi_end *we, int fam, struct mp_pkt *p)
 }
 
 /* |mac| answers for family |fam|: the waiting packets go. */
-static void nbr_learn(struct wifi_end *we, int fam, const uint8_t mac[6])
+static void nbr_learn(struct mac_end *we, int fam, const uint8_t mac[6])
 {
     struct nbr *n = &we->n[fam];
     memcpy(n->mac, mac, 6);
@@ -185,9 +187,9 @@ static void nbr_learn(struct wifi_end *we, int fam, const uint8_t mac[6])
     n->qlen = 0;
 }
 
-/* An IP datagram leaves a Wi-Fi end: to its neighbour's MAC address once
+/* An IP datagram leaves a Wi-Fi or CSMA end: to its neighbour's MAC address once
  * known, else it waits for the answer to a probe. */
-static void wifi_send(struct wifi_end *we, struct mp_pkt *pkt)
+static void mac_send(struct mac_end *we, struct mp_pkt *pkt)
 {
     int fam = pkt->len && (pkt->data[0] >> 4) == 6;
     struct nbr *n = &we->n[fam];
@@ -208,10 +210,10 @@ static void wifi_send(struct wifi_end *we, struct mp_pkt *pkt)
     }
 }
 
-/* ARP and neighbour discovery that arrive on the Wi-Fi end |we|, answered
+/* ARP and neighbour discovery that arrive on the Wi-Fi or CSMA end |we|, answered
  * here on its host's behalf: true when |data| was one of them (it does not
  * go up to the host, whose IP layer has no neighbour cache). */
-static bool wifi_resolution(struct wifi_end *we, uint16_t proto, const uint8_t *data, uint32_t len)
+static bool mac_resolution(struct mac_end *we, uint16_t proto, const uint8_t *data, uint32_t len)
 {
     uint8_t buf[128];
     if (proto == MP_ETHERTYPE_ARP) {
@@ -261,8 +263,8 @@ static void ext_send(void *arg, int end, struct mp_pkt *pkt)
     struct ext_end *x = arg;
     /* Only bytes cross: checksums left for later are computed now. */
     mp_wire_csum_finalize(pkt);
-    if (x->wifi) {
-        wifi_send(&x->w[end], pkt);
+    if (x->resolve) {
+        mac_send(&x->w[end], pkt);
         return;
     }
     if (mp_ns3cc_send(x->link, end, pkt->data, pkt->len))
@@ -271,7 +273,23 @@ static void ext_send(void *arg, int end, struct mp_pkt *pkt)
         mp_link_ext_drop(x->l, end, pkt, MP_LINK_DROP_QUEUE);
 }
 
-static const struct mp_link_ext_ops ext_ops = {.send = ext_send};
+static void ext_set_rate(void *arg, int end, uint64_t rate_bps)
+{
+    struct ext_end *x = arg;
+    if (!x->wifi)
+        mp_ns3cc_set_rate(x->link, end, rate_bps);
+}
+
+static void ext_set_delay(void *arg, int end, mp_time_t delay)
+{
+    struct ext_end *x = arg;
+    (void)end; /* one channel delay: ns3_check asks for both directions */
+    if (!x->wifi)
+        mp_ns3cc_set_delay(x->link, delay);
+}
+
+static const struct mp_link_ext_ops ext_ops = {
+    .send = ext_send, .set_rate = ext_set_rate, .set_delay = ext_set_delay};
 
 uint64_t mp_ns3g_next_time(void)
 {
@@ -292,7 +310,7 @@ void mp_ns3g_receive(uint32_t link, int from_end, uint16_t proto, const uint8_t 
     mp_engine_advance(cur->eng, now);
     struct ext_end *x = &cur->ends[link];
     (void)src;
-    if (x->wifi && wifi_resolution(&x->w[!from_end], proto, data, len))
+    if (x->resolve && mac_resolution(&x->w[!from_end], proto, data, len))
         return;
     struct mp_pkt *pkt = mp_pkt_alloc(cur->pool, len);
     if (!pkt)
@@ -339,28 +357,44 @@ static bool ns3_check(const struct mp_build *b, GError **err)
         const char *why = mp_link_ext_check(b->links[i]);
         if (why)
             return refuse(err, scn, sl->line, what,
-                          "the ns-3 engine has ns-3's point-to-point links, without %s", why);
+                          "the ns-3 engine carries links on ns-3's devices, without %s", why);
         if (sl->wifi)
             continue; /* ns-3's 802.11: no rate, delay or queue of ours */
         for (int d = 0; d < 2; d++)
             if (sl->dir[d].rate == 0)
                 return refuse(err, scn, sl->line, what,
-                              "the ns-3 engine needs a rate on every link (ns-3's point-to-point "
-                              "devices have no unlimited rate)");
+                              "the ns-3 engine needs a rate on every link (ns-3's devices have "
+                              "no unlimited rate)");
         if (sl->dir[0].delay != sl->dir[1].delay)
             return refuse(err, scn, sl->line, what,
-                          "the ns-3 engine's point-to-point channel has one delay for both "
-                          "directions");
+                          "the ns-3 engine's channels have one delay for both directions");
+        if (sl->csma && sl->dir[0].rate != sl->dir[1].rate)
+            return refuse(err, scn, sl->line, what,
+                          "a CSMA link is one shared cable: one rate for both directions");
     }
     for (size_t i = 0; i < scn->n_events; i++) {
         const struct mp_scn_event *e = &scn->events[i];
-        if (e->kind == MP_SCN_EV_LINK_SET) {
-            char what[160];
-            g_snprintf(what, sizeof(what), "[events] %s", e->name);
+        if (e->kind != MP_SCN_EV_LINK_SET)
+            continue;
+        const struct mp_scn_link *sl = &scn->links[e->link];
+        char what[160];
+        g_snprintf(what, sizeof(what), "[events] %s", e->name);
+        bool wire = e->param == MP_SCN_LP_RATE || e->param == MP_SCN_LP_DELAY;
+        if (wire && sl->wifi)
             return refuse(err, scn, e->line, what,
-                          "the ns-3 engine takes a link down and up, but changes nothing else "
-                          "of a link at run time");
-        }
+                          "link %s is ns-3's 802.11: its rate and delay are ns-3's, not ours to "
+                          "change", sl->name);
+        if (e->param == MP_SCN_LP_RATE && e->value == 0)
+            return refuse(err, scn, e->line, what,
+                          "the ns-3 engine's point-to-point devices have no unlimited rate");
+        if (e->param == MP_SCN_LP_DELAY && e->dirs != 3)
+            return refuse(err, scn, e->line, what,
+                          "the ns-3 engine's channels have one delay for both directions: "
+                          "change it for both");
+        if (e->param == MP_SCN_LP_RATE && sl->csma && e->dirs != 3)
+            return refuse(err, scn, e->line, what,
+                          "a CSMA link is one shared cable: change its rate for both "
+                          "directions");
     }
     return true;
 }
@@ -390,11 +424,15 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
                                sl->wifi_standard, sl->wifi_manager, sl->wifi_distance_mm,
                                sl->wifi_speed_mm_s, sl->mtu ? sl->mtu : 1500, fa, fb, msg,
                                sizeof(msg));
+        else if (sl->csma)
+            ok = mp_ns3cc_csma((uint32_t)i, (uint32_t)sl->node[0], (uint32_t)sl->node[1],
+                               sl->dir[0].rate, sl->dir[0].delay, qa, qb,
+                               sl->mtu ? sl->mtu : 1500, fa, fb, msg, sizeof(msg));
         else
             ok = mp_ns3cc_link((uint32_t)i, (uint32_t)sl->node[0], (uint32_t)sl->node[1],
                                sl->dir[0].rate, sl->dir[1].rate, sl->dir[0].delay, qa, qb,
                                sl->mtu ? sl->mtu : 1500, msg, sizeof(msg));
-        if (ok && !sl->wifi && fa)
+        if (ok && !sl->wifi && !sl->csma && fa)
             mp_ns3cc_pcap((uint32_t)i, fa, fb);
         g_free(fa);
         g_free(fb);
@@ -407,8 +445,9 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
         ends[i].link = (uint32_t)i;
         ends[i].l = b->links[i];
         ends[i].wifi = sl->wifi;
-        for (int e = 0; sl->wifi && e < 2; e++) {
-            struct wifi_end *we = &ends[i].w[e];
+        ends[i].resolve = sl->wifi || sl->csma;
+        for (int e = 0; ends[i].resolve && e < 2; e++) {
+            struct mac_end *we = &ends[i].w[e];
             we->x = &ends[i];
             we->end = e;
             mp_ns3cc_mac((uint32_t)i, e, we->mac);
@@ -439,7 +478,7 @@ static enum mp_run_result ns3_run(struct mp_build *b, mp_time_t stop, const char
     }
     /* packets still waiting for a neighbour go with the run */
     for (size_t i = 0; i < scn->n_links; i++)
-        for (int e = 0; ends[i].wifi && e < 2; e++)
+        for (int e = 0; ends[i].resolve && e < 2; e++)
             for (int f = 0; f < 2; f++)
                 mp_pkt_queue_purge(&ends[i].w[e].n[f].q);
     /* the world outlives ns-3: its links are its own again */

@@ -8,15 +8,17 @@
 // from a "bridge" event that ns-3 schedules at the time of the world's next
 // event, so that both event sets run in one time order.
 //
-// A Wi-Fi link is an 802.11 BSS of two: a station and an access point.
-// Its ends find each other's MAC address with ARP and neighbour discovery
-// (ns3.c, afmp's codecs), so those frames are on the air too.
+// A Wi-Fi link is an 802.11 BSS of two: a station and an access point; a
+// CSMA link a CsmaChannel with two CsmaNetDevices. Their ends find each
+// other's MAC address with ARP and neighbour discovery (ns3.c, afmp's
+// codecs), so those frames are on the air and on the cable too.
 //
 // ns-3's simulator is a process-wide singleton: one ns-3 run at a time per
 // process (ns3.c holds a lock around a run).
 #include "sim/ns3/glue.h"
 
 #include <ns3/core-module.h>
+#include <ns3/csma-module.h>
 #include <ns3/mobility-module.h>
 #include <ns3/network-module.h>
 #include <ns3/point-to-point-module.h>
@@ -105,6 +107,13 @@ void rx(Ptr<NetDevice> dev, Ptr<const Packet> p, uint16_t proto, const Address &
 
 } // namespace
 
+// The first of the fixed random streams of link |link|'s devices (a link
+// uses a few dozen at most).
+static int64_t stream_base(uint32_t link)
+{
+    return (int64_t)link * 1000;
+}
+
 extern "C" {
 
 static void add_end(uint32_t link, int e, Ptr<NetDevice> d)
@@ -165,6 +174,64 @@ bool mp_ns3cc_link(uint32_t link, uint32_t a, uint32_t b, uint64_t rate_a, uint6
     return true;
 }
 
+bool mp_ns3cc_csma(uint32_t link, uint32_t a, uint32_t b, uint64_t rate, uint64_t delay,
+                   const char *queue_a, const char *queue_b, uint32_t mtu, const char *pcap_a,
+                   const char *pcap_b, char *msg, uint32_t msg_len)
+{
+    if (a >= st->nodes.GetN() || b >= st->nodes.GetN()) {
+        snprintf(msg, msg_len, "node out of range");
+        return false;
+    }
+    Ptr<CsmaChannel> ch = CreateObject<CsmaChannel>();
+    ch->SetAttribute("DataRate", DataRateValue(DataRate(rate)));
+    ch->SetAttribute("Delay", TimeValue(NanoSeconds((int64_t)delay)));
+    const uint32_t nodes[2] = {a, b};
+    const char *queues[2] = {queue_a, queue_b};
+    const char *pcaps[2] = {pcap_a, pcap_b};
+    Ptr<CsmaNetDevice> d[2];
+    for (int e = 0; e < 2; e++) {
+        d[e] = CreateObject<CsmaNetDevice>();
+        d[e]->SetAddress(Mac48Address::Allocate());
+        if (!d[e]->SetMtu((uint16_t)mtu)) {
+            snprintf(msg, msg_len, "ns-3 refuses an MTU of %u on CSMA", mtu);
+            return false;
+        }
+        Ptr<Queue<Packet>> q = CreateObject<DropTailQueue<Packet>>();
+        q->SetAttribute("MaxSize", QueueSizeValue(QueueSize(queues[e])));
+        d[e]->SetQueue(q);
+        st->nodes.Get(nodes[e])->AddDevice(d[e]);
+        d[e]->Attach(ch);
+        add_end(link, e, d[e]);
+    }
+    for (int e = 0; e < 2; e++)
+        st->peer[e][link] = d[!e]->GetAddress();
+    CsmaHelper h;
+    NetDeviceContainer both(d[0]);
+    both.Add(d[1]);
+    h.AssignStreams(both, stream_base(link)); // see mp_ns3cc_wifi
+    for (int e = 0; e < 2; e++)
+        if (pcaps[e])
+            h.EnablePcap(pcaps[e], d[e], false, true);
+    return true;
+}
+
+void mp_ns3cc_set_rate(uint32_t link, int end, uint64_t rate)
+{
+    Ptr<NetDevice> nd = st->dev[end][link];
+    if (Ptr<PointToPointNetDevice> d = DynamicCast<PointToPointNetDevice>(nd))
+        d->SetDataRate(DataRate(rate));
+    else if (DynamicCast<CsmaNetDevice>(nd))
+        nd->GetChannel()->SetAttribute("DataRate", DataRateValue(DataRate(rate)));
+}
+
+void mp_ns3cc_set_delay(uint32_t link, uint64_t delay)
+{
+    // a packet on the wire keeps the delay it left with; the next one
+    // takes the new one
+    Ptr<Channel> ch = st->dev[0][link]->GetChannel();
+    ch->SetAttribute("Delay", TimeValue(NanoSeconds((int64_t)delay)));
+}
+
 void mp_ns3cc_pcap(uint32_t link, const char *path_a, const char *path_b)
 {
     PointToPointHelper h;
@@ -208,6 +275,12 @@ bool mp_ns3cc_wifi(uint32_t link, uint32_t sta, uint32_t ap, const char *standar
     NetDeviceContainer ds = wifi.Install(phy, mac, ns);
     mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid));
     NetDeviceContainer da = wifi.Install(phy, mac, na);
+    // ns-3 numbers the random streams of objects as they are made, with a
+    // counter that lives as long as the process: fixed streams per link
+    // make a run the same whatever ran before it in this process
+    int64_t used = wifi.AssignStreams(NetDeviceContainer(ds, da), stream_base(link));
+    channel.AssignStreams(DynamicCast<YansWifiChannel>(ds.Get(0)->GetChannel()),
+                          stream_base(link) + used);
     Ptr<ConstantPositionMobilityModel> pa = CreateObject<ConstantPositionMobilityModel>();
     pa->SetPosition(Vector(0, 0, 0));
     na->AggregateObject(pa);
