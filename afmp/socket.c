@@ -89,6 +89,7 @@ void afmp_stack_detach(struct mp_host *h)
         pstate_close_all(ps);
         g_ptr_array_free(ps->fds, TRUE);
         g_ptr_array_free(ps->held, TRUE);
+        g_hash_table_destroy(ps->result_index);
         for (guint j = 0; j < ps->results->len; j++)
             g_free(g_array_index(ps->results, struct afmp_result, j).key);
         g_array_free(ps->results, TRUE);
@@ -118,6 +119,7 @@ static struct pstate *pstate_of(struct afmp_stack *st, uint32_t pid, bool create
     ps->fds = g_ptr_array_new();
     ps->held = g_ptr_array_new();
     ps->results = g_array_new(FALSE, FALSE, sizeof(struct afmp_result));
+    ps->result_index = g_hash_table_new(g_str_hash, g_str_equal);
     ps->log = g_string_new(NULL);
     ps->seen[0] = g_array_new(FALSE, FALSE, sizeof(struct mp_ip));
     ps->seen[1] = g_array_new(FALSE, FALSE, sizeof(struct mp_ip));
@@ -979,19 +981,23 @@ void afmp_result(const char *key, int64_t value)
         return;
     GArray *rs = c.ps->results;
     /* Applications publish the same keys in the same order again and again
-     * (a sink after every read): the entry after the last one set is
-     * looked at first, and the search goes round from there. */
-    for (guint k = 0; k < rs->len; k++) {
-        guint i = (c.ps->result_next + k) % rs->len;
-        struct afmp_result *r = &g_array_index(rs, struct afmp_result, i);
-        if (strcmp(r->key, key) == 0) {
-            r->value = value;
-            c.ps->result_next = i + 1;
-            return;
-        }
+     * (a sink after every wake-up): the entry after the last one set is
+     * looked at first, then the index. */
+    guint i = c.ps->result_next;
+    if (i < rs->len && strcmp(g_array_index(rs, struct afmp_result, i).key, key) == 0) {
+        g_array_index(rs, struct afmp_result, i).value = value;
+        c.ps->result_next = i + 1;
+        return;
+    }
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(c.ps->result_index, key));
+    if (at) {
+        g_array_index(rs, struct afmp_result, at - 1).value = value;
+        c.ps->result_next = at;
+        return;
     }
     struct afmp_result r = {g_strdup(key), value};
     g_array_append_val(rs, r);
+    g_hash_table_insert(c.ps->result_index, r.key, GUINT_TO_POINTER(rs->len));
     c.ps->result_next = rs->len;
 }
 

@@ -81,6 +81,7 @@ struct pstate {
     GArray *results; /* struct afmp_result */
     guint result_next; /* where afmp_result() looks first: applications
                           publish their results in the same order each time */
+    GHashTable *result_index; /* key (the entry's own) -> position + 1 */
     GString *log;
     /* Every address an AF_MULTIPATH getsockname()/getpeername() returned
      * (struct mp_ip, first seen first), for the scenario's addrs checks. */

@@ -590,6 +590,7 @@ struct mp_build *mp_build_new(const struct mp_scenario *scn, const struct mp_wor
     struct mp_world_conf c = *wc;
     struct mp_build *b = g_new0(struct mp_build, 1);
     c.seed = scn->seed;
+    c.compact_routes = scn->compact_routes;
     if (!c.snaplen)
         c.snaplen = scn->snaplen;
     c.pcap = c.pcap && scn->pcap;

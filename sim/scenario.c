@@ -187,6 +187,7 @@ struct mp_scn_doc {
     char *file;
     GKeyFile *kf;
     GPtrArray *groups; /* struct dgroup *, file order */
+    GHashTable *by_name; /* group name (the group's own) -> struct dgroup * */
 };
 
 static void dkey_free(gpointer p)
@@ -208,12 +209,7 @@ static void dgroup_free(gpointer p)
 
 static struct dgroup *doc_group(const struct mp_scn_doc *doc, const char *name)
 {
-    for (guint i = 0; i < doc->groups->len; i++) {
-        struct dgroup *g = doc->groups->pdata[i];
-        if (strcmp(g->name, name) == 0)
-            return g;
-    }
-    return NULL;
+    return g_hash_table_lookup(doc->by_name, name);
 }
 
 static struct dkey *group_key(const struct dgroup *g, const char *key)
@@ -233,6 +229,8 @@ static struct dgroup *group_new(struct mp_scn_doc *doc, const char *name, unsign
     g->line = line;
     g->keys = g_ptr_array_new_with_free_func(dkey_free);
     g_ptr_array_add(doc->groups, g);
+    if (!g_hash_table_contains(doc->by_name, g->name))
+        g_hash_table_insert(doc->by_name, g->name, g); /* the first of a name */
     return g;
 }
 
@@ -361,6 +359,7 @@ struct mp_scn_doc *mp_scn_doc_load_data(const char *name, const char *data, gssi
     }
     doc->file = g_strdup(name);
     doc->groups = g_ptr_array_new_with_free_func(dgroup_free);
+    doc->by_name = g_hash_table_new(g_str_hash, g_str_equal);
     doc->kf = g_key_file_new();
     if (!prescan(doc, data, n, err)) {
         mp_scn_doc_free(doc);
@@ -399,6 +398,7 @@ void mp_scn_doc_free(struct mp_scn_doc *doc)
         return;
     g_free(doc->file);
     g_key_file_unref(doc->kf);
+    g_hash_table_destroy(doc->by_name);
     g_ptr_array_unref(doc->groups);
     g_free(doc);
 }
@@ -463,6 +463,7 @@ struct rctx {
     GPtrArray *node_groups; /* struct dgroup * per node index */
     GPtrArray *link_groups;
     GPtrArray *app_groups;
+    GHashTable *node_by_name; /* name -> index + 1, built by resolve_end */
 };
 
 /* Sets the error "FILE:LINE: [GROUP] KEY: message". The line is the key's
@@ -858,7 +859,7 @@ static bool classify(struct rctx *c, const struct dgroup *g, enum gkind *kind, c
 static bool known_scenario_key(const char *k, void *arg)
 {
     return !strcmp(k, "format") || !strcmp(k, "name") || !strcmp(k, "duration") ||
-           !strcmp(k, "seed") || !strcmp(k, "engine");
+           !strcmp(k, "seed") || !strcmp(k, "engine") || !strcmp(k, "routes");
 }
 
 static bool known_capture_key(const char *k, void *arg)
@@ -907,9 +908,13 @@ static bool check_format(struct rctx *c)
     return true;
 }
 
+static bool one_of(struct rctx *c, const struct dgroup *g, const char *key,
+                   const char *const *allowed, const char *dflt, char **out);
+
 static bool parse_scenario(struct rctx *c, const struct dgroup *g)
 {
-    static const char *const keys[] = {"format", "name", "duration", "seed", "engine", NULL};
+    static const char *const keys[] = {"format", "name", "duration", "seed", "engine", "routes",
+                                       NULL};
     GPtrArray *cands = cands_of(keys);
     bool ok = check_keys(c, g, known_scenario_key, NULL, cands, NULL), present, bad, b;
     uint64_t v;
@@ -956,6 +961,12 @@ static bool parse_scenario(struct rctx *c, const struct dgroup *g)
         }
         g_free(engine);
     }
+    static const char *const routes[] = {"full", "compact", NULL};
+    char *r = NULL;
+    if (!one_of(c, g, "routes", routes, "full", &r))
+        return false;
+    c->scn->compact_routes = !strcmp(r, "compact");
+    g_free(r);
     return true;
 }
 
@@ -1877,10 +1888,15 @@ static bool resolve_end(struct rctx *c, const struct dgroup *g, const char *key,
         return fail(c, g, key, MP_SCENARIO_ERROR_VALUE,
                     "expected NODE.IFACE like client.eth0, got '%s'", v);
     char *nname = g_strndup(v, (gsize)(dot - v));
-    int ni = -1;
-    for (guint i = 0; i < c->nodes->len; i++)
-        if (!strcmp(g_array_index(c->nodes, struct mp_scn_node, i).name, nname))
-            ni = (int)i;
+    if (!c->node_by_name || g_hash_table_size(c->node_by_name) != c->nodes->len) {
+        if (c->node_by_name)
+            g_hash_table_destroy(c->node_by_name);
+        c->node_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < c->nodes->len; i++)
+            g_hash_table_insert(c->node_by_name, g_array_index(c->nodes, struct mp_scn_node, i).name,
+                                GUINT_TO_POINTER(i + 1));
+    }
+    int ni = (int)GPOINTER_TO_UINT(g_hash_table_lookup(c->node_by_name, nname)) - 1;
     if (ni < 0) {
         GPtrArray *cands = g_ptr_array_new();
         for (guint i = 0; i < c->nodes->len; i++)
@@ -3184,6 +3200,8 @@ struct mp_scenario *mp_scn_doc_resolve(const struct mp_scn_doc *doc, GError **er
     g_ptr_array_unref(c.node_groups);
     g_ptr_array_unref(c.link_groups);
     g_ptr_array_unref(c.app_groups);
+    if (c.node_by_name)
+        g_hash_table_destroy(c.node_by_name);
     if (!ok) {
         mp_scenario_free(scn);
         return NULL;
@@ -3690,6 +3708,8 @@ JsonNode *mp_scenario_to_json(const struct mp_scenario *scn)
     j_str(b, "name", scn->name);
     j_u64(b, "duration_ns", scn->duration);
     j_u64(b, "seed", scn->seed);
+    if (scn->compact_routes)
+        j_str(b, "routes", "compact");
     json_builder_set_member_name(b, "capture");
     json_builder_begin_object(b);
     j_bool(b, "pcap", scn->pcap);

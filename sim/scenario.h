@@ -393,6 +393,7 @@ struct mp_scenario {
     uint64_t seed;              /* default 1 */
     enum mp_scn_engine engine;  /* [scenario] engine, default embedded */
     unsigned engine_line;       /* its line, 0 when not given */
+    bool compact_routes;        /* [scenario] routes = compact (default full) */
     bool pcap, pcapng;          /* [capture], default on */
     uint32_t snaplen;           /* default 65535 */
 

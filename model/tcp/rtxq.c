@@ -35,6 +35,30 @@ void mp_rtxq_init(struct mp_rtxq *q, uint32_t isn)
     q->una = q->nxt = q->fack = isn;
 }
 
+#define RTX_SPARE_MAX 256
+
+/* A new entry, from the spares when there is one; not zeroed. */
+static struct mp_rtx_seg *entry_new(struct mp_rtxq *q)
+{
+    struct mp_rtx_seg *s = q->spare;
+    if (!s)
+        return g_new(struct mp_rtx_seg, 1);
+    q->spare = s->next;
+    q->nspare--;
+    return s;
+}
+
+static void entry_free(struct mp_rtxq *q, struct mp_rtx_seg *s)
+{
+    if (q->nspare >= RTX_SPARE_MAX) {
+        g_free(s);
+        return;
+    }
+    s->next = q->spare;
+    q->spare = s;
+    q->nspare++;
+}
+
 void mp_rtxq_clear(struct mp_rtxq *q)
 {
     struct mp_rtx_seg *s = q->head;
@@ -43,6 +67,13 @@ void mp_rtxq_clear(struct mp_rtxq *q)
         g_free(s);
         s = n;
     }
+    for (s = q->spare; s;) {
+        struct mp_rtx_seg *n = s->next;
+        g_free(s);
+        s = n;
+    }
+    q->spare = NULL;
+    q->nspare = 0;
     if (q->index)
         g_sequence_free(q->index);
     q->index = NULL;
@@ -120,7 +151,7 @@ static void free_entry(struct mp_rtxq *q, struct mp_rtx_seg *s)
         q->tail = s->prev;
     g_sequence_remove(s->it);
     q->count--;
-    g_free(s);
+    entry_free(q, s);
 }
 
 /* Delivery-rate state of a (re)transmission at |now| (the draft's "upon
@@ -146,7 +177,8 @@ struct mp_rtx_seg *mp_rtxq_add(struct mp_rtxq *q, uint32_t start, uint32_t end, 
 {
     if (start != q->nxt || end == start || end - start > (1u << 30))
         return NULL;
-    struct mp_rtx_seg *s = g_new0(struct mp_rtx_seg, 1);
+    struct mp_rtx_seg *s = entry_new(q);
+    memset(s, 0, sizeof(*s));
     s->start = start;
     s->end = end;
     s->segs = 1;
@@ -197,7 +229,7 @@ struct mp_rtx_seg *mp_rtxq_split(struct mp_rtxq *q, struct mp_rtx_seg *seg, uint
         return NULL;
     uint32_t len = mp_rtx_seg_len(seg);
     uint32_t head_len = at - seg->start;
-    struct mp_rtx_seg *n = g_new(struct mp_rtx_seg, 1);
+    struct mp_rtx_seg *n = entry_new(q);
     *n = *seg;
     n->start = at;
     seg->end = at;
@@ -279,7 +311,7 @@ bool mp_rtxq_merge_next(struct mp_rtxq *q, struct mp_rtx_seg *a)
         q->tail = a;
     g_sequence_remove(b->it);
     q->count--;
-    g_free(b);
+    entry_free(q, b);
     return true;
 }
 

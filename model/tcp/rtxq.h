@@ -140,6 +140,10 @@ struct mp_rtxq {
     mp_time_t first_tx_time;  /* send time of the first packet of this flight */
     uint64_t app_limited;     /* delivered count that ends the app-limited phase; 0: not */
     struct mp_rtx_meta_ops meta_ops;
+    /* Freed entries kept for the next ones (a few flights' worth): an entry
+     * per segment sent would otherwise be a malloc and a free each. */
+    struct mp_rtx_seg *spare;
+    uint32_t nspare;
 };
 
 /* What one ACK did to the queue (mp_rtxq_ack()). */

@@ -34,6 +34,7 @@ struct rr_conf {
     struct sockaddr_storage dst, src;
     socklen_t dlen, slen;
     bool has_bind;
+    bool mptcp; /* IPPROTO_MPTCP */
     uint64_t request, response, count;
     mp_time_t interval;
     uint16_t port;
@@ -117,7 +118,7 @@ static int run(const struct rr_conf *c)
 
     memset(&r, 0, sizeof(r));
     publish(&r);
-    int fd = afmp_socket(c->dst.ss_family, SOCK_STREAM, 0);
+    int fd = afmp_socket(c->dst.ss_family, SOCK_STREAM, c->mptcp ? AFMP_IPPROTO_MPTCP : 0);
     if (fd < 0) {
         afmp_log("%s: socket: %s", PROG, g_strerror(errno));
         return MP_APP_EXIT_FAIL;
@@ -190,6 +191,7 @@ int mp_app_reqresp_main(int argc, char **argv)
     char *dst = NULL, *to = NULL, *bind = NULL, *req = NULL, *resp = NULL, *count = NULL;
     char *interval = NULL;
     gint port = 0;
+    gboolean mptcp = FALSE;
     const GOptionEntry entries[] = {
         {"dst", 0, 0, G_OPTION_ARG_STRING, &dst, "server address", "ADDR"},
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "server port", "P"},
@@ -201,6 +203,8 @@ int mp_app_reqresp_main(int argc, char **argv)
         {"count", 0, 0, G_OPTION_ARG_STRING, &count, "transactions (default 10)", "N"},
         {"interval", 0, 0, G_OPTION_ARG_STRING, &interval,
          "time between transaction starts (default: back to back)", "TIME"},
+        {"mptcp", 0, 0, G_OPTION_ARG_NONE, &mptcp,
+         "open an MPTCP socket (IPPROTO_MPTCP; plain TCP if the peer lacks MPTCP)", NULL},
         {NULL},
     };
     struct rr_conf c;
@@ -221,6 +225,7 @@ int mp_app_reqresp_main(int argc, char **argv)
     case MP_APP_OPTS_ERROR:
         break;
     default:
+        c.mptcp = mptcp;
         if (req && !mp_app_opt_size(PROG, "--request", req, &c.request))
             ;
         else if (resp && !mp_app_opt_size(PROG, "--response", resp, &c.response))

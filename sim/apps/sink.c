@@ -171,7 +171,10 @@ static void finish_conn(struct sink *s, struct conn *c, uint64_t now)
     publish_conn(c);
 }
 
-/* Reads what |c| has; returns false when it is finished. */
+/* Reads what |c| has; returns false when it is finished. The results are
+ * published by the caller, once per wake-up rather than per read (a
+ * process is only killed while it waits in a call that blocks, so what it
+ * published before that is up to date). */
 static bool on_readable(struct sink *s, struct conn *c)
 {
     watch(s, c);
@@ -220,7 +223,6 @@ static bool on_readable(struct sink *s, struct conn *c)
                      c->fd, c->bytes);
             c->aborted = true;
             s->aborted++;
-            publish(s);
             return false;
         }
         if (s->conf->respond) {
@@ -229,9 +231,9 @@ static bool on_readable(struct sink *s, struct conn *c)
             c->req_progress %= s->conf->request;
             respond(s, c);
         }
-        publish(s);
     }
 }
+
 
 static void on_accept(struct sink *s, int lfd, uint64_t now)
 {

@@ -17,6 +17,7 @@ struct port {
     struct mp_node *node;
     uint32_t ifindex;
     struct mp_link *link;
+    struct port *peer; /* the link's other end */
     int end;
     struct mp_pcap *pcap;
     uint32_t png_iface;
@@ -37,6 +38,7 @@ struct mp_node {
     bool per_iface_tables;
     bool auto_routes;
     bool rules_installed; /* per-interface tables: later addresses get rules too */
+    guint index;          /* in w->nodes */
 };
 
 struct mp_world {
@@ -216,6 +218,7 @@ struct mp_node *mp_world_add_node(struct mp_world *w, const char *name,
     afmp_stack_attach(n->host);
     n->procs = mp_proc_table_new(&n->se.env, name, n->host);
     mp_proc_table_set_exit_hook(n->procs, afmp_stack_proc_exit, NULL);
+    n->index = w->nodes->len;
     g_ptr_array_add(w->nodes, n);
     return n;
 }
@@ -366,8 +369,10 @@ struct mp_link *mp_world_connect(struct mp_world *w, struct mp_node *a, uint32_t
     mp_link_attach(l, 1, &pb->port);
     pa->link = l;
     pa->end = 0;
+    pa->peer = pb;
     pb->link = l;
     pb->end = 1;
+    pb->peer = pa;
     g_ptr_array_add(w->links, l);
     g_ptr_array_add(w->link_names, g_strdup(conf->name));
     mp_host_set_carrier(a->host, ia, true);
@@ -403,9 +408,8 @@ static const struct mp_ifaddr *first_addr(const struct mp_iface *ifc, uint8_t v)
 
 static guint node_index(struct mp_world *w, struct mp_node *n)
 {
-    guint i;
-    g_ptr_array_find(w->nodes, n, &i);
-    return i;
+    (void)w;
+    return n->index;
 }
 
 /* The neighbour across |p|'s link when both ends have an address of family
@@ -418,29 +422,50 @@ static struct port *peer_port(struct port *p, uint8_t v, bool any_mine, struct m
     struct mp_iface *mine = mp_host_iface(p->node->host, p->ifindex);
     if (!mine->up || (!any_mine && !first_addr(mine, v)))
         return NULL;
-    struct mp_world *w = p->node->w;
-    for (guint i = 0; i < w->nodes->len; i++) {
-        struct mp_node *n = g_ptr_array_index(w->nodes, i);
-        for (guint j = 0; j < n->ports->len; j++) {
-            struct port *q = g_ptr_array_index(n->ports, j);
-            if (q != p && q->link == p->link) {
-                const struct mp_ifaddr *a = first_addr(mp_host_iface(n->host, q->ifindex), v);
-                if (!a)
-                    return NULL;
-                *gw = a->ip;
-                return q;
-            }
-        }
-    }
-    return NULL;
+    struct port *q = p->peer;
+    const struct mp_ifaddr *a = first_addr(mp_host_iface(q->node->host, q->ifindex), v);
+    if (!a)
+        return NULL;
+    *gw = a->ip;
+    return q;
 }
 
 /* Breadth-first search from |src| for family |v|; with |only| != 0 the
  * first hop must be interface |only|. Fills |hops| (indexed like w->nodes)
  * and |order| (nodes in the order reached). Only routers carry transit
  * traffic: hosts are reached but not expanded. */
+/* The neighbours of every forwarding node for family |v|, as the search
+ * reaches them from a node that is not its root (node indices in port
+ * order): computed once per family, since nothing that peer_port() reads
+ * changes while the routes are computed. */
+static GArray **neighbours_new(struct mp_world *w, uint8_t v)
+{
+    GArray **adj = g_new0(GArray *, w->nodes->len ? w->nodes->len : 1);
+    for (guint i = 0; i < w->nodes->len; i++) {
+        struct mp_node *u = g_ptr_array_index(w->nodes, i);
+        if (!u->host->opts.forward)
+            continue;
+        adj[i] = g_array_new(FALSE, FALSE, sizeof(guint));
+        for (guint j = 0; j < u->ports->len; j++) {
+            struct mp_ip gw;
+            struct port *q = peer_port(g_ptr_array_index(u->ports, j), v, false, &gw);
+            if (q)
+                g_array_append_val(adj[i], q->node->index);
+        }
+    }
+    return adj;
+}
+
+static void neighbours_free(struct mp_world *w, GArray **adj)
+{
+    for (guint i = 0; i < w->nodes->len; i++)
+        if (adj[i])
+            g_array_free(adj[i], TRUE);
+    g_free(adj);
+}
+
 static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only, struct hop *hops,
-                GArray *order)
+                GArray *order, GArray **adj)
 {
     guint n = w->nodes->len;
     for (guint i = 0; i < n; i++)
@@ -454,6 +479,19 @@ static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t onl
         struct mp_node *u = g_ptr_array_index(w->nodes, ui);
         if (ui != s && !u->host->opts.forward)
             continue;
+        if (ui != s) {
+            const GArray *nb = adj[ui];
+            for (guint j = 0; j < nb->len; j++) {
+                guint vi = g_array_index(nb, guint, j);
+                if (hops[vi].dist >= 0)
+                    continue;
+                hops[vi].dist = hops[ui].dist + 1;
+                hops[vi].ifindex = hops[ui].ifindex;
+                hops[vi].gw = hops[ui].gw;
+                g_array_append_val(order, vi);
+            }
+            continue;
+        }
         for (guint j = 0; j < u->ports->len; j++) {
             struct port *p = g_ptr_array_index(u->ports, j);
             struct mp_ip gw;
@@ -490,10 +528,205 @@ static bool connected_to(struct mp_host *h, const struct mp_prefix *pfx)
     return false;
 }
 
-static void install(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only,
-                    uint32_t table, struct hop *hops, GArray *order)
+/* routes = compact: the prefixes of one family, numbered once per
+ * mp_world_compute_routes() call: every distinct masked prefix an id, every
+ * node the ids of its addresses (in address order). */
+struct prefixes {
+    GArray *pfx;       /* struct mp_prefix, by id */
+    GArray **of_node;  /* guint ids, by node index */
+    guint *stamp;      /* by id: the last table that took the prefix */
+    guint epoch;
+};
+
+static guint prefix_hash(gconstpointer p)
 {
-    bfs(w, src, v, only, hops, order);
+    const struct mp_prefix *x = p;
+    guint h = x->len * 16777619u ^ x->ip.v;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ x->ip.b[i]) * 16777619u;
+    return h;
+}
+
+static gboolean prefix_equal(gconstpointer a, gconstpointer b)
+{
+    const struct mp_prefix *x = a, *y = b;
+    return x->len == y->len && mp_ip_eq(&x->ip, &y->ip);
+}
+
+static void prefixes_init(struct mp_world *w, uint8_t v, struct prefixes *px)
+{
+    guint n = w->nodes->len;
+    GHashTable *ids = g_hash_table_new_full(prefix_hash, prefix_equal, g_free, NULL);
+    px->pfx = g_array_new(FALSE, FALSE, sizeof(struct mp_prefix));
+    px->of_node = g_new0(GArray *, n ? n : 1);
+    for (guint i = 0; i < n; i++) {
+        struct mp_node *d = g_ptr_array_index(w->nodes, i);
+        px->of_node[i] = g_array_new(FALSE, FALSE, sizeof(guint));
+        for (guint k = 0; k < d->host->ifaces->len; k++) {
+            struct mp_iface *ifc = g_ptr_array_index(d->host->ifaces, k);
+            for (guint j = 0; j < ifc->addrs->len; j++) {
+                const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, j);
+                if (a->ip.v != v)
+                    continue;
+                struct mp_prefix x;
+                mp_prefix_make(&a->ip, a->plen, &x);
+                mp_prefix_masked(&x, &x);
+                gpointer id;
+                if (!g_hash_table_lookup_extended(ids, &x, NULL, &id)) {
+                    id = GUINT_TO_POINTER(px->pfx->len);
+                    g_array_append_val(px->pfx, x);
+                    g_hash_table_insert(ids, g_memdup2(&x, sizeof(x)), id);
+                }
+                guint u = GPOINTER_TO_UINT(id);
+                g_array_append_val(px->of_node[i], u);
+            }
+        }
+    }
+    g_hash_table_destroy(ids);
+    px->stamp = g_new0(guint, px->pfx->len ? px->pfx->len : 1);
+    px->epoch = 0;
+}
+
+static void prefixes_clear(struct mp_world *w, struct prefixes *px)
+{
+    for (guint i = 0; i < w->nodes->len; i++)
+        g_array_free(px->of_node[i], TRUE);
+    g_free(px->of_node);
+    g_array_free(px->pfx, TRUE);
+    g_free(px->stamp);
+}
+
+static bool same_hop(const struct hop *a, const struct hop *b)
+{
+    return a->ifindex == b->ifindex && mp_ip_eq(&a->gw, &b->gw);
+}
+
+/*
+ * routes = compact: the next hop that most destinations of the table share
+ * becomes its default route, and only the destinations reached otherwise
+ * get a route of their own. Every address in the world is forwarded as
+ * with a route per prefix; an address of no node goes to that default
+ * instead of "no route" (ENETUNREACH). The tables of a world of N hosts
+ * shrink from N prefixes each to the exceptions (a tree of routers: none on
+ * a host, its subtrees on a router). A table that has a default route of
+ * the scenario's gets a route per prefix, as without the option (false).
+ */
+static bool install_compact(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t table,
+                            struct hop *hops, GArray *order, struct prefixes *px)
+{
+    /* Each prefix once, from its nearest owner (BFS order), as the full
+     * tables' "first add wins"; the main table leaves the connected ones
+     * (the interfaces' own routes) out. */
+    guint epoch = ++px->epoch;
+    if (table == MP_RT_TABLE_MAIN) {
+        GArray *own = px->of_node[node_index(w, src)];
+        for (guint j = 0; j < own->len; j++) {
+            guint id = g_array_index(own, guint, j);
+            const struct mp_prefix *x = &g_array_index(px->pfx, struct mp_prefix, id);
+            if (connected_to(src->host, x))
+                px->stamp[id] = epoch;
+        }
+    }
+    GArray *dests = g_array_new(FALSE, FALSE, sizeof(guint[2])); /* {prefix id, node} */
+    /* A first hop is an interface of |src| (its link's far end the
+     * gateway): counted by ifindex. */
+    guint nif = src->ports->len + 1;
+    guint *cnt = g_new0(guint, nif), *rep = g_new0(guint, nif);
+    for (guint k = 1; k < order->len; k++) {
+        guint di = g_array_index(order, guint, k);
+        GArray *ids = px->of_node[di];
+        for (guint j = 0; j < ids->len; j++) {
+            guint id = g_array_index(ids, guint, j);
+            if (px->stamp[id] == epoch)
+                continue;
+            px->stamp[id] = epoch;
+            guint e[2] = {id, di};
+            g_array_append_vals(dests, e, 1);
+            uint32_t fi = hops[di].ifindex;
+            if (fi < nif) {
+                if (!cnt[fi]++)
+                    rep[fi] = di;
+            }
+        }
+    }
+    guint best = 0;
+    for (guint q = 1; q < nif; q++)
+        if (cnt[q] > cnt[best])
+            best = q;
+    bool ok = true;
+    if (cnt[best] > 0) {
+        const struct hop *dh = &hops[rep[best]];
+        struct mp_rt_route def = {0};
+        def.dst.ip.v = v;
+        def.ifindex = dh->ifindex;
+        def.gw = dh->gw;
+        def.kind = MP_RT_UNICAST;
+        def.metric = v == 4 ? 0 : 1024;
+        if (mp_rt_route_add(src->host->rt, table, &def, 0) < 0) {
+            ok = false; /* the scenario's own default: routes per prefix */
+        } else {
+            for (guint k = 0; k < dests->len; k++) {
+                const guint *e = &g_array_index(dests, guint, 2 * k);
+                if (same_hop(&hops[e[1]], dh))
+                    continue;
+                struct mp_rt_route r = {0};
+                r.dst = g_array_index(px->pfx, struct mp_prefix, e[0]);
+                r.ifindex = hops[e[1]].ifindex;
+                r.gw = hops[e[1]].gw;
+                r.kind = MP_RT_UNICAST;
+                r.metric = def.metric;
+                mp_rt_route_add(src->host->rt, table, &r, 0);
+            }
+        }
+    }
+    g_free(cnt);
+    g_free(rep);
+    g_array_free(dests, TRUE);
+    return ok;
+}
+
+/* routes = compact without a search: a table whose every destination
+ * leaves by one interface (the interface's own table, or the main table of
+ * a host with one interface) towards a router is that default route alone.
+ * True when done. */
+static bool install_one_way(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only,
+                            uint32_t table, struct prefixes *px)
+{
+    if (!only && src->ports->len != 1)
+        return false;
+    struct port *p = g_ptr_array_index(src->ports, only ? only - 1 : 0);
+    struct mp_ip gw;
+    struct port *q = peer_port(p, v, only != 0, &gw);
+    if (!q || !q->node->host->opts.forward)
+        return false;
+    /* the router owns a prefix that this table would route (the main one
+     * leaves the connected ones out) */
+    GArray *ids = px->of_node[node_index(w, q->node)];
+    bool any = false;
+    for (guint j = 0; j < ids->len && !any; j++)
+        any = table != MP_RT_TABLE_MAIN ||
+              !connected_to(src->host, &g_array_index(px->pfx, struct mp_prefix,
+                                                      g_array_index(ids, guint, j)));
+    if (!any)
+        return false;
+    struct mp_rt_route def = {0};
+    def.dst.ip.v = v;
+    def.ifindex = p->ifindex;
+    def.gw = gw;
+    def.kind = MP_RT_UNICAST;
+    def.metric = v == 4 ? 0 : 1024;
+    return mp_rt_route_add(src->host->rt, table, &def, 0) == 0;
+}
+
+static void install(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t only,
+                    uint32_t table, struct hop *hops, GArray *order, struct prefixes *px,
+                    GArray **adj)
+{
+    if (px && !src->host->opts.forward && install_one_way(w, src, v, only, table, px))
+        return;
+    bfs(w, src, v, only, hops, order, adj);
+    if (px && install_compact(w, src, v, table, hops, order, px))
+        return;
     for (guint k = 1; k < order->len; k++) {
         guint di = g_array_index(order, guint, k);
         struct mp_node *d = g_ptr_array_index(w->nodes, di);
@@ -563,18 +796,26 @@ void mp_world_compute_routes(struct mp_world *w)
     struct hop *hops = g_new0(struct hop, n);
     GArray *order = g_array_new(FALSE, FALSE, sizeof(guint));
     static const uint8_t fams[2] = {4, 6};
+    struct prefixes px[2];
+    if (w->conf.compact_routes)
+        for (int f = 0; f < 2; f++)
+            prefixes_init(w, fams[f], &px[f]);
+    struct prefixes *pxp[2] = {w->conf.compact_routes ? &px[0] : NULL,
+                               w->conf.compact_routes ? &px[1] : NULL};
+    GArray **adj[2] = {neighbours_new(w, 4), neighbours_new(w, 6)};
 
     for (guint i = 0; i < n; i++) {
         struct mp_node *src = g_ptr_array_index(w->nodes, i);
         if (!src->auto_routes)
             continue;
         for (int f = 0; f < 2; f++) {
-            install(w, src, fams[f], 0, MP_RT_TABLE_MAIN, hops, order);
+            install(w, src, fams[f], 0, MP_RT_TABLE_MAIN, hops, order, pxp[f], adj[f]);
             if (!src->per_iface_tables || src->ports->len < 2)
                 continue;
             for (guint j = 0; j < src->host->ifaces->len; j++) {
                 struct mp_iface *ifc = g_ptr_array_index(src->host->ifaces, j);
-                install(w, src, fams[f], ifc->ifindex, 100 + ifc->ifindex, hops, order);
+                install(w, src, fams[f], ifc->ifindex, 100 + ifc->ifindex, hops, order, pxp[f],
+                        adj[f]);
                 for (guint k = 0; k < ifc->addrs->len; k++) {
                     const struct mp_ifaddr *a = &g_array_index(ifc->addrs, struct mp_ifaddr, k);
                     if (a->ip.v == fams[f])
@@ -584,6 +825,11 @@ void mp_world_compute_routes(struct mp_world *w)
         }
         src->rules_installed = src->per_iface_tables && src->ports->len >= 2;
     }
+    if (w->conf.compact_routes)
+        for (int f = 0; f < 2; f++)
+            prefixes_clear(w, &px[f]);
+    for (int f = 0; f < 2; f++)
+        neighbours_free(w, adj[f]);
     g_array_free(order, TRUE);
     g_free(hops);
 }

@@ -37,6 +37,8 @@ struct mp_world_conf {
     FILE *trace;          /* trace records (JSON lines); NULL: none */
     uint32_t trace_mask;  /* enum mp_trace_cat bits */
     const char *version;  /* written into pcapng headers */
+    bool compact_routes;  /* mp_world_compute_routes: a default route per table
+                             and the exceptions (see world.c, install_compact) */
 };
 
 #define MP_WORLD_ERROR (mp_world_error_quark())
