@@ -222,7 +222,7 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
         mp_scenario_free(scn);
         return false;
     }
-    wc.trace = trace;
+    wc.trace = o->no_trace ? NULL : trace;
     b = mp_build_new(scn, &wc, err);
     if (b && scn->engine == MP_SCN_ENGINE_NS3 && !mp_ns3_engine) {
         g_set_error(err, MP_SCENARIO_ERROR, MP_SCENARIO_ERROR_VALUE,
@@ -305,7 +305,10 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     if (!ok)
         goto fail;
     char *final_trace = g_build_filename(rep->outdir, "trace.jsonl", NULL);
-    g_rename(tmp_trace, final_trace);
+    if (o->no_trace)
+        g_unlink(tmp_trace);
+    else
+        g_rename(tmp_trace, final_trace);
     g_free(final_trace);
     char *res = mp_results_json(b, rep->verdicts);
     ok = write_atomic(rep->outdir, "results.json", res, strlen(res), err);

@@ -31,6 +31,7 @@ struct mp_run_opts {
     uint64_t seed;
     mp_time_t stop;          /* MP_TIME_NEVER: the scenario's duration */
     bool no_pcap;
+    bool no_trace;           /* no trace records (no trace.jsonl) */
     uint32_t snaplen;        /* 0: the scenario's */
     bool progress;           /* progress lines on stderr */
     const char *command_line;

@@ -143,6 +143,40 @@ static void test_deterministic(void)
     g_free(tmp);
 }
 
+/* --no-trace: the same results, no trace.jsonl (nor its temporary file). */
+static void test_no_trace(void)
+{
+    char *tmp = g_dir_make_tmp("afmp-cli-XXXXXX", NULL);
+    char *file = src_path("scenarios/udp-single-path.ini");
+    char *a = g_build_filename(tmp, "a", NULL), *b = g_build_filename(tmp, "b", NULL);
+    const char *args_a[] = {"run", file, "--out", a, "--no-pcap", NULL};
+    const char *args_b[] = {"run", file, "--out", b, "--no-pcap", "--no-trace", NULL};
+    char *so, *se;
+    g_assert_cmpint(run_sim(args_a, &so, &se), ==, 0);
+    g_free(so);
+    g_free(se);
+    g_assert_cmpint(run_sim(args_b, &so, &se), ==, 0);
+    g_free(so);
+    g_free(se);
+    char *ra = slurp(a, "results.json"), *rb = slurp(b, "results.json");
+    g_assert_cmpstr(ra, ==, rb);
+    char *ta = g_build_filename(a, "trace.jsonl", NULL), *tb = g_build_filename(b, "trace.jsonl", NULL);
+    char *tt = g_build_filename(b, ".tmp-trace.jsonl", NULL);
+    g_assert_true(g_file_test(ta, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(tb, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(tt, G_FILE_TEST_EXISTS));
+    g_free(ta);
+    g_free(tb);
+    g_free(tt);
+    g_free(ra);
+    g_free(rb);
+    rm_rf(tmp);
+    g_free(a);
+    g_free(b);
+    g_free(file);
+    g_free(tmp);
+}
+
 /* afmp-sim sweep: the grid (two rates x two seeds, the last --set fastest,
  * seeds innermost), a CSV with the parameters as columns and every app
  * result, the job list for GNU parallel, a Slurm array script, --collect,
@@ -337,6 +371,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli/bad-scenario", test_bad_scenario);
     g_test_add_func("/cli/deterministic", test_deterministic);
+    g_test_add_func("/cli/no-trace", test_no_trace);
     g_test_add_func("/cli/check-tap", test_check_tap);
     g_test_add_func("/cli/sweep", test_sweep);
     g_test_add_func("/cli/interrupted", test_interrupted);

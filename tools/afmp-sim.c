@@ -58,7 +58,7 @@ static void install_signals(void)
 }
 
 static char *seed_str, *out_dir, *stop_str;
-static gboolean no_pcap;
+static gboolean no_pcap, no_trace;
 static gint snaplen_opt;
 static gchar **sets;
 static gchar *engine_opt;
@@ -69,6 +69,7 @@ static const GOptionEntry run_entries[] = {
     {"out", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Output folder (default traces/<scenario>)", "DIR"},
     {"stop", 0, 0, G_OPTION_ARG_STRING, &stop_str, "Simulated time to stop at (e.g. 10s)", "T"},
     {"no-pcap", 0, 0, G_OPTION_ARG_NONE, &no_pcap, "Write no captures", NULL},
+    {"no-trace", 0, 0, G_OPTION_ARG_NONE, &no_trace, "Write no trace records (no trace.jsonl)", NULL},
     {"snaplen", 0, 0, G_OPTION_ARG_INT, &snaplen_opt, "Capture snap length in bytes", "N"},
     {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a scenario value", "GROUP.KEY=VALUE"},
     {"engine", 0, 0, G_OPTION_ARG_STRING, &engine_opt,
@@ -98,6 +99,7 @@ static bool common_opts(struct mp_run_opts *o, GError **err)
     o->stop = MP_TIME_NEVER;
     o->sets = (const char *const *)sets;
     o->no_pcap = no_pcap;
+    o->no_trace = no_trace;
     if (seed_str) {
         char *end;
         o->seed = g_ascii_strtoull(seed_str, &end, 10);
