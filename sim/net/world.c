@@ -406,12 +406,6 @@ static const struct mp_ifaddr *first_addr(const struct mp_iface *ifc, uint8_t v)
     return NULL;
 }
 
-static guint node_index(struct mp_world *w, struct mp_node *n)
-{
-    (void)w;
-    return n->index;
-}
-
 /* The neighbour across |p|'s link when both ends have an address of family
  * |v| (|any_mine|: whether or not |p| has one yet); its address there is
  * the gateway. */
@@ -471,7 +465,7 @@ static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t onl
     for (guint i = 0; i < n; i++)
         hops[i].dist = -1;
     g_array_set_size(order, 0);
-    guint s = node_index(w, src);
+    guint s = src->index;
     hops[s].dist = 0;
     g_array_append_val(order, s);
     for (guint head = 0; head < order->len; head++) {
@@ -503,7 +497,7 @@ static void bfs(struct mp_world *w, struct mp_node *src, uint8_t v, uint32_t onl
             struct port *q = peer_port(p, v, ui == s && only, &gw);
             if (!q)
                 continue;
-            guint vi = node_index(w, q->node);
+            guint vi = q->node->index;
             if (hops[vi].dist >= 0)
                 continue;
             hops[vi].dist = hops[ui].dist + 1;
@@ -619,7 +613,7 @@ static bool install_compact(struct mp_world *w, struct mp_node *src, uint8_t v, 
      * (the interfaces' own routes) out. */
     guint epoch = ++px->epoch;
     if (table == MP_RT_TABLE_MAIN) {
-        GArray *own = px->of_node[node_index(w, src)];
+        GArray *own = px->of_node[src->index];
         for (guint j = 0; j < own->len; j++) {
             guint id = g_array_index(own, guint, j);
             const struct mp_prefix *x = &g_array_index(px->pfx, struct mp_prefix, id);
@@ -701,7 +695,7 @@ static bool install_one_way(struct mp_world *w, struct mp_node *src, uint8_t v, 
         return false;
     /* the router owns a prefix that this table would route (the main one
      * leaves the connected ones out) */
-    GArray *ids = px->of_node[node_index(w, q->node)];
+    GArray *ids = px->of_node[q->node->index];
     bool any = false;
     for (guint j = 0; j < ids->len && !any; j++)
         any = table != MP_RT_TABLE_MAIN ||
