@@ -49,14 +49,19 @@ void mp_tcp_opts_default(struct mp_tcp_opts *o)
 
 /* ---- demux table ---- */
 
+/* A word at a time (the byte-wise FNV this replaces was 2-3% of a bulk
+ * transfer, one lookup per segment). make_key() zeroes the padding. Only
+ * lookups use the table, never its order, so the hash cannot change a run. */
 static guint key_hash(gconstpointer p)
 {
-    const struct mp_tcp_key *k = p;
-    const uint8_t *b = (const uint8_t *)k;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof(*k); i++)
-        h = (h ^ b[i]) * 16777619u;
-    return h;
+    uint64_t w[(sizeof(struct mp_tcp_key) + 7) / 8] = {0};
+    memcpy(w, p, sizeof(struct mp_tcp_key));
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15);
+    for (size_t i = 0; i < G_N_ELEMENTS(w); i++) {
+        h = (h ^ w[i]) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 29;
+    }
+    return (guint)(h ^ (h >> 32));
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
