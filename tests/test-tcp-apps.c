@@ -60,6 +60,29 @@ static void test_pattern_detects(void)
         g_assert_cmpuint(mp_app_stream_check(b, sizeof(b), 64 + shifts[k]), <, 8);
 }
 
+/* Longer than one run of compared words (64), at an unaligned stream offset
+ * and an unaligned address: every flipped byte is found at its place, in
+ * the first run, the middle ones and the tail. */
+static void test_pattern_detects_long(void)
+{
+    uint8_t mem[2003], *b = mem + 3;
+    const size_t len = sizeof(mem) - 3;
+    const uint64_t off = 1000005;
+    mp_app_stream_fill(b, len, off);
+    g_assert_cmpuint(mp_app_stream_check(b, len, off), ==, len);
+    for (size_t i = 0; i < len; i += 7) {
+        b[i] ^= 0x40;
+        g_assert_cmpuint(mp_app_stream_check(b, len, off), ==, i);
+        /* A second error further on does not hide the first. */
+        if (i + 600 < len) {
+            b[i + 600] ^= 1;
+            g_assert_cmpuint(mp_app_stream_check(b, len, off), ==, i);
+            b[i + 600] ^= 1;
+        }
+        b[i] ^= 0x40;
+    }
+}
+
 /* ---- interval lines ---- */
 
 struct interval_case {
@@ -489,6 +512,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/tcp-apps/pattern/roundtrip", test_pattern_roundtrip);
     g_test_add_func("/tcp-apps/pattern/detects", test_pattern_detects);
+    g_test_add_func("/tcp-apps/pattern/detects-long", test_pattern_detects_long);
     for (size_t i = 0; i < G_N_ELEMENTS(interval_cases); i++) {
         char *path = g_strdup_printf("/tcp-apps/interval/%zu", i);
         g_test_add_data_func(path, &interval_cases[i], test_interval_format);
