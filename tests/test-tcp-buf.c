@@ -1535,6 +1535,37 @@ static void test_rack_lost_retransmission(void)
     mp_rtxq_clear(&f.q);
 }
 
+/* A burst: 8 segments sent at the same time (one event), P3 SACKed. Ties
+ * in time go by sequence: P1 and P2 were sent before P3, P4..P8 after it,
+ * so only P1 and P2 are judged, and the reordering window (25 ms) runs
+ * from their common send time. */
+static void test_rack_burst(void)
+{
+    struct rack_fx f;
+    uint32_t marked;
+    mp_rtxq_init(&f.q, 0);
+    for (uint32_t i = 0; i < 8; i++)
+        g_assert_nonnull(mp_rtxq_add(&f.q, i * MSS, (i + 1) * MSS, 0, NULL, MP_MS(1)));
+    mp_rtt_init(&f.rtt, NULL);
+    mp_rtt_sample(&f.rtt, MP_MS(100), 0, 0, 0);
+    mp_rack_init(&f.rack);
+    struct mp_sack_block p3 = {2 * MSS, 3 * MSS};
+    mp_time_t dl = rack_ack(&f, 0, &p3, 1, false, MP_MS(101), &marked, NULL);
+    g_assert_cmpuint(marked, ==, 0);
+    g_assert_cmpuint(f.rack.xmit_ts, ==, MP_MS(1));
+    g_assert_cmpuint(dl, ==, MP_MS(1) + MP_MS(100) + MP_MS(25));
+    g_assert_cmpuint(mp_rack_detect_loss(&f.rack, &f.q, &f.rtt, false, MP_MS(126), &marked), ==,
+                     MP_TIME_NEVER);
+    g_assert_cmpuint(marked, ==, 2);
+    g_assert_cmpuint(f.q.lost_out, ==, 2 * MSS);
+    uint32_t i = 0;
+    for (const struct mp_rtx_seg *s = mp_rtxq_head(&f.q); s; s = s->next, i++)
+        g_assert_cmpint(!!(s->flags & MP_RTX_LOST), ==, s->end <= 2 * MSS);
+    g_assert_cmpuint(i, ==, 8);
+    assert_ok(&f.q);
+    mp_rtxq_clear(&f.q);
+}
+
 static void test_rack_dsack_window(void)
 {
     struct rack_fx f;
@@ -1724,6 +1755,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/rack/reorder-vs-loss", test_rack_reorder_vs_loss);
     g_test_add_func("/tcp/rack/dupthresh", test_rack_dupthresh);
     g_test_add_func("/tcp/rack/lost-retransmission", test_rack_lost_retransmission);
+    g_test_add_func("/tcp/rack/burst", test_rack_burst);
     g_test_add_func("/tcp/rack/dsack-window", test_rack_dsack_window);
     g_test_add_func("/tcp/rack/rto", test_rack_rto);
     ADD_TABLE("/tcp/rack/pto", pto_cases, test_rack_pto);

@@ -79,18 +79,19 @@ mp_time_t mp_rack_detect_loss(struct mp_rack *rack, struct mp_rtxq *q, const str
         mp_time_t reo = mp_rack_reo_wnd(rack, q, rtt, in_recovery);
         struct mp_rtx_seg *s = q->thead;
         /* The send-time list holds exactly the segments that may still be
-         * declared lost, oldest transmission first: stop at the first one
-         * sent after the reference. */
-        while (s && s->last_sent <= rack->xmit_ts) {
+         * declared lost, in transmission order: stop at the first one not
+         * sent before the reference, as Linux does. Segments sent in one
+         * burst share a time and follow in sequence order, so the rest of
+         * the burst is not looked at (walking on past them cost a pass over
+         * the whole burst per ACK). */
+        while (s && sent_after(rack->xmit_ts, rack->end_seq, s->last_sent, s->end)) {
             struct mp_rtx_seg *next = s->tnext;
-            if (sent_after(rack->xmit_ts, rack->end_seq, s->last_sent, s->end)) {
-                mp_time_t when = s->last_sent + rack->rtt + reo;
-                if (when <= now) {
-                    if (mp_rtxq_mark_lost(q, s))
-                        n++;
-                } else if (timer == MP_TIME_NEVER || when > timer) {
-                    timer = when;
-                }
+            mp_time_t when = s->last_sent + rack->rtt + reo;
+            if (when <= now) {
+                if (mp_rtxq_mark_lost(q, s))
+                    n++;
+            } else if (timer == MP_TIME_NEVER || when > timer) {
+                timer = when;
             }
             s = next;
         }
