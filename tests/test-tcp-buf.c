@@ -721,6 +721,45 @@ static void test_rtxq_rate(void)
     mp_rtxq_clear(&q);
 }
 
+/* The index across growth and the ring's wrap: entries leave at the head
+ * while more join at the tail, and splits and merges happen in both halves
+ * (each moves the shorter side); every byte in flight is found. */
+static void test_rtxq_index(void)
+{
+    const uint32_t isn = 0xffff0000u;
+    struct mp_rtxq q;
+    struct mp_rtx_ack a;
+    mp_rtxq_init(&q, isn);
+    uint32_t sent = 0, una = 0;
+    for (uint32_t round = 0; round < 6; round++) {
+        for (uint32_t i = 0; i < 150; i++, sent += MSS)
+            g_assert_nonnull(mp_rtxq_add(&q, isn + sent, isn + sent + MSS, 0, NULL, MP_MS(round)));
+        una += 100 * MSS;
+        g_assert_cmpint(mp_rtxq_ack(&q, isn + una, NULL, 0, 0, MP_MS(round), &a), ==, 0);
+        /* Split entries near the head and near the tail, then SACK the
+         * pieces so that they merge back. */
+        uint32_t cut[] = {una + 3 * MSS + 100, sent - 4 * MSS + 300, una + 10 * MSS + 1,
+                          sent - MSS - 1};
+        for (size_t i = 0; i < G_N_ELEMENTS(cut); i++) {
+            struct mp_rtx_seg *e = mp_rtxq_find(&q, isn + cut[i]);
+            g_assert_nonnull(mp_rtxq_split(&q, e, isn + cut[i]));
+            assert_ok(&q);
+        }
+        struct mp_sack_block b[] = {{isn + una + 2 * MSS, isn + una + 12 * MSS},
+                                    {isn + sent - 6 * MSS, isn + sent - MSS / 2}};
+        g_assert_cmpint(mp_rtxq_ack(&q, isn + una, b, 2, 0, MP_MS(round), &a), ==, 0);
+        assert_ok(&q);
+        for (uint32_t x = una; x < sent; x += 97) {
+            q.hint = NULL;
+            const struct mp_rtx_seg *e = mp_rtxq_find(&q, isn + x);
+            g_assert_nonnull(e);
+            g_assert_true(mp_seq_in(isn + x, e->start, e->end));
+        }
+    }
+    g_assert_cmpuint(q.count, >, 64);
+    mp_rtxq_clear(&q);
+}
+
 /* Random operations against a byte-level model of the SACK state; the
  * queue must agree with the model and keep its invariants throughout. */
 static void test_rtxq_random(void)
@@ -783,6 +822,14 @@ static void test_rtxq_random(void)
                 mp_rtxq_mark_lost_6675(&q, MSS, 3);
             }
             assert_ok(&q);
+            if (sent > una) {
+                /* The index finds the entry holding any byte in flight. */
+                uint32_t x = isn + una + (uint32_t)g_rand_int_range(rng, 0, (gint32)(sent - una));
+                q.hint = NULL;
+                const struct mp_rtx_seg *f = mp_rtxq_find(&q, x);
+                g_assert_nonnull(f);
+                g_assert_true(mp_seq_in(x, f->start, f->end));
+            }
             uint32_t model = 0;
             for (uint32_t x = una; x < sent; x++)
                 model += sacked[x];
@@ -1734,6 +1781,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/rtxq/meta", test_rtxq_meta);
     g_test_add_func("/tcp/rtxq/reordering", test_rtxq_reordering);
     g_test_add_func("/tcp/rtxq/rate", test_rtxq_rate);
+    g_test_add_func("/tcp/rtxq/index", test_rtxq_index);
     g_test_add_func("/tcp/rtxq/random", test_rtxq_random);
     g_test_add_func("/tcp/rtxq/transfer", test_rtxq_transfer);
     g_test_add_func("/tcp/rtxq/bench", test_rtxq_bench);

@@ -21,18 +21,88 @@ static bool lost_pending(uint16_t flags)
     return (flags & (MP_RTX_LOST | MP_RTX_RETRANS | MP_RTX_SACKED)) == MP_RTX_LOST;
 }
 
-static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
-{
-    const struct mp_rtx_seg *x = a, *y = b;
-    int32_t d = mp_seq_diff(x->start, y->start);
-    return d < 0 ? -1 : d > 0;
-}
-
 void mp_rtxq_init(struct mp_rtxq *q, uint32_t isn)
 {
     memset(q, 0, sizeof(*q));
-    q->index = g_sequence_new(NULL);
     q->una = q->nxt = q->fack = isn;
+}
+
+/* ---- the index: a ring of the entries in sequence order ---- */
+
+/* Slot of the k-th entry (0: the head). */
+static inline struct mp_rtx_seg **ring_at(const struct mp_rtxq *q, uint32_t k)
+{
+    return &q->ring[(q->ring_head + k) & (q->ring_cap - 1)];
+}
+
+/* How many entries start at or before |seq|, which is at or after the
+ * head's start (offsets from it are in order across the wrap). */
+static uint32_t ring_upper(const struct mp_rtxq *q, uint32_t seq)
+{
+    uint32_t base = (*ring_at(q, 0))->start;
+    uint32_t key = seq - base;
+    uint32_t lo = 0, hi = q->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((*ring_at(q, mid))->start - base <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Index of entry |s|. */
+static uint32_t ring_pos(const struct mp_rtxq *q, const struct mp_rtx_seg *s)
+{
+    if (*ring_at(q, 0) == s)
+        return 0;
+    if (*ring_at(q, q->count - 1) == s)
+        return q->count - 1;
+    return ring_upper(q, s->start) - 1;
+}
+
+static void ring_grow(struct mp_rtxq *q)
+{
+    uint32_t cap = q->ring_cap ? q->ring_cap * 2 : 64;
+    struct mp_rtx_seg **r = g_new(struct mp_rtx_seg *, cap);
+    for (uint32_t k = 0; k < q->count; k++)
+        r[k] = *ring_at(q, k);
+    g_free(q->ring);
+    q->ring = r;
+    q->ring_cap = cap;
+    q->ring_head = 0;
+}
+
+/* Puts |s| at index |k| (0..count), moving the shorter side. */
+static void ring_insert(struct mp_rtxq *q, uint32_t k, struct mp_rtx_seg *s)
+{
+    if (q->count == q->ring_cap)
+        ring_grow(q);
+    if (k < q->count / 2) {
+        q->ring_head = (q->ring_head - 1) & (q->ring_cap - 1);
+        for (uint32_t j = 0; j < k; j++)
+            *ring_at(q, j) = *ring_at(q, j + 1);
+    } else {
+        for (uint32_t j = q->count; j > k; j--)
+            *ring_at(q, j) = *ring_at(q, j - 1);
+    }
+    *ring_at(q, k) = s;
+    q->count++;
+}
+
+/* Removes the entry at index |k|, moving the shorter side. */
+static void ring_remove(struct mp_rtxq *q, uint32_t k)
+{
+    if (k < q->count / 2) {
+        for (uint32_t j = k; j > 0; j--)
+            *ring_at(q, j) = *ring_at(q, j - 1);
+        q->ring_head = (q->ring_head + 1) & (q->ring_cap - 1);
+    } else {
+        for (uint32_t j = k; j + 1 < q->count; j++)
+            *ring_at(q, j) = *ring_at(q, j + 1);
+    }
+    q->count--;
 }
 
 #define RTX_SPARE_MAX 256
@@ -74,9 +144,9 @@ void mp_rtxq_clear(struct mp_rtxq *q)
     }
     q->spare = NULL;
     q->nspare = 0;
-    if (q->index)
-        g_sequence_free(q->index);
-    q->index = NULL;
+    g_free(q->ring);
+    q->ring = NULL;
+    q->ring_cap = q->ring_head = 0;
     q->head = q->tail = q->thead = q->ttail = NULL;
     q->hint = q->lost_hint = NULL;
     q->count = 0;
@@ -136,6 +206,7 @@ static void ts_append(struct mp_rtxq *q, struct mp_rtx_seg *s)
  * before them). */
 static void free_entry(struct mp_rtxq *q, struct mp_rtx_seg *s)
 {
+    ring_remove(q, ring_pos(q, s));
     ts_remove(q, s);
     if (q->hint == s)
         q->hint = s->next ? s->next : s->prev;
@@ -149,8 +220,6 @@ static void free_entry(struct mp_rtxq *q, struct mp_rtx_seg *s)
         s->next->prev = s->prev;
     else
         q->tail = s->prev;
-    g_sequence_remove(s->it);
-    q->count--;
     entry_free(q, s);
 }
 
@@ -194,9 +263,8 @@ struct mp_rtx_seg *mp_rtxq_add(struct mp_rtxq *q, uint32_t start, uint32_t end, 
     else
         q->head = s;
     q->tail = s;
-    s->it = g_sequence_append(q->index, s);
+    ring_insert(q, q->count, s);
     ts_insert_after(q, q->ttail, s);
-    q->count++;
     q->nxt = end;
     return s;
 }
@@ -214,13 +282,8 @@ struct mp_rtx_seg *mp_rtxq_find(struct mp_rtxq *q, uint32_t seq)
         if (h->next && mp_seq_in(seq, h->next->start, h->next->end))
             return q->hint = h->next;
     }
-    struct mp_rtx_seg key = {.start = seq};
-    GSequenceIter *it = g_sequence_search(q->index, &key, cmp_start, NULL);
-    /* |it| is where |key| would go, after any entry starting at |seq|: the
-     * entry before it is the one holding |seq|. */
-    it = g_sequence_iter_prev(it);
-    struct mp_rtx_seg *s = g_sequence_get(it);
-    return q->hint = s;
+    /* The last entry starting at or before |seq| holds it. */
+    return q->hint = *ring_at(q, ring_upper(q, seq) - 1);
 }
 
 struct mp_rtx_seg *mp_rtxq_split(struct mp_rtxq *q, struct mp_rtx_seg *seg, uint32_t at)
@@ -254,12 +317,11 @@ struct mp_rtx_seg *mp_rtxq_split(struct mp_rtxq *q, struct mp_rtx_seg *seg, uint
     else
         q->tail = n;
     seg->next = n;
-    n->it = g_sequence_insert_before(g_sequence_iter_next(seg->it), n);
+    ring_insert(q, ring_pos(q, seg) + 1, n);
     if (seg->flags & MP_RTX_TSORTED)
         ts_insert_after(q, seg, n);
     else
         n->tnext = n->tprev = NULL;
-    q->count++;
     return n;
 }
 
@@ -303,14 +365,13 @@ bool mp_rtxq_merge_next(struct mp_rtxq *q, struct mp_rtx_seg *a)
     if (q->hint == b)
         q->hint = a;
     /* b's bytes now belong to a: no counter changes. */
+    ring_remove(q, ring_pos(q, a) + 1);
     ts_remove(q, b);
     a->next = b->next;
     if (b->next)
         b->next->prev = a;
     else
         q->tail = a;
-    g_sequence_remove(b->it);
-    q->count--;
     entry_free(q, b);
     return true;
 }
@@ -754,7 +815,6 @@ const char *mp_rtxq_check(const struct mp_rtxq *q)
     uint32_t sacked = 0, lost = 0, retrans = 0, segs = 0, count = 0;
     uint32_t expect = q->una;
     const struct mp_rtx_seg *prev = NULL;
-    GSequenceIter *it = g_sequence_get_begin_iter(q->index);
 
     for (const struct mp_rtx_seg *s = q->head; s; prev = s, s = s->next) {
         if (s->prev != prev)
@@ -763,9 +823,8 @@ const char *mp_rtxq_check(const struct mp_rtxq *q)
             return "gap or overlap between entries";
         if (!mp_seq_lt(s->start, s->end))
             return "empty entry";
-        if (g_sequence_iter_is_end(it) || g_sequence_get(it) != s || s->it != it)
+        if (count >= q->count || *ring_at(q, count) != s)
             return "index out of step with the list";
-        it = g_sequence_iter_next(it);
         uint32_t len = mp_rtx_seg_len(s);
         if (s->flags & MP_RTX_SACKED) {
             sacked += len;
@@ -790,8 +849,8 @@ const char *mp_rtxq_check(const struct mp_rtxq *q)
     }
     if (prev != q->tail)
         return "tail pointer wrong";
-    if (!g_sequence_iter_is_end(it))
-        return "index holds extra entries";
+    if (q->count > q->ring_cap || (q->ring_cap & (q->ring_cap - 1)) != 0)
+        return "index ring size wrong";
     if (expect != q->nxt)
         return "entries do not end at nxt";
     if (count != q->count)

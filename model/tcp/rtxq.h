@@ -21,8 +21,10 @@
  *                is also available, mp_rtxq_pipe_6675())
  *
  * Structures and costs. Entries form a doubly linked list in sequence order
- * and are indexed by a GSequence (a balanced tree) on their start, so
- * finding the entry holding a sequence number is O(log n). A second list
+ * and are indexed by a ring of pointers in the same order, so finding the
+ * entry holding a sequence number is a binary search, O(log n); entries
+ * join at the tail and leave at the head in O(1), and the splits and merges
+ * of SACK processing move the shorter side of the ring. A second list
  * keeps the entries that may still be detected lost in the order of their
  * last transmission (Linux's "tsorted" list: in flight, not SACKed, not
  * marked lost awaiting retransmission), so RACK stops at the first segment
@@ -78,7 +80,6 @@ enum mp_rtx_flags {
 struct mp_rtx_seg {
     struct mp_rtx_seg *next, *prev;   /* sequence order */
     struct mp_rtx_seg *tnext, *tprev; /* send-time order (MP_RTX_TSORTED) */
-    GSequenceIter *it;                /* index node */
     uint32_t start, end;              /* [start, end): SYN and FIN count */
     uint16_t flags;                   /* enum mp_rtx_flags */
     uint16_t segs;                    /* segments it stands for (merges add) */
@@ -122,7 +123,8 @@ struct mp_rtx_meta_ops {
 struct mp_rtxq {
     struct mp_rtx_seg *head, *tail;   /* sequence order */
     struct mp_rtx_seg *thead, *ttail; /* send-time order */
-    GSequence *index;                 /* entries by start */
+    struct mp_rtx_seg **ring;         /* index: entries in sequence order, */
+    uint32_t ring_cap, ring_head;     /* a ring of ring_cap (a power of 2) slots */
     struct mp_rtx_seg *hint;          /* last entry a lookup returned */
     struct mp_rtx_seg *lost_hint;     /* no lost, unretransmitted entry before it */
     uint32_t una;                     /* first unacknowledged sequence number */
