@@ -721,9 +721,9 @@ static void test_rtxq_rate(void)
     mp_rtxq_clear(&q);
 }
 
-/* The index across growth and the ring's wrap: entries leave at the head
- * while more join at the tail, and splits and merges happen in both halves
- * (each moves the shorter side); every byte in flight is found. */
+/* The index across growth and slides: entries leave at the head while more
+ * join at the tail, and splits and merges happen in both halves (each moves
+ * the shorter side); every byte in flight is found. */
 static void test_rtxq_index(void)
 {
     const uint32_t isn = 0xffff0000u;

@@ -27,24 +27,25 @@ void mp_rtxq_init(struct mp_rtxq *q, uint32_t isn)
     q->una = q->nxt = q->fack = isn;
 }
 
-/* ---- the index: a ring of the entries in sequence order ---- */
+/* ---- the index: the entries in sequence order, in an array ---- */
 
-/* Slot of the k-th entry (0: the head). */
-static inline struct mp_rtx_seg **ring_at(const struct mp_rtxq *q, uint32_t k)
+/* The k-th entry (0: the head). */
+static inline struct mp_rtx_seg *idx_at(const struct mp_rtxq *q, uint32_t k)
 {
-    return &q->ring[(q->ring_head + k) & (q->ring_cap - 1)];
+    return q->idx[q->idx_off + k];
 }
 
 /* How many entries start at or before |seq|, which is at or after the
  * head's start (offsets from it are in order across the wrap). */
-static uint32_t ring_upper(const struct mp_rtxq *q, uint32_t seq)
+static uint32_t idx_upper(const struct mp_rtxq *q, uint32_t seq)
 {
-    uint32_t base = (*ring_at(q, 0))->start;
+    struct mp_rtx_seg *const *v = q->idx + q->idx_off;
+    uint32_t base = v[0]->start;
     uint32_t key = seq - base;
     uint32_t lo = 0, hi = q->count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if ((*ring_at(q, mid))->start - base <= key)
+        if (v[mid]->start - base <= key)
             lo = mid + 1;
         else
             hi = mid;
@@ -53,56 +54,60 @@ static uint32_t ring_upper(const struct mp_rtxq *q, uint32_t seq)
 }
 
 /* Index of entry |s|. */
-static uint32_t ring_pos(const struct mp_rtxq *q, const struct mp_rtx_seg *s)
+static uint32_t idx_pos(const struct mp_rtxq *q, const struct mp_rtx_seg *s)
 {
-    if (*ring_at(q, 0) == s)
+    if (idx_at(q, 0) == s)
         return 0;
-    if (*ring_at(q, q->count - 1) == s)
+    if (idx_at(q, q->count - 1) == s)
         return q->count - 1;
-    return ring_upper(q, s->start) - 1;
+    return idx_upper(q, s->start) - 1;
 }
 
-static void ring_grow(struct mp_rtxq *q)
+/* Makes room for one more entry after the last: slides the entries down to
+ * the start of the array when at least half of it is free before them (so
+ * each slide is paid for by as many removals at the head), else doubles
+ * it. */
+static void idx_room(struct mp_rtxq *q)
 {
-    uint32_t cap = q->ring_cap ? q->ring_cap * 2 : 64;
-    struct mp_rtx_seg **r = g_new(struct mp_rtx_seg *, cap);
-    for (uint32_t k = 0; k < q->count; k++)
-        r[k] = *ring_at(q, k);
-    g_free(q->ring);
-    q->ring = r;
-    q->ring_cap = cap;
-    q->ring_head = 0;
+    if (q->idx_off + q->count < q->idx_cap)
+        return;
+    if (q->idx_off >= q->idx_cap / 2 && q->idx_off) {
+        memmove(q->idx, q->idx + q->idx_off, q->count * sizeof(*q->idx));
+        q->idx_off = 0;
+        return;
+    }
+    q->idx_cap = q->idx_cap ? q->idx_cap * 2 : 64;
+    q->idx = g_renew(struct mp_rtx_seg *, q->idx, q->idx_cap);
 }
 
 /* Puts |s| at index |k| (0..count), moving the shorter side. */
-static void ring_insert(struct mp_rtxq *q, uint32_t k, struct mp_rtx_seg *s)
+static void idx_insert(struct mp_rtxq *q, uint32_t k, struct mp_rtx_seg *s)
 {
-    if (q->count == q->ring_cap)
-        ring_grow(q);
-    if (k < q->count / 2) {
-        q->ring_head = (q->ring_head - 1) & (q->ring_cap - 1);
-        for (uint32_t j = 0; j < k; j++)
-            *ring_at(q, j) = *ring_at(q, j + 1);
+    if (q->idx_off && k < q->count / 2) {
+        q->idx_off--;
+        memmove(q->idx + q->idx_off, q->idx + q->idx_off + 1, k * sizeof(*q->idx));
     } else {
-        for (uint32_t j = q->count; j > k; j--)
-            *ring_at(q, j) = *ring_at(q, j - 1);
+        idx_room(q);
+        struct mp_rtx_seg **at = q->idx + q->idx_off + k;
+        memmove(at + 1, at, (q->count - k) * sizeof(*q->idx));
     }
-    *ring_at(q, k) = s;
+    q->idx[q->idx_off + k] = s;
     q->count++;
 }
 
 /* Removes the entry at index |k|, moving the shorter side. */
-static void ring_remove(struct mp_rtxq *q, uint32_t k)
+static void idx_remove(struct mp_rtxq *q, uint32_t k)
 {
+    struct mp_rtx_seg **v = q->idx + q->idx_off;
     if (k < q->count / 2) {
-        for (uint32_t j = k; j > 0; j--)
-            *ring_at(q, j) = *ring_at(q, j - 1);
-        q->ring_head = (q->ring_head + 1) & (q->ring_cap - 1);
+        memmove(v + 1, v, k * sizeof(*v));
+        q->idx_off++;
     } else {
-        for (uint32_t j = k; j + 1 < q->count; j++)
-            *ring_at(q, j) = *ring_at(q, j + 1);
+        memmove(v + k, v + k + 1, (q->count - k - 1) * sizeof(*v));
     }
     q->count--;
+    if (!q->count)
+        q->idx_off = 0;
 }
 
 #define RTX_SPARE_MAX 256
@@ -144,9 +149,9 @@ void mp_rtxq_clear(struct mp_rtxq *q)
     }
     q->spare = NULL;
     q->nspare = 0;
-    g_free(q->ring);
-    q->ring = NULL;
-    q->ring_cap = q->ring_head = 0;
+    g_free(q->idx);
+    q->idx = NULL;
+    q->idx_cap = q->idx_off = 0;
     q->head = q->tail = q->thead = q->ttail = NULL;
     q->hint = q->lost_hint = NULL;
     q->count = 0;
@@ -206,7 +211,7 @@ static void ts_append(struct mp_rtxq *q, struct mp_rtx_seg *s)
  * before them). */
 static void free_entry(struct mp_rtxq *q, struct mp_rtx_seg *s)
 {
-    ring_remove(q, ring_pos(q, s));
+    idx_remove(q, idx_pos(q, s));
     ts_remove(q, s);
     if (q->hint == s)
         q->hint = s->next ? s->next : s->prev;
@@ -263,7 +268,7 @@ struct mp_rtx_seg *mp_rtxq_add(struct mp_rtxq *q, uint32_t start, uint32_t end, 
     else
         q->head = s;
     q->tail = s;
-    ring_insert(q, q->count, s);
+    idx_insert(q, q->count, s);
     ts_insert_after(q, q->ttail, s);
     q->nxt = end;
     return s;
@@ -283,7 +288,7 @@ struct mp_rtx_seg *mp_rtxq_find(struct mp_rtxq *q, uint32_t seq)
             return q->hint = h->next;
     }
     /* The last entry starting at or before |seq| holds it. */
-    return q->hint = *ring_at(q, ring_upper(q, seq) - 1);
+    return q->hint = idx_at(q, idx_upper(q, seq) - 1);
 }
 
 struct mp_rtx_seg *mp_rtxq_split(struct mp_rtxq *q, struct mp_rtx_seg *seg, uint32_t at)
@@ -317,7 +322,7 @@ struct mp_rtx_seg *mp_rtxq_split(struct mp_rtxq *q, struct mp_rtx_seg *seg, uint
     else
         q->tail = n;
     seg->next = n;
-    ring_insert(q, ring_pos(q, seg) + 1, n);
+    idx_insert(q, idx_pos(q, seg) + 1, n);
     if (seg->flags & MP_RTX_TSORTED)
         ts_insert_after(q, seg, n);
     else
@@ -365,7 +370,7 @@ bool mp_rtxq_merge_next(struct mp_rtxq *q, struct mp_rtx_seg *a)
     if (q->hint == b)
         q->hint = a;
     /* b's bytes now belong to a: no counter changes. */
-    ring_remove(q, ring_pos(q, a) + 1);
+    idx_remove(q, idx_pos(q, a) + 1);
     ts_remove(q, b);
     a->next = b->next;
     if (b->next)
@@ -823,7 +828,7 @@ const char *mp_rtxq_check(const struct mp_rtxq *q)
             return "gap or overlap between entries";
         if (!mp_seq_lt(s->start, s->end))
             return "empty entry";
-        if (count >= q->count || *ring_at(q, count) != s)
+        if (count >= q->count || idx_at(q, count) != s)
             return "index out of step with the list";
         uint32_t len = mp_rtx_seg_len(s);
         if (s->flags & MP_RTX_SACKED) {
@@ -849,8 +854,8 @@ const char *mp_rtxq_check(const struct mp_rtxq *q)
     }
     if (prev != q->tail)
         return "tail pointer wrong";
-    if (q->count > q->ring_cap || (q->ring_cap & (q->ring_cap - 1)) != 0)
-        return "index ring size wrong";
+    if (q->idx_off + q->count > q->idx_cap)
+        return "index array overrun";
     if (expect != q->nxt)
         return "entries do not end at nxt";
     if (count != q->count)

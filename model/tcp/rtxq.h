@@ -21,10 +21,10 @@
  *                is also available, mp_rtxq_pipe_6675())
  *
  * Structures and costs. Entries form a doubly linked list in sequence order
- * and are indexed by a ring of pointers in the same order, so finding the
+ * and are indexed by an array of pointers in the same order, so finding the
  * entry holding a sequence number is a binary search, O(log n); entries
- * join at the tail and leave at the head in O(1), and the splits and merges
- * of SACK processing move the shorter side of the ring. A second list
+ * join at the tail and leave at the head in amortised O(1), and the splits
+ * and merges of SACK processing move the shorter side (a memmove). A second list
  * keeps the entries that may still be detected lost in the order of their
  * last transmission (Linux's "tsorted" list: in flight, not SACKed, not
  * marked lost awaiting retransmission), so RACK stops at the first segment
@@ -123,8 +123,8 @@ struct mp_rtx_meta_ops {
 struct mp_rtxq {
     struct mp_rtx_seg *head, *tail;   /* sequence order */
     struct mp_rtx_seg *thead, *ttail; /* send-time order */
-    struct mp_rtx_seg **ring;         /* index: entries in sequence order, */
-    uint32_t ring_cap, ring_head;     /* a ring of ring_cap (a power of 2) slots */
+    struct mp_rtx_seg **idx;          /* index: the entries in sequence order */
+    uint32_t idx_off, idx_cap;        /* at idx[idx_off..], in idx_cap slots */
     struct mp_rtx_seg *hint;          /* last entry a lookup returned */
     struct mp_rtx_seg *lost_hint;     /* no lost, unretransmitted entry before it */
     uint32_t una;                     /* first unacknowledged sequence number */
