@@ -194,6 +194,17 @@ int mp_sndbuf_peek(const struct mp_sndbuf *sb, uint32_t seq, void *dst, size_t l
         off += chunk;
         len -= chunk;
     }
+    /* The next segment usually starts here: fetch it while this one is on
+     * its way (it was written by the application long ago). */
+    if (off < sb->end_off) {
+        const uint8_t *b = *slot(sb, off);
+        if (b) {
+            uint64_t within = off % BLK;
+            size_t n = (size_t)MIN(MIN((uint64_t)2048, BLK - within), sb->end_off - off);
+            for (size_t i = 0; i < n; i += 64)
+                __builtin_prefetch(b + within + i);
+        }
+    }
     return 0;
 }
 
