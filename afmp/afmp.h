@@ -263,6 +263,12 @@ void afmp_cleanup_pop(int execute);
  * application measured), reported per application in results.json and
  * usable in [expect]. Setting the same key again replaces the value. */
 void afmp_result(const char *key, int64_t value);
+/* The result |key| itself, for an application that publishes often (a
+ * sink, after every wake-up): sets it to 0 if new (in the same order as
+ * afmp_result() would) and returns where its value is kept, so that a store
+ * there sets it without a lookup. Valid until the process ends; NULL, with
+ * errno EPERM, outside a process. */
+int64_t *afmp_result_cell(const char *key);
 /* Writes a line to the process's log (stdout of the simulated process),
  * kept in the run's output folder; printf-like. */
 void afmp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -90,9 +90,12 @@ void afmp_stack_detach(struct mp_host *h)
         g_ptr_array_free(ps->fds, TRUE);
         g_ptr_array_free(ps->held, TRUE);
         g_hash_table_destroy(ps->result_index);
-        for (guint j = 0; j < ps->results->len; j++)
-            g_free(g_array_index(ps->results, struct afmp_result, j).key);
-        g_array_free(ps->results, TRUE);
+        for (guint j = 0; j < ps->results->len; j++) {
+            struct afmp_result *r = g_ptr_array_index(ps->results, j);
+            g_free(r->key);
+            g_free(r);
+        }
+        g_ptr_array_free(ps->results, TRUE);
         g_string_free(ps->log, TRUE);
         g_array_free(ps->seen[0], TRUE);
         g_array_free(ps->seen[1], TRUE);
@@ -118,7 +121,7 @@ static struct pstate *pstate_of(struct afmp_stack *st, uint32_t pid, bool create
     ps->pid = pid;
     ps->fds = g_ptr_array_new();
     ps->held = g_ptr_array_new();
-    ps->results = g_array_new(FALSE, FALSE, sizeof(struct afmp_result));
+    ps->results = g_ptr_array_new();
     ps->result_index = g_hash_table_new(g_str_hash, g_str_equal);
     ps->log = g_string_new(NULL);
     ps->seen[0] = g_array_new(FALSE, FALSE, sizeof(struct mp_ip));
@@ -147,10 +150,20 @@ void **afmp_stack_resolver_slot(struct mp_host *h)
     return st ? &st->resolver : NULL;
 }
 
-const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid)
+const GPtrArray *afmp_stack_results(struct mp_host *h, uint32_t pid)
 {
     struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
     return ps && ps->results->len ? ps->results : NULL;
+}
+
+bool afmp_stack_result(struct mp_host *h, uint32_t pid, const char *key, int64_t *out)
+{
+    struct pstate *ps = h->sock ? pstate_of(h->sock, pid, false) : NULL;
+    guint at = ps ? GPOINTER_TO_UINT(g_hash_table_lookup(ps->result_index, key)) : 0;
+    if (!at)
+        return false;
+    *out = ((const struct afmp_result *)g_ptr_array_index(ps->results, at - 1))->value;
+    return true;
 }
 
 const GArray *afmp_stack_seen_addrs(struct mp_host *h, uint32_t pid, bool peer)
@@ -974,31 +987,49 @@ void afmp_cleanup_pop(int execute)
     mp_proc_cleanup_pop(execute != 0);
 }
 
-void afmp_result(const char *key, int64_t value)
+/* The entry of |key| in the calling process's results, made (with |value|)
+ * if new; NULL outside a process. */
+static struct afmp_result *result_entry(const char *key, int64_t value)
 {
     struct ctx c;
     if (!current(&c))
-        return;
-    GArray *rs = c.ps->results;
+        return NULL;
+    GPtrArray *rs = c.ps->results;
     /* Applications publish the same keys in the same order again and again
      * (a sink after every wake-up): the entry after the last one set is
      * looked at first, then the index. */
     guint i = c.ps->result_next;
-    if (i < rs->len && strcmp(g_array_index(rs, struct afmp_result, i).key, key) == 0) {
-        g_array_index(rs, struct afmp_result, i).value = value;
+    struct afmp_result *r;
+    if (i < rs->len && strcmp((r = g_ptr_array_index(rs, i))->key, key) == 0) {
         c.ps->result_next = i + 1;
-        return;
+        r->value = value;
+        return r;
     }
     guint at = GPOINTER_TO_UINT(g_hash_table_lookup(c.ps->result_index, key));
     if (at) {
-        g_array_index(rs, struct afmp_result, at - 1).value = value;
         c.ps->result_next = at;
-        return;
+        r = g_ptr_array_index(rs, at - 1);
+        r->value = value;
+        return r;
     }
-    struct afmp_result r = {g_strdup(key), value};
-    g_array_append_val(rs, r);
-    g_hash_table_insert(c.ps->result_index, r.key, GUINT_TO_POINTER(rs->len));
+    r = g_new(struct afmp_result, 1);
+    r->key = g_strdup(key);
+    r->value = value;
+    g_ptr_array_add(rs, r);
+    g_hash_table_insert(c.ps->result_index, r->key, GUINT_TO_POINTER(rs->len));
     c.ps->result_next = rs->len;
+    return r;
+}
+
+void afmp_result(const char *key, int64_t value)
+{
+    result_entry(key, value);
+}
+
+int64_t *afmp_result_cell(const char *key)
+{
+    struct afmp_result *r = result_entry(key, 0);
+    return r ? &r->value : NULL;
 }
 
 void afmp_log(const char *fmt, ...)

@@ -78,7 +78,8 @@ struct pstate {
      * never returns from the call, so its exit releases them. */
     GPtrArray *held;
     struct poller *poller;
-    GArray *results; /* struct afmp_result */
+    GPtrArray *results; /* struct afmp_result *, each its own allocation (its
+                           value is where afmp_result_cell() points) */
     guint result_next; /* where afmp_result() looks first: applications
                           publish their results in the same order each time */
     GHashTable *result_index; /* key (the entry's own) -> position + 1 */

@@ -34,8 +34,10 @@ void afmp_stack_detach(struct mp_host *h);
 void afmp_stack_proc_exit(struct mp_proc *p, void *arg);
 
 /* What process |pid| of |h| reported with afmp_result(), in the order first
- * set (struct afmp_result), or NULL if it reported nothing. */
-const GArray *afmp_stack_results(struct mp_host *h, uint32_t pid);
+ * set (struct afmp_result *), or NULL if it reported nothing. */
+const GPtrArray *afmp_stack_results(struct mp_host *h, uint32_t pid);
+/* The value process |pid| of |h| reported for |key|: false if none. */
+bool afmp_stack_result(struct mp_host *h, uint32_t pid, const char *key, int64_t *out);
 /* The resolver's per-host state (afmp/resolver.c keeps the name server, its
  * options and each process's h_errno there), or NULL when |h| has no socket
  * layer. Freed with the socket layer. */

@@ -67,15 +67,7 @@ bool mp_expect_app_result(struct mp_build *b, size_t app, const char *key, int64
     struct mp_build_app *a = &b->apps[app];
     if (!a->proc)
         return false;
-    const GArray *r = afmp_stack_results(mp_node_host(a->node), mp_proc_pid(a->proc));
-    for (guint i = 0; r && i < r->len; i++) {
-        const struct afmp_result *e = &g_array_index(r, struct afmp_result, i);
-        if (strcmp(e->key, key) == 0) {
-            *out = e->value;
-            return true;
-        }
-    }
-    return false;
+    return afmp_stack_result(mp_node_host(a->node), mp_proc_pid(a->proc), key, out);
 }
 
 static void numeric(struct mp_build *b, const struct mp_scn_expect *x, const char *key,

@@ -124,9 +124,9 @@ static void app_json(JsonBuilder *jb, struct mp_build *b, size_t i)
     add_u64(jb, "start_ns", sa->start);
     json_builder_set_member_name(jb, "results");
     json_builder_begin_object(jb);
-    const GArray *r = a->proc ? afmp_stack_results(mp_node_host(a->node), mp_proc_pid(a->proc)) : NULL;
+    const GPtrArray *r = a->proc ? afmp_stack_results(mp_node_host(a->node), mp_proc_pid(a->proc)) : NULL;
     for (guint k = 0; r && k < r->len; k++) {
-        const struct afmp_result *e = &g_array_index(r, struct afmp_result, k);
+        const struct afmp_result *e = g_ptr_array_index(r, k);
         json_builder_set_member_name(jb, e->key);
         json_builder_add_int_value(jb, e->value);
     }
@@ -163,9 +163,9 @@ char *mp_results_json(struct mp_build *b, const GArray *verdicts)
         /* The name server's own figures (queries, answers by type). */
         json_builder_set_member_name(jb, "nameserver");
         json_builder_begin_object(jb);
-        const GArray *r = afmp_stack_results(mp_node_host(b->ns_node), mp_proc_pid(b->ns_proc));
+        const GPtrArray *r = afmp_stack_results(mp_node_host(b->ns_node), mp_proc_pid(b->ns_proc));
         for (guint k = 0; r && k < r->len; k++) {
-            const struct afmp_result *e = &g_array_index(r, struct afmp_result, k);
+            const struct afmp_result *e = g_ptr_array_index(r, k);
             json_builder_set_member_name(jb, e->key);
             json_builder_add_int_value(jb, e->value);
         }

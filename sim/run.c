@@ -113,9 +113,9 @@ static void summary(struct mp_run_report *rep, struct mp_build *b, const struct 
             g_string_append(s, " not started\n");
             continue;
         }
-        const GArray *r = afmp_stack_results(mp_node_host(a->node), mp_proc_pid(a->proc));
+        const GPtrArray *r = afmp_stack_results(mp_node_host(a->node), mp_proc_pid(a->proc));
         for (guint k = 0; r && k < r->len && k < 8; k++) {
-            const struct afmp_result *e = &g_array_index(r, struct afmp_result, k);
+            const struct afmp_result *e = g_ptr_array_index(r, k);
             g_string_append_printf(s, " %s=%" G_GINT64_FORMAT, e->key, e->value);
         }
         g_string_append_c(s, '\n');

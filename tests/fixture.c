@@ -24,15 +24,7 @@ void fx_link_conf(struct mp_link_conf *c, const char *name, uint64_t rate, mp_ti
 
 bool fx_result_get(struct mp_node *n, struct mp_proc *p, const char *key, int64_t *out)
 {
-    const GArray *a = afmp_stack_results(mp_node_host(n), mp_proc_pid(p));
-    for (guint i = 0; a && i < a->len; i++) {
-        const struct afmp_result *r = &g_array_index(a, struct afmp_result, i);
-        if (!strcmp(r->key, key)) {
-            *out = r->value;
-            return true;
-        }
-    }
-    return false;
+    return afmp_stack_result(mp_node_host(n), mp_proc_pid(p), key, out);
 }
 
 int64_t fx_result(struct mp_node *n, struct mp_proc *p, const char *key)

@@ -191,6 +191,52 @@ static bool have_tcp(void)
     return ok;
 }
 
+/* ---- results ---- */
+
+static int cells_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    afmp_result("a", 1);
+    int64_t *b = afmp_result_cell("b");
+    *b = 5;
+    afmp_result("a", 2);
+    int64_t *a = afmp_result_cell("a"); /* an existing key keeps its place */
+    g_assert_cmpint(*a, ==, 0);        /* and is set to 0, as afmp_result(key, 0) */
+    *a = 3;
+    afmp_result("c", 7);
+    *b = 6;
+    afmp_usleep(10000);
+    *b = 8; /* stores after a wait count too */
+    return 0;
+}
+
+/* afmp_result_cell(): a store through the cell is the result, keys keep the
+ * order they were first set in, and outside a process there is no cell. */
+static void test_result_cells(void)
+{
+    struct fx f;
+    char *argv[] = {"cells", NULL};
+    fx_init(&f, 0, 0, NULL);
+    struct mp_proc *p = mp_proc_spawn(mp_node_procs(f.client), "cells", 0, cells_main, 1, argv, 0);
+    mp_world_run(f.w, MP_S(1));
+    const GPtrArray *r = afmp_stack_results(mp_node_host(f.client), mp_proc_pid(p));
+    g_assert_nonnull(r);
+    g_assert_cmpuint(r->len, ==, 3);
+    static const char *const keys[] = {"a", "b", "c"};
+    static const int64_t values[] = {3, 8, 7};
+    for (guint i = 0; i < 3; i++) {
+        const struct afmp_result *e = g_ptr_array_index(r, i);
+        g_assert_cmpstr(e->key, ==, keys[i]);
+        g_assert_cmpint(e->value, ==, values[i]);
+    }
+    g_assert_cmpint(fx_result(f.client, p, "b"), ==, 8);
+    fx_free(&f);
+    errno = 0;
+    g_assert_null(afmp_result_cell("x"));
+    g_assert_cmpint(errno, ==, EPERM);
+}
+
 /* ---- option errors (no sockets needed) ---- */
 
 struct opt_case {
@@ -510,6 +556,7 @@ static void test_tshark(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/tcp-apps/results/cells", test_result_cells);
     g_test_add_func("/tcp-apps/pattern/roundtrip", test_pattern_roundtrip);
     g_test_add_func("/tcp-apps/pattern/detects", test_pattern_detects);
     g_test_add_func("/tcp-apps/pattern/detects-long", test_pattern_detects_long);

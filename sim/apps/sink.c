@@ -72,6 +72,10 @@ struct sink {
     bool bad, reset, started;
     int peer_max, local_max; /* --multipath: longest lists of any connection */
     GArray *pfd, *who;       /* run()'s poll set */
+    /* Where the results are kept (afmp_result_cell): published after every
+     * wake-up, so by a store each rather than a lookup. */
+    int64_t *r_conns, *r_completed, *r_bytes, *r_intact, *r_goodput, *r_stall, *r_completion,
+        *r_first, *r_last, *r_local_max, *r_peer_max, *r_responses, *r_aborted;
     uint8_t buf[RECV_MAX];
 };
 
@@ -96,26 +100,36 @@ static void publish_conn(const struct conn *c)
 #undef PUT
 }
 
-static void publish(const struct sink *s)
+/* Stores |v| in the result |*cell|, first made for |key| (keys are made in
+ * the order of the first publish, as afmp_result() would). */
+static void put(int64_t **cell, const char *key, int64_t v)
 {
-    afmp_result("connections", (int64_t)s->conns->len);
-    afmp_result("completed", (int64_t)s->completed);
-    afmp_result("bytes", (int64_t)s->bytes);
-    afmp_result("intact", !s->bad && !s->reset);
-    afmp_result("goodput_bps", (int64_t)goodput_of(s->bytes, s->first, s->last));
-    afmp_result("stall_ns", (int64_t)s->stall);
-    afmp_result("completion_ns",
-                (int64_t)(s->completed ? s->last_end - s->first_accept : 0));
-    afmp_result("first_byte_ns", (int64_t)s->first);
-    afmp_result("last_byte_ns", (int64_t)s->last);
+    if (!*cell)
+        *cell = afmp_result_cell(key);
+    if (*cell)
+        **cell = v;
+}
+
+static void publish(struct sink *s)
+{
+    put(&s->r_conns, "connections", (int64_t)s->conns->len);
+    put(&s->r_completed, "completed", (int64_t)s->completed);
+    put(&s->r_bytes, "bytes", (int64_t)s->bytes);
+    put(&s->r_intact, "intact", !s->bad && !s->reset);
+    put(&s->r_goodput, "goodput_bps", (int64_t)goodput_of(s->bytes, s->first, s->last));
+    put(&s->r_stall, "stall_ns", (int64_t)s->stall);
+    put(&s->r_completion, "completion_ns",
+        (int64_t)(s->completed ? s->last_end - s->first_accept : 0));
+    put(&s->r_first, "first_byte_ns", (int64_t)s->first);
+    put(&s->r_last, "last_byte_ns", (int64_t)s->last);
     if (s->conf->multipath) {
-        afmp_result("local_max", s->local_max);
-        afmp_result("peer_max", s->peer_max);
+        put(&s->r_local_max, "local_max", s->local_max);
+        put(&s->r_peer_max, "peer_max", s->peer_max);
     }
     if (s->conf->respond)
-        afmp_result("responses_bytes", (int64_t)s->responses);
+        put(&s->r_responses, "responses_bytes", (int64_t)s->responses);
     if (s->conf->abort_after)
-        afmp_result("aborted", (int64_t)s->aborted);
+        put(&s->r_aborted, "aborted", (int64_t)s->aborted);
 }
 
 /* Sends what the connection owes, as far as the socket takes it. */

@@ -125,13 +125,8 @@ static struct mp_proc *spawn(struct mp_node *n, const char *name, const char *cm
 
 static int64_t result_of(struct mp_node *n, struct mp_proc *p, const char *key)
 {
-    const GArray *a = afmp_stack_results(mp_node_host(n), mp_proc_pid(p));
-    for (guint i = 0; a && i < a->len; i++) {
-        const struct afmp_result *r = &g_array_index(a, struct afmp_result, i);
-        if (!strcmp(r->key, key))
-            return r->value;
-    }
-    return -1;
+    int64_t v;
+    return afmp_stack_result(mp_node_host(n), mp_proc_pid(p), key, &v) ? v : -1;
 }
 
 static void run_once(bool capture, unsigned seconds, struct result *r)
