@@ -110,6 +110,52 @@ static const struct peek_case peek_cases[] = {
     {0, 50000},
 };
 
+/* Bytes written in place (mp_sndbuf_reserve/commit) read back as appended
+ * ones, across block boundaries (where reserve offers a new block and
+ * fails near the end of one); an uncommitted reservation changes nothing. */
+static void test_sndbuf_reserve(void)
+{
+    const uint32_t isn = 0xfffff000u;
+    struct mp_sndbuf sb;
+    mp_sndbuf_init(&sb, isn, 1 << 20);
+    size_t done = 0, direct = 0;
+    while (done < 40000) {
+        size_t n = MIN((size_t)1448, 40000 - done);
+        uint8_t *dst = mp_sndbuf_reserve(&sb, n);
+        if (dst) {
+            for (size_t i = 0; i < n; i++)
+                dst[i] = data_byte((uint32_t)(done + i));
+            mp_sndbuf_commit(&sb, n);
+            direct++;
+        } else {
+            /* Only where the last block has less than n left. */
+            g_assert_cmpuint(MP_SNDBUF_BLOCK - done % MP_SNDBUF_BLOCK, <, n);
+            uint8_t tmp[1448];
+            for (size_t i = 0; i < n; i++)
+                tmp[i] = data_byte((uint32_t)(done + i));
+            g_assert_cmpuint(mp_sndbuf_append(&sb, tmp, n), ==, n);
+        }
+        done += n;
+        /* Reserved and not committed: nothing changes. */
+        g_assert_true(done % MP_SNDBUF_BLOCK == 0 || mp_sndbuf_reserve(&sb, 1) != NULL);
+        g_assert_cmpuint(mp_sndbuf_bytes(&sb), ==, done);
+    }
+    g_assert_cmpuint(direct, >=, 25);
+    g_assert_cmpuint(mp_sndbuf_mem(&sb), ==, 3 * MP_SNDBUF_BLOCK);
+    uint8_t *out = g_malloc(40000);
+    g_assert_cmpint(mp_sndbuf_peek(&sb, isn, out, 40000), ==, 0);
+    for (uint32_t i = 0; i < 40000; i++)
+        g_assert_cmpuint(out[i], ==, data_byte(i));
+    mp_sndbuf_ack(&sb, isn + 40000);
+    g_assert_cmpuint(mp_sndbuf_bytes(&sb), ==, 0);
+    /* Beyond the limit: none. */
+    mp_sndbuf_set_limit(&sb, 1000);
+    g_assert_null(mp_sndbuf_reserve(&sb, 1001));
+    g_assert_nonnull(mp_sndbuf_reserve(&sb, 1000));
+    g_free(out);
+    mp_sndbuf_clear(&sb);
+}
+
 static void test_sndbuf_append_peek(void)
 {
     /* The first byte sits just before the 2^32 wrap. */
@@ -1767,6 +1813,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcp/seq/ranges", test_seq_ranges);
 
     g_test_add_func("/tcp/sndbuf/append-peek", test_sndbuf_append_peek);
+    g_test_add_func("/tcp/sndbuf/reserve", test_sndbuf_reserve);
     g_test_add_func("/tcp/sndbuf/ack", test_sndbuf_ack);
     g_test_add_func("/tcp/sndbuf/limit", test_sndbuf_limit);
     g_test_add_func("/tcp/sndbuf/pattern", test_sndbuf_pattern);

@@ -139,6 +139,33 @@ size_t mp_sndbuf_append(struct mp_sndbuf *sb, const void *data, size_t len)
     return n;
 }
 
+uint8_t *mp_sndbuf_reserve(struct mp_sndbuf *sb, size_t len)
+{
+    if (len > mp_sndbuf_space(sb))
+        return NULL;
+    uint64_t within = sb->end_off % BLK;
+    if (within == 0) {
+        /* A new block, kept as the spare until something is committed, so
+         * that nothing changes if nothing is. */
+        if (!sb->spare)
+            sb->spare = g_malloc(MP_SNDBUF_BLOCK);
+        return sb->spare;
+    }
+    if (BLK - within < len)
+        return NULL;
+    uint8_t *b = *slot(sb, sb->end_off);
+    return b ? b + within : NULL;
+}
+
+void mp_sndbuf_commit(struct mp_sndbuf *sb, size_t n)
+{
+    if (!n)
+        return;
+    if (sb->end_off % BLK == 0)
+        push_slot(sb, new_block(sb)); /* the spare mp_sndbuf_reserve() returned */
+    sb->end_off += n;
+}
+
 size_t mp_sndbuf_append_pattern(struct mp_sndbuf *sb, size_t len)
 {
     if (!sb->pattern)

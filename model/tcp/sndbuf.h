@@ -136,6 +136,14 @@ size_t mp_sndbuf_mem(const struct mp_sndbuf *sb);
 /* Copies up to |len| bytes of |data| to the end; takes what the limit
  * allows and returns how many bytes it took (0 when full). */
 size_t mp_sndbuf_append(struct mp_sndbuf *sb, const void *data, size_t len);
+/* Room for |len| bytes at the end, in one stored block, for a caller that
+ * produces the bytes itself (an MPTCP subflow pulling from its connection):
+ * write up to |len| there, then mp_sndbuf_commit() what was written. NULL
+ * when the last block has less room left or is virtual, or the limit is
+ * nearer than |len|: append then. Nothing else may change |sb| between the
+ * two calls. */
+uint8_t *mp_sndbuf_reserve(struct mp_sndbuf *sb, size_t len);
+void mp_sndbuf_commit(struct mp_sndbuf *sb, size_t n);
 
 /* Appends up to |len| virtual pattern bytes, as far as the limit allows;
  * returns how many. Returns 0 when no pattern function is set. */

@@ -392,6 +392,7 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
         uint32_t wnd_room = mp_seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
         size_t unsent = c->fin_sent ? 0 : mp_sndbuf_unsent(&c->sb, c->snd_nxt);
         const uint8_t *data = NULL;
+        bool pulled = false;
         union mp_rtx_meta meta;
         memset(&meta, 0, sizeof(meta));
         uint32_t len = (uint32_t)MIN(unsent, (size_t)MIN(eff, wnd_room));
@@ -400,16 +401,24 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
             uint32_t max = MIN(eff, wnd_room);
             max = (uint32_t)MIN((size_t)max, mp_sndbuf_space(&c->sb));
             if (max > 0) {
-                if (!pullbuf)
+                /* Straight into the send buffer, which keeps the bytes for
+                 * retransmission, when its last block has the room; else
+                 * through a scratch buffer. */
+                uint8_t *dst = mp_sndbuf_reserve(&c->sb, max);
+                if (!dst && !pullbuf)
                     pullbuf = g_malloc(c->mss + 64);
-                size_t got = c->ext->pull(c->ext_arg, c, pullbuf, max, &meta, now);
+                size_t got = c->ext->pull(c->ext_arg, c, dst ? dst : pullbuf, max, &meta, now);
                 if (got > max)
                     got = max;
                 if (got) {
-                    mp_sndbuf_append(&c->sb, pullbuf, got);
+                    if (dst)
+                        mp_sndbuf_commit(&c->sb, got);
+                    else
+                        mp_sndbuf_append(&c->sb, pullbuf, got);
                     unsent = got;
                     len = (uint32_t)got;
-                    data = pullbuf;
+                    data = dst ? NULL : pullbuf;
+                    pulled = true;
                 }
             }
         }
@@ -422,7 +431,7 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
         }
         /* Nagle (RFC 9293 3.7.4): a small segment waits while data is
          * unacknowledged; so does one cut short by the peer's window. */
-        if (len > 0 && len < eff && !fin && mp_rtxq_out(&c->q) > 0 && !data && !probe &&
+        if (len > 0 && len < eff && !fin && mp_rtxq_out(&c->q) > 0 && !pulled && !probe &&
             (c->o.nagle || len < unsent))
             break;
         uint16_t flags = MP_TCP_ACK | (fin ? MP_TCP_FIN : 0);
