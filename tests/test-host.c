@@ -373,6 +373,21 @@ static void test_policy_routing(void)
     /* Not an address of ours. */
     mp_ip_parse("10.9.9.9", &src);
     g_assert_cmpint(mp_host_route(mp_node_host(c), &src, &dst, 0, &r), ==, -EADDRNOTAVAIL);
+
+    /* Decisions are cached: the same flow bound to another interface is
+     * another decision, and a route change is seen at once. */
+    struct mp_host *hc = mp_node_host(c);
+    g_assert_cmpint(mp_host_route(hc, NULL, &dst, c1, &r), ==, 0);
+    g_assert_cmpuint(r.ifindex, ==, c1);
+    g_assert_cmpint(mp_host_route(hc, NULL, &dst, 0, &r), ==, 0);
+    g_assert_cmpuint(r.ifindex, ==, c0);
+    struct mp_rt_route via_b = {.ifindex = c1, .metric = 1};
+    mp_prefix_parse("10.3.0.2/32", &via_b.dst);
+    mp_ip_parse("10.2.0.1", &via_b.gw);
+    g_assert_cmpint(mp_rt_route_add(hc->rt, MP_RT_TABLE_MAIN, &via_b, 0), ==, 0);
+    g_assert_cmpint(mp_host_route(hc, NULL, &dst, 0, &r), ==, 0);
+    g_assert_cmpuint(r.ifindex, ==, c1);
+    g_assert_cmpstr(mp_ip_str(&r.nexthop, gw), ==, "10.2.0.1");
     mp_world_free(w);
 }
 

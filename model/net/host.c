@@ -71,7 +71,7 @@ void mp_host_free(struct mp_host *h)
     }
     g_ptr_array_free(h->ifaces, TRUE);
     mp_pkt_queue_purge(&h->loopback);
-    g_free(h->fwd);
+    g_free(h->rtc);
     mp_rt_free(h->rt);
     g_array_free(h->listeners, TRUE);
     g_free(h->name);
@@ -417,18 +417,67 @@ void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up)
     }
 }
 
+/* Hosts send, and routers forward, the same few flows again and again: a
+ * small direct-mapped cache of routing decisions, valid while the routing
+ * context's generation is unchanged (the lookup depends on nothing else). */
+#define RTC_ROUTER 64
+#define RTC_HOST 8
+
+struct rtc_entry {
+    uint64_t gen; /* 0: empty */
+    struct mp_ip dst, src;
+    uint32_t iif, oif;
+    int rc;
+    struct mp_rt_result res;
+};
+
+struct mp_rt_cache {
+    uint32_t n;
+    struct rtc_entry e[];
+};
+
+int mp_host_rt_lookup(struct mp_host *h, const struct mp_rt_flow *fl, const struct mp_rt_result **out)
+{
+    uint64_t gen = mp_rt_generation(h->rt);
+    if (G_UNLIKELY(!h->rtc)) {
+        uint32_t n = h->opts.forward ? RTC_ROUTER : RTC_HOST;
+        h->rtc = g_malloc0(sizeof(*h->rtc) + n * sizeof(h->rtc->e[0]));
+        h->rtc->n = n;
+    }
+    const uint8_t *d = fl->dst.b + (fl->dst.v == 4 ? 0 : 12);
+    uint32_t k = ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]) ^
+                 fl->iif * 0x9e3779b1u ^ fl->oif * 0x85ebca6bu;
+    k *= 0x9e3779b1u; /* the high bits depend on every bit of the key */
+    struct rtc_entry *e = &h->rtc->e[(k >> 16) % h->rtc->n];
+    if (e->gen != gen || e->iif != fl->iif || e->oif != fl->oif || !mp_ip_eq(&e->dst, &fl->dst) ||
+        !mp_ip_eq(&e->src, &fl->src)) {
+        e->gen = gen;
+        e->dst = fl->dst;
+        e->src = fl->src;
+        e->iif = fl->iif;
+        e->oif = fl->oif;
+        e->rc = mp_rt_lookup_flow(h->rt, fl, &e->res);
+    }
+    *out = &e->res;
+    return e->rc;
+}
+
 int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip *dst, uint32_t oif,
                   struct mp_host_route *out)
 {
-    struct mp_rt_result res;
     bool have_src = src && src->v && !mp_ip_is_unspecified(src);
     int rc;
 
     if (have_src && !mp_host_addr_ifindex(h, src))
         return -EADDRNOTAVAIL;
-    rc = mp_rt_lookup(h->rt, have_src ? src : NULL, dst, oif, &res);
+    struct mp_rt_flow fl = {.dst = *dst, .oif = oif};
+    if (have_src)
+        fl.src = *src;
+    const struct mp_rt_result *rp;
+    rc = mp_host_rt_lookup(h, &fl, &rp);
     if (rc < 0)
         return rc;
+    const struct mp_rt_result res = *rp;
     struct mp_iface *ifc = mp_host_iface(h, res.ifindex);
     out->ifindex = res.ifindex;
     out->nexthop = res.nexthop;

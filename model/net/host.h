@@ -32,7 +32,7 @@
 #include "model/wire/wire.h"
 
 struct mp_host;
-struct mp_fwd_cache;
+struct mp_rt_cache;
 
 /* An interface address. |flags| are a subset of the MP_ADDR_* of
  * srcsel.h. The lifetimes are absolute times, as `ip address` shows them
@@ -181,7 +181,7 @@ struct mp_host {
     struct mp_deadline loopback_dl;
     struct mp_rng rng; /* ports, identifiers: stream "host/<name>/ports" */
     uint16_t ip_id;
-    struct mp_fwd_cache *fwd; /* routers: recent forwarding decisions (ip.c) */
+    struct mp_rt_cache *rtc; /* recent routing decisions (mp_host_rt_lookup) */
     void *udp;  /* model/net/udp.c's state */
     void *icmp; /* model/net/icmp.c's state */
     void *addrconf; /* model/net/addrconf.c's state (SLAAC, default routers) */
@@ -296,6 +296,10 @@ struct mp_host_route {
  */
 int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip *dst, uint32_t oif,
                   struct mp_host_route *out);
+/* mp_rt_lookup_flow() on the host's routing context through a small cache
+ * of recent decisions (exact: it is keyed by the whole flow and the
+ * context's generation). *out stays valid until the next call. */
+int mp_host_rt_lookup(struct mp_host *h, const struct mp_rt_flow *fl, const struct mp_rt_result **out);
 
 /*
  * mp_host_ip_send sends an upper-layer message: pkt->data holds the

@@ -8,44 +8,6 @@
 #include "model/net/host.h"
 #include "model/net/icmp.h"
 
-/* Routers look the same few flows up again and again: a small
- * direct-mapped cache of routing decisions, valid while the routing
- * context's generation is unchanged. */
-#define FWD_CACHE 64
-
-struct fwd_entry {
-    uint64_t gen; /* 0: empty */
-    struct mp_ip dst, src;
-    uint32_t iif;
-    int rc;
-    struct mp_rt_result res;
-};
-
-struct mp_fwd_cache {
-    struct fwd_entry e[FWD_CACHE];
-};
-
-static int route_cached(struct mp_host *h, const struct mp_rt_flow *fl, const struct mp_rt_result **out)
-{
-    uint64_t gen = mp_rt_generation(h->rt);
-    if (G_UNLIKELY(!h->fwd))
-        h->fwd = g_new0(struct mp_fwd_cache, 1);
-    const uint8_t *d = fl->dst.b + (fl->dst.v == 4 ? 0 : 12);
-    uint32_t k = ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]) ^
-                 fl->iif * 0x9e3779b1u;
-    struct fwd_entry *e = &h->fwd->e[(k ^ (k >> 16)) % FWD_CACHE];
-    if (e->gen != gen || e->iif != fl->iif || !mp_ip_eq(&e->dst, &fl->dst) ||
-        !mp_ip_eq(&e->src, &fl->src)) {
-        e->gen = gen;
-        e->dst = fl->dst;
-        e->src = fl->src;
-        e->iif = fl->iif;
-        e->rc = mp_rt_lookup_flow(h->rt, fl, &e->res);
-    }
-    *out = &e->res;
-    return e->rc;
-}
-
 static void drop(struct mp_host *h, struct mp_pkt *pkt, enum mp_ctr why)
 {
     mp_ctr_inc(&h->ctr, why);
@@ -258,7 +220,7 @@ void mp_host_input(struct mp_host *h, uint32_t ifindex, struct mp_pkt *pkt)
     } else {
         struct mp_rt_flow fl = {m.dst, m.src, ifindex, 0};
         const struct mp_rt_result *res;
-        rc = route_cached(h, &fl, &res);
+        rc = mp_host_rt_lookup(h, &fl, &res);
         if (rc < 0) {
             route_error(h, pkt, m.src.v == 4, rc);
             return;
