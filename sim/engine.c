@@ -48,6 +48,7 @@ struct bucket {
 #define LEVELS 8
 #define NBUCKETS (LEVELS * 256)
 #define SPARES 16
+#define KEEP_CAP 64u /* entries: 2 KiB */
 
 struct mp_engine {
     mp_time_t now;
@@ -253,8 +254,14 @@ static struct bucket *fill_current(struct mp_engine *eng)
         bucket_empty(eng, i);
         for (uint32_t j = 0; j < n; j++)
             bucket_append(eng, bucket_of(eng->last, e[j].when), &e[j]);
-        /* Hand the array to the next bucket that fills instead of keeping
-         * one per bucket ever used. */
+        /* A small array stays with its bucket: nearly every event is
+         * re-filed once (times a few hundred ns apart differ above the low
+         * byte), and handing each array on cost a free and a regrowth per
+         * event. A large one goes to the next bucket that fills instead of
+         * staying with one that may not fill again (at most 2048 small
+         * arrays stay: 4 MiB). */
+        if (b->cap <= KEEP_CAP)
+            continue;
         if (eng->nspare < SPARES) {
             eng->spare[eng->nspare] = b->e;
             eng->spare_cap[eng->nspare] = b->cap;
