@@ -420,7 +420,7 @@ void mp_host_set_up(struct mp_host *h, uint32_t ifindex, bool up)
 /* Hosts send, and routers forward, the same few flows again and again: a
  * small direct-mapped cache of routing decisions, valid while the routing
  * context's generation is unchanged (the lookup depends on nothing else). */
-#define RTC_ROUTER 64
+#define RTC_ROUTER 64 /* powers of 2 */
 #define RTC_HOST 8
 
 struct rtc_entry {
@@ -448,7 +448,7 @@ int mp_host_rt_lookup(struct mp_host *h, const struct mp_rt_flow *fl, const stru
     uint32_t k = ((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]) ^
                  fl->iif * 0x9e3779b1u ^ fl->oif * 0x85ebca6bu;
     k *= 0x9e3779b1u; /* the high bits depend on every bit of the key */
-    struct rtc_entry *e = &h->rtc->e[(k >> 16) % h->rtc->n];
+    struct rtc_entry *e = &h->rtc->e[(k >> 16) & (h->rtc->n - 1)];
     if (e->gen != gen || e->iif != fl->iif || e->oif != fl->oif || !mp_ip_eq(&e->dst, &fl->dst) ||
         !mp_ip_eq(&e->src, &fl->src)) {
         e->gen = gen;
