@@ -76,7 +76,7 @@ static void idx_room(struct mp_rtxq *q)
         q->idx_off = 0;
         return;
     }
-    q->idx_cap = q->idx_cap ? q->idx_cap * 2 : 64;
+    q->idx_cap = q->idx_cap ? q->idx_cap * 2 : 16;
     q->idx = g_renew(struct mp_rtx_seg *, q->idx, q->idx_cap);
 }
 

@@ -145,10 +145,9 @@ uint8_t *mp_sndbuf_reserve(struct mp_sndbuf *sb, size_t len)
         return NULL;
     uint64_t within = sb->end_off % BLK;
     if (within == 0) {
-        /* A new block, kept as the spare until something is committed, so
-         * that nothing changes if nothing is. */
-        if (!sb->spare)
-            sb->spare = g_malloc(MP_SNDBUF_BLOCK);
+        /* The spare block, if there is one, pushed only when something is
+         * committed: nothing changes if nothing is. Never a new block: a
+         * connection that asks and gets nothing would keep 16 KiB. */
         return sb->spare;
     }
     if (BLK - within < len)

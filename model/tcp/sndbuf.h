@@ -139,9 +139,10 @@ size_t mp_sndbuf_append(struct mp_sndbuf *sb, const void *data, size_t len);
 /* Room for |len| bytes at the end, in one stored block, for a caller that
  * produces the bytes itself (an MPTCP subflow pulling from its connection):
  * write up to |len| there, then mp_sndbuf_commit() what was written. NULL
- * when the last block has less room left or is virtual, or the limit is
- * nearer than |len|: append then. Nothing else may change |sb| between the
- * two calls. */
+ * when the last block has less room left or is virtual, when a new block
+ * is needed and no freed one is kept, or when the limit is nearer than
+ * |len|: append then. Nothing else may change |sb| between the two
+ * calls. */
 uint8_t *mp_sndbuf_reserve(struct mp_sndbuf *sb, size_t len);
 void mp_sndbuf_commit(struct mp_sndbuf *sb, size_t n);
 
