@@ -19,6 +19,7 @@ sim=$1
 src=$2
 out=$3
 diff="$(dirname "$0")/pcap-diff.py"
+. "$(dirname "$0")/run-compare.sh"
 # Rates whose transmission times are not whole nanoseconds (ns-3 truncates
 # them, afmp rounds up), or RA and timer events at the same instant.
 # mbox-drop-join: a server sends two segments at one instant in the order
@@ -123,20 +124,12 @@ PY
         fi
         ;;
     *)
-        bad=""
-        for p in "$e"/*.pcap; do
-            [ -e "$p" ] || continue # a scenario without captures
-            f=$(basename "$p")
-            cmp -s "$p" "$m/$f" || bad="$bad $f"
-        done
-        cmp -s "$e/results.json" "$m/results.json" || bad="$bad results.json"
+        bad=$(run_diffs "$e" "$m")
         if [ -z "$bad" ]; then
             echo "ok $i - $name: identical captures and results"
         else
             echo "not ok $i - $name: differs in$bad"
-            for f in $bad; do
-                case $f in *.pcap) python3 "$diff" "$e/$f" "$m/$f" 2>&1 | head -4 | sed 's/^/# /' ;; esac
-            done
+            explain_diffs "$e" "$m" "$bad"
         fi
         ;;
     esac

@@ -11,7 +11,7 @@ set -eu
 sim=$1
 src=$2
 out=$3
-diff="$(dirname "$0")/pcap-diff.py"
+. "$(dirname "$0")/run-compare.sh"
 rm -rf "$out"
 mkdir -p "$out"
 list=$("$(dirname "$0")/scenario-list.sh" "$sim" "$src")
@@ -34,19 +34,12 @@ for sc in $list; do
         tail -2 "$f.log" "$c.log" | sed 's/^/# /'
         continue
     fi
-    bad=""
-    for p in "$f"/*.pcap; do
-        [ -e "$p" ] || continue
-        cmp -s "$p" "$c/$(basename "$p")" || bad="$bad $(basename "$p")"
-    done
-    cmp -s "$f/results.json" "$c/results.json" || bad="$bad results.json"
+    bad=$(run_diffs "$f" "$c")
     if [ -z "$bad" ]; then
         echo "ok $i - $name: the same captures and results with compact routes"
     else
         echo "not ok $i - $name: differs with compact routes in$bad"
-        for x in $bad; do
-            case $x in *.pcap) python3 "$diff" "$f/$x" "$c/$x" 2>&1 | head -4 | sed 's/^/# /' ;; esac
-        done
+        explain_diffs "$f" "$c" "$bad"
     fi
     rm -rf "$f" "$c"
 done
