@@ -1411,6 +1411,7 @@ struct bulk {
     uint8_t rcv_wscale;
     uint32_t srv_mss;
     uint8_t srv_v;
+    size_t read_chunk; /* bytes per recv (0: 32 KiB) */
 };
 
 static uint8_t pat(uint64_t i)
@@ -1470,7 +1471,8 @@ static void bk_readable(void *arg, struct mp_tcp_conn *c, mp_time_t now)
     b->rcvbuf_max = MAX(b->rcvbuf_max, ti.rcvbuf);
     b->rcvbuf_last = ti.rcvbuf;
     b->rcv_wnd_max = MAX(b->rcv_wnd_max, ti.rcv_wnd);
-    while ((n = mp_tcp_recv(c, buf, sizeof(buf), now)) > 0) {
+    size_t chunk = b->read_chunk ? MIN(b->read_chunk, sizeof(buf)) : sizeof(buf);
+    while ((n = mp_tcp_recv(c, buf, chunk, now)) > 0) {
         for (ssize_t i = 0; i < n; i++)
             if (buf[i] != pat(b->rcvd + (uint64_t)i))
                 b->bad = true;
@@ -1511,6 +1513,7 @@ struct wconf {
     mp_time_t delay;             /* one way (0: 10 ms) */
     bool v6;                     /* 2001:db8::/64 instead of 10.0.0.0/24 */
     const struct mp_tcp_opts *o; /* both hosts' TCP defaults (NULL: Linux's) */
+    size_t read_chunk;           /* the receiver's bytes per recv (0: 32 KiB) */
 };
 
 /* Runs the transfer of |wc|; fills |b| (what the hosts saw), |*done_at|
@@ -1548,6 +1551,7 @@ static GString *world_bulk(const struct wconf *wc, struct bulk *b, mp_time_t *do
     struct mp_tcp_stack *sb = mp_tcp_attach(mp_node_host(bn), wc->o);
     memset(b, 0, sizeof(*b));
     b->total = total;
+    b->read_chunk = wc->read_chunk;
     struct mp_tcp_cbs cb = {.connected = bk_connected, .accept_ready = bk_accept,
                             .readable = bk_readable, .writable = bk_writable,
                             .closed = bk_closed, .arg = b};
@@ -1616,6 +1620,23 @@ static void test_bulk_lossy(void)
     g_test_message("3 MiB with 1%% loss: done at %" G_GUINT64_FORMAT " ms, %" G_GUINT64_FORMAT
                    " retransmissions", t / MP_MS(1), rx);
     g_assert_cmpuint(rx, >, 0);
+    g_string_free(tr, TRUE);
+}
+
+/* Reads smaller than a segment, with loss: the receive queue holds the
+ * arriving packets themselves and copies of what reassembly hands over,
+ * and reads that end inside either give the stream intact. */
+static void test_bulk_small_reads(void)
+{
+    struct wconf wc = {.total = 1u << 20, .loss_ppm = 20000, .read_chunk = 777};
+    struct bulk b;
+    mp_time_t t;
+    uint64_t rx;
+    GString *tr = world_bulk(&wc, &b, &t, &rx);
+    g_assert_cmpuint(rx, >, 0);
+    g_assert_cmpuint(b.rcvd, ==, wc.total);
+    g_assert_false(b.bad);
+    g_assert_true(b.eof);
     g_string_free(tr, TRUE);
 }
 
@@ -2137,6 +2158,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/tcp/ext/tlp/last-segment", GINT_TO_POINTER(0), test_ext_tlp);
     g_test_add_func("/tcp/world/bulk", test_bulk_clean);
     g_test_add_func("/tcp/world/bulk-lossy", test_bulk_lossy);
+    g_test_add_func("/tcp/world/bulk-small-reads", test_bulk_small_reads);
     g_test_add_func("/tcp/world/determinism", test_determinism);
     g_test_add_func("/tcp/world/bulk-v6", test_bulk_v6);
     for (size_t i = 0; i < MP_ARRAY_LEN(ato_cases); i++)

@@ -147,7 +147,6 @@ struct mp_tcp_conn *mp_tcp_conn_new(struct mp_tcp_stack *st, const struct mp_tcp
     c->rack_at = c->tlp_at = c->retrans_stamp = MP_TIME_NEVER;
     c->pace_at = c->rcv_rtt_time = MP_TIME_NEVER;
     mp_rack_init(&c->rack);
-    c->rcvq = g_byte_array_new();
     mp_rtt_init(&c->rtt, NULL);
     mp_tcp_buf_init(c);
     mp_reass_init(&c->rq, c->rcvbuf);
@@ -166,7 +165,7 @@ static void conn_free(struct mp_tcp_conn *c)
     mp_reass_clear(&c->rq);
     if (c->cc_ok)
         mp_cc_release(&c->cc);
-    g_byte_array_unref(c->rcvq);
+    mp_pkt_queue_purge(&c->rcvq);
     g_queue_clear(&c->acceptq);
     g_free(c);
 }
@@ -597,14 +596,14 @@ void mp_tcp_set_cbs(struct mp_tcp_conn *c, const struct mp_tcp_cbs *cbs)
 
 uint32_t mp_tcp_rcv_space(const struct mp_tcp_conn *c)
 {
-    size_t held = c->rcvq->len - c->rcvq_off;
+    size_t held = mp_tcp_rcvq_held(c);
     size_t full = mp_tcp_rcv_full_space(c);
     return held >= full ? 0 : (uint32_t)MIN(full - held, (size_t)UINT32_MAX);
 }
 
 size_t mp_tcp_readable(const struct mp_tcp_conn *c)
 {
-    return c->rcvq->len - c->rcvq_off;
+    return mp_tcp_rcvq_held(c);
 }
 
 size_t mp_tcp_writable(const struct mp_tcp_conn *c)
@@ -654,7 +653,7 @@ ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now)
 {
     if (c->state == MP_TCP_LISTEN)
         return -ENOTCONN;
-    size_t avail = c->rcvq->len - c->rcvq_off;
+    size_t avail = mp_tcp_rcvq_held(c);
     if (avail == 0) {
         if (c->fin_rcvd)
             return 0;
@@ -666,17 +665,21 @@ ssize_t mp_tcp_recv(struct mp_tcp_conn *c, void *buf, size_t len, mp_time_t now)
     }
     uint32_t wnd_before = mp_tcp_window_to_advertise(c);
     size_t n = MIN(avail, len);
-    memcpy(buf, c->rcvq->data + c->rcvq_off, n);
-    c->rcvq_off += n;
+    uint8_t *out = buf;
+    for (size_t left = n; left > 0;) {
+        struct mp_pkt *p = c->rcvq.head;
+        size_t k = MIN(left, (size_t)(p->len - c->rcvq_off));
+        memcpy(out, p->data + c->rcvq_off, k);
+        out += k;
+        left -= k;
+        c->rcvq_off += (uint32_t)k;
+        if (c->rcvq_off == p->len) {
+            mp_pkt_free(mp_pkt_queue_pop(&c->rcvq));
+            c->rcvq_off = 0;
+        }
+    }
     c->copied_seq += (uint32_t)n;
     mp_tcp_rcv_space_adjust(c, now);
-    if (c->rcvq_off == c->rcvq->len) {
-        g_byte_array_set_size(c->rcvq, 0);
-        c->rcvq_off = 0;
-    } else if (c->rcvq_off > 65536 && c->rcvq_off * 2 > c->rcvq->len) {
-        g_byte_array_remove_range(c->rcvq, 0, (guint)c->rcvq_off);
-        c->rcvq_off = 0;
-    }
     /* Linux (tcp_cleanup_rbuf): a window update when reading opened the
      * window by at least twice the MSS from what was advertised, and the
      * old one was small. */

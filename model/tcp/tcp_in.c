@@ -12,6 +12,9 @@
 #include "model/wire/wire.h"
 
 struct seg {
+    /* The packet, while the caller still owns it: data_input() may take it
+     * (and clear *pkt) to queue its payload for the application. */
+    struct mp_pkt **pkt;
     const struct mp_wire_tcp *th;
     struct mp_tcp_optvals ov;
     uint32_t seq, ack, len; /* len: data + SYN + FIN */
@@ -437,10 +440,35 @@ static bool ack_input(struct mp_tcp_conn *c, const struct seg *s, mp_time_t now)
 
 /* ---- data ---- */
 
+/* Queues a copy of |len| bytes for the application. */
+static void rcvq_copy(struct mp_tcp_conn *c, const uint8_t *p, size_t len)
+{
+    struct mp_pkt *q = mp_pkt_alloc(c->st->env->pool, (uint32_t)len);
+    memcpy(q->data, p, len);
+    mp_pkt_queue_push(&c->rcvq, q);
+}
+
+/* Queues in-order payload [data, data + len) of the segment's own packet
+ * for the application: the packet itself, cut to it, when the caller still
+ * has it (the bytes are copied once, into the reader's buffer, as Linux
+ * queues the skb); else a copy. */
+static void rcvq_take(struct mp_tcp_conn *c, const struct seg *s, const uint8_t *data,
+                      uint32_t len)
+{
+    struct mp_pkt *p = s->pkt ? *s->pkt : NULL;
+    if (!p || data < p->data || data + len > p->data + p->len) {
+        rcvq_copy(c, data, len);
+        return;
+    }
+    *s->pkt = NULL;
+    p->data = (uint8_t *)(uintptr_t)data;
+    p->len = len;
+    mp_pkt_queue_push(&c->rcvq, p);
+}
+
 static void deliver_fn(void *arg, const uint8_t *p, size_t len)
 {
-    struct mp_tcp_conn *c = arg;
-    g_byte_array_append(c->rcvq, p, (guint)len);
+    rcvq_copy(arg, p, len);
 }
 
 struct ext_deliver {
@@ -468,7 +496,7 @@ static void data_input(struct mp_tcp_conn *c, const struct seg *s, uint32_t seq,
         if (use_ext)
             c->ext->deliver(c->ext_arg, c, seq, data, dlen, s->th->opts, s->th->opts_len, now);
         else
-            g_byte_array_append(c->rcvq, data, dlen);
+            rcvq_take(c, s, data, dlen);
         c->rcv_nxt += dlen;
         c->bytes_received += dlen;
         c->rcv_unacked += dlen;
@@ -850,6 +878,8 @@ void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct
     const uint8_t *l4 = pkt->data + m->l4_off;
     struct mp_wire_tcp th;
     struct seg s;
+    memset(&s, 0, sizeof(s));
+    s.pkt = &pkt;
     mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_SEGS);
     if (mp_wire_tcp_parse(l4, m->l4_len, &th) < 0)
         goto bad;
@@ -858,7 +888,6 @@ void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct
         mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_CSUM_ERRORS);
         goto bad;
     }
-    memset(&s, 0, sizeof(s));
     s.th = &th;
     s.flags = th.flags;
     if (mp_tcp_opt_parse(th.opts, th.opts_len, (th.flags & MP_TCP_SYN) != 0, &s.ov) < 0)
@@ -911,7 +940,7 @@ void mp_tcp_input(void *arg, struct mp_host *h, struct mp_pkt *pkt, const struct
 bad:
     mp_ctr_inc(&h->ctr, MP_CTR_TCP_IN_ERRS);
 out:
-    mp_pkt_free(pkt);
+    mp_pkt_free(pkt); /* NULL when data_input() queued it */
 }
 
 /* ---- ICMP errors (RFC 9293 3.9.4, RFC 1191 / RFC 8201, Linux tcp_v4_err) ---- */

@@ -137,8 +137,11 @@ struct mp_tcp_conn {
     /* receive side */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
     struct mp_reass rq;
-    GByteArray *rcvq;
-    size_t rcvq_off;
+    /* In-order bytes for the application: the arriving packets themselves,
+     * cut to their payload (no copy until recv), or copies of what the
+     * reassembly queue hands over; rcvq_off bytes of the first are read. */
+    struct mp_pkt_queue rcvq;
+    uint32_t rcvq_off;
     bool fin_rcvd;
     bool fin_pending;      /* FIN seen beyond rcv_nxt */
     uint32_t fin_pending_seq;
@@ -271,5 +274,11 @@ void mp_tcp_arm_rto(struct mp_tcp_conn *c, mp_time_t now);
 void mp_tcp_arm_tlp(struct mp_tcp_conn *c, mp_time_t now);
 
 #define MP_TCP_CTR(c, id) mp_ctr_inc(&(c)->st->h->ctr, MP_CTR_##id)
+
+/* Bytes waiting in the receive queue for the application. */
+static inline size_t mp_tcp_rcvq_held(const struct mp_tcp_conn *c)
+{
+    return (size_t)(c->rcvq.bytes - c->rcvq_off);
+}
 
 #endif

@@ -186,7 +186,7 @@ size_t mp_tcp_rcv_mem_free(struct mp_tcp_conn *c)
     /* Out-of-order data is charged as memory (payload plus overhead)
      * against the buffer less what waits for the application (Linux
      * counts truesize: about twice the payload at the default ratio). */
-    size_t held = c->rcvq->len - c->rcvq_off;
+    size_t held = mp_tcp_rcvq_held(c);
     size_t free_mem = c->rcvbuf > 2 * held ? c->rcvbuf - 2 * held : 0;
     if (c->ext && c->ext->rcv_wnd) {
         /* The connection-level window rules: the subflow must be able to
