@@ -215,14 +215,15 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
      * now, nothing stale is left to be mistaken for this run's. */
     clean_outdir(rep->outdir);
     tmp_trace = g_build_filename(rep->outdir, ".tmp-trace.jsonl", NULL);
-    trace = fopen(tmp_trace, "w");
-    if (!trace) {
+    /* With --no-trace there is no trace file at all, not an empty one. */
+    trace = o->no_trace ? NULL : fopen(tmp_trace, "w");
+    if (!o->no_trace && !trace) {
         g_set_error(err, MP_RUN_ERROR, MP_RUN_ERROR_FAILED, "%s: %s", tmp_trace, g_strerror(errno));
         g_free(tmp_trace);
         mp_scenario_free(scn);
         return false;
     }
-    wc.trace = o->no_trace ? NULL : trace;
+    wc.trace = trace;
     b = mp_build_new(scn, &wc, err);
     if (b && scn->engine == MP_SCN_ENGINE_NS3 && !mp_ns3_engine) {
         g_set_error(err, MP_SCENARIO_ERROR, MP_SCENARIO_ERROR_VALUE,
@@ -239,7 +240,8 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     }
     if (!b) {
         /* Nothing left behind: not even the folder, if we made it. */
-        fclose(trace);
+        if (trace)
+            fclose(trace);
         g_unlink(tmp_trace);
         if (!existed)
             g_rmdir(rep->outdir);
@@ -280,7 +282,8 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
         /* Captures stay valid; results are not written. */
         rep->interrupted = true;
         mp_world_close_captures(b->w, NULL);
-        fclose(trace);
+        if (trace)
+            fclose(trace);
         trace = NULL;
         g_unlink(tmp_trace);
         g_string_append_printf(rep->summary, "scenario %s: interrupted; captures in %s are valid up to "
@@ -292,7 +295,7 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     rep->verdicts = mp_expect_evaluate(b);
     if (!mp_world_close_captures(b->w, err))
         goto fail;
-    if (fclose(trace) != 0) {
+    if (trace && fclose(trace) != 0) {
         trace = NULL;
         g_set_error(err, MP_RUN_ERROR, MP_RUN_ERROR_FAILED, "%s: %s", tmp_trace, g_strerror(errno));
         goto fail;
@@ -305,9 +308,7 @@ bool mp_run(const struct mp_run_opts *o, struct mp_run_report *rep, GError **err
     if (!ok)
         goto fail;
     char *final_trace = g_build_filename(rep->outdir, "trace.jsonl", NULL);
-    if (o->no_trace)
-        g_unlink(tmp_trace);
-    else
+    if (!o->no_trace)
         g_rename(tmp_trace, final_trace);
     g_free(final_trace);
     char *res = mp_results_json(b, rep->verdicts);
