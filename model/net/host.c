@@ -473,15 +473,14 @@ int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip
     struct mp_rt_flow fl = {.dst = *dst, .oif = oif};
     if (have_src)
         fl.src = *src;
-    const struct mp_rt_result *rp;
-    rc = mp_host_rt_lookup(h, &fl, &rp);
+    const struct mp_rt_result *res; /* in the cache: read before any other lookup */
+    rc = mp_host_rt_lookup(h, &fl, &res);
     if (rc < 0)
         return rc;
-    const struct mp_rt_result res = *rp;
-    struct mp_iface *ifc = mp_host_iface(h, res.ifindex);
-    out->ifindex = res.ifindex;
-    out->nexthop = res.nexthop;
-    out->local = res.route.kind == MP_RT_LOCAL;
+    struct mp_iface *ifc = mp_host_iface(h, res->ifindex);
+    out->ifindex = res->ifindex;
+    out->nexthop = res->nexthop;
+    out->local = res->route.kind == MP_RT_LOCAL;
     out->mtu = ifc ? ifc->mtu : 65535;
     if (out->local)
         out->mtu = 65535;
@@ -502,9 +501,9 @@ int mp_host_route(struct mp_host *h, const struct mp_ip *src, const struct mp_ip
     }
     struct mp_srcsel_req req = {0};
     req.dst = *dst;
-    req.oif = out->local ? mp_host_addr_ifindex(h, dst) : res.ifindex;
-    req.gw = res.route.gw;
-    req.prefsrc = res.route.prefsrc;
+    req.oif = out->local ? mp_host_addr_ifindex(h, dst) : res->ifindex;
+    req.gw = res->route.gw;
+    req.prefsrc = res->route.prefsrc;
     req.prefer_temporary = h->opts.prefer_temporary;
     if (out->local) {
         /* To ourselves: the destination is the natural source. */
