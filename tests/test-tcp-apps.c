@@ -177,13 +177,20 @@ static int probe_main(int argc, char **argv)
     return 0;
 }
 
+/* A fresh fixture with |main| run on its client for a simulated second. */
+static struct mp_proc *run_client_main(struct fx *f, char *name, int (*main)(int, char **))
+{
+    char *argv[] = {name, NULL};
+    fx_init(f, 0, 0, NULL);
+    struct mp_proc *p = mp_proc_spawn(mp_node_procs(f->client), name, 0, main, 1, argv, 0);
+    mp_world_run(f->w, MP_S(1));
+    return p;
+}
+
 static bool have_tcp(void)
 {
     struct fx f;
-    char *argv[] = {"probe", NULL};
-    fx_init(&f, 0, 0, NULL);
-    struct mp_proc *p = mp_proc_spawn(mp_node_procs(f.client), "probe", 0, probe_main, 1, argv, 0);
-    mp_world_run(f.w, MP_S(1));
+    struct mp_proc *p = run_client_main(&f, "probe", probe_main);
     int64_t ok = fx_result(f.client, p, "tcp");
     fx_free(&f);
     if (!ok)
@@ -216,10 +223,7 @@ static int cells_main(int argc, char **argv)
 static void test_result_cells(void)
 {
     struct fx f;
-    char *argv[] = {"cells", NULL};
-    fx_init(&f, 0, 0, NULL);
-    struct mp_proc *p = mp_proc_spawn(mp_node_procs(f.client), "cells", 0, cells_main, 1, argv, 0);
-    mp_world_run(f.w, MP_S(1));
+    struct mp_proc *p = run_client_main(&f, "cells", cells_main);
     const GPtrArray *r = afmp_stack_results(mp_node_host(f.client), mp_proc_pid(p));
     g_assert_nonnull(r);
     g_assert_cmpuint(r->len, ==, 3);
