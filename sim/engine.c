@@ -1,9 +1,14 @@
 /*
  * afmp: the discrete-event engine (see engine.h).
  *
- * The pending set is a radix heap with radix 256 (after Ahuja, Mehlhorn,
- * Orlin and Tarjan's radix heap). Keys are event times, never smaller than
- * |last|, the key of the current bucket. A key k that first differs from last
+ * A small pending set (up to a few thousand entries) is a binary min-heap on
+ * (time, sequence): it stays in the first-level cache. A large one is a
+ * radix heap with radix 256 (after Ahuja, Mehlhorn, Orlin and Tarjan's radix
+ * heap), O(1) per operation; the set moves between the two as it grows and
+ * shrinks, with a gap between the thresholds (HEAP_MAX, RADIX_MIN).
+ *
+ * In the radix heap, keys are event times, never smaller than |last|, the
+ * key of the current bucket. A key k that first differs from last
  * in byte L (counting from the low end) goes to bucket (L, byte L of k); keys
  * equal to last sit in the current bucket (0, low byte of last). Taking the
  * minimum either finds the current bucket non-empty, or moves to the lowest
@@ -12,10 +17,15 @@
  * their minimum, into lower levels only. An event therefore moves at most 8
  * times and, for increments below 2^24 ns, at most twice.
  *
- * Tie order comes for free: a bucket is filled by appends (insertion order)
- * or by one redistribution of a higher bucket into empty lower levels (which
- * keeps relative order), so entries with equal times stay in insertion
- * order and the current bucket is a FIFO. No sequence number is stored.
+ * Tie order comes nearly for free: a bucket is filled by appends or by one
+ * redistribution of a higher bucket into empty lower levels (which keeps
+ * relative order), so entries with equal times stay in the order they were
+ * appended and the current bucket is a FIFO. Each entry still carries its
+ * sequence number, for the one case where that order is not the sequence
+ * order: an event scheduled with a sequence reserved earlier
+ * (mp_engine_at_seq). An append behind an entry with a larger sequence marks
+ * a level-0 bucket (a single key) unsorted, and the bucket is put in
+ * sequence order before its next entry is taken.
  */
 #include "sim/engine.h"
 
@@ -36,13 +46,15 @@ struct entry {
     mp_time_t when;
     mp_event_fn fn;
     void *arg;
+    uint64_t seq; /* tie order among equal times */
     uint32_t id;
 };
 
 struct bucket {
     struct entry *e;
     uint32_t len, cap;
-    uint32_t head; /* first unread entry (the current bucket is a FIFO) */
+    uint32_t head;  /* first unread entry (the current bucket is a FIFO) */
+    bool unsorted;  /* level 0: an entry sits behind one with a larger seq */
 };
 
 #define LEVELS 8
@@ -58,6 +70,10 @@ struct mp_engine {
     uint64_t events_run;
     uint64_t live;   /* scheduled and not cancelled */
     uint64_t queued; /* entries in buckets, cancelled ones included */
+    uint64_t seq;    /* the next insertion sequence */
+    bool radix;      /* the pending set is in the radix heap, not in |heap| */
+    struct entry *heap; /* binary min-heap on (when, seq) while the set is small */
+    uint32_t hcap;
     uint32_t level_mask;           /* bit L: level L has a non-empty bucket */
     uint64_t used[LEVELS][4];      /* bit b of level L: bucket (L, b) non-empty */
     volatile sig_atomic_t interrupted;
@@ -87,6 +103,7 @@ void mp_engine_free(struct mp_engine *eng)
         g_free(eng->b[i].e);
     for (uint32_t i = 0; i < eng->nspare; i++)
         g_free(eng->spare[i]);
+    g_free(eng->heap);
     g_free(eng->free_ids);
     g_free(eng->cancelled);
     g_free(eng);
@@ -136,7 +153,7 @@ static inline unsigned bucket_of(mp_time_t last, mp_time_t key)
     return level * 256 + (unsigned)((key >> (8 * level)) & 255);
 }
 
-static inline void bucket_append(struct mp_engine *eng, unsigned i, const struct entry *x)
+static inline __attribute__((always_inline)) void bucket_append(struct mp_engine *eng, unsigned i, const struct entry *x)
 {
     struct bucket *b = &eng->b[i];
     if (G_UNLIKELY(b->len == b->cap)) {
@@ -149,6 +166,8 @@ static inline void bucket_append(struct mp_engine *eng, unsigned i, const struct
             b->e = g_renew(struct entry, b->e, b->cap);
         }
     }
+    if (i < 256 && b->len > b->head && b->e[b->len - 1].seq > x->seq)
+        b->unsorted = true;
     b->e[b->len++] = *x;
     eng->used[i >> 8][(i >> 6) & 3] |= UINT64_C(1) << (i & 63);
     eng->level_mask |= 1u << (i >> 8);
@@ -160,6 +179,7 @@ static void bucket_empty(struct mp_engine *eng, unsigned i)
     uint64_t *u = eng->used[level];
     eng->b[i].len = 0;
     eng->b[i].head = 0;
+    eng->b[i].unsorted = false;
     u[(i >> 6) & 3] &= ~(UINT64_C(1) << (i & 63));
     if (!(u[0] | u[1] | u[2] | u[3]))
         eng->level_mask &= ~(1u << level);
@@ -185,18 +205,128 @@ static void rebase(struct mp_engine *eng, mp_time_t key)
     g_free(old);
 }
 
+/* --- the small set: a binary heap ------------------------------------------ */
+
+static inline bool before(const struct entry *a, const struct entry *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void heap_push(struct mp_engine *eng, const struct entry *x)
+{
+    if (G_UNLIKELY(eng->queued == eng->hcap)) {
+        eng->hcap = eng->hcap ? eng->hcap * 2 : 64;
+        eng->heap = g_renew(struct entry, eng->heap, eng->hcap);
+    }
+    struct entry *h = eng->heap;
+    uint32_t i = (uint32_t)eng->queued;
+    while (i > 0) {
+        uint32_t up = (i - 1) / 2;
+        if (!before(x, &h[up]))
+            break;
+        h[i] = h[up];
+        i = up;
+    }
+    h[i] = *x;
+}
+
+/* Removes the root; |queued| still counts it. */
+static void heap_pop(struct mp_engine *eng)
+{
+    struct entry *h = eng->heap;
+    uint32_t n = (uint32_t)eng->queued - 1;
+    if (n == 0)
+        return;
+    struct entry x = h[n];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(&h[c + 1], &h[c]))
+            c++;
+        if (!before(&h[c], &x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+}
+
+/* The set has outgrown the heap: every entry moves to the radix heap, based
+ * at now (no key is smaller). Equal keys may come in any sequence order;
+ * the unsorted marks put them right before they run. */
+static void to_radix(struct mp_engine *eng)
+{
+    eng->last = eng->now;
+    for (uint64_t j = 0; j < eng->queued; j++)
+        bucket_append(eng, bucket_of(eng->last, eng->heap[j].when), &eng->heap[j]);
+    eng->radix = true;
+}
+
+/* The set has shrunk: the live entries move back to the heap. */
+static void to_heap(struct mp_engine *eng)
+{
+    uint64_t n = eng->queued;
+    eng->queued = 0;
+    eng->radix = false;
+    for (unsigned i = 0; i < NBUCKETS; i++) {
+        struct bucket *b = &eng->b[i];
+        if (b->head == b->len && b->len == 0)
+            continue;
+        for (uint32_t j = b->head; j < b->len; j++) {
+            if (id_cancelled(eng, b->e[j].id)) {
+                id_put(eng, b->e[j].id);
+                n--;
+                continue;
+            }
+            heap_push(eng, &b->e[j]);
+            eng->queued++;
+        }
+        bucket_empty(eng, i);
+    }
+    g_assert(eng->queued == n);
+}
+
+/* Heap above HEAP_MAX entries: radix heap; radix heap below RADIX_MIN:
+ * heap. The gap makes a switch cost O(1) per operation, amortised. A heap
+ * of a few hundred entries stays in the first-level cache, where the radix
+ * heap would move each event through two or three buckets in as many
+ * cache lines; with many thousands pending, the radix heap's O(1) wins. */
+#define HEAP_MAX 4096u
+#define RADIX_MIN 512u
+
+uint64_t mp_engine_reserve(struct mp_engine *eng)
+{
+    return eng->seq++;
+}
+
 struct mp_event *mp_engine_at(struct mp_engine *eng, mp_time_t when, mp_event_fn fn, void *arg)
+{
+    return mp_engine_at_seq(eng, when, eng->seq++, fn, arg);
+}
+
+struct mp_event *mp_engine_at_seq(struct mp_engine *eng, mp_time_t when, uint64_t seq,
+                                  mp_event_fn fn, void *arg)
 {
     struct entry x;
 
     if (when < eng->now)
         when = eng->now;
-    if (G_UNLIKELY(when < eng->last))
+    if (G_UNLIKELY(eng->radix && when < eng->last))
         rebase(eng, when);
     x.when = when;
     x.fn = fn;
     x.arg = arg;
+    x.seq = seq;
     x.id = id_get(eng);
+    if (!eng->radix) {
+        heap_push(eng, &x);
+        eng->live++;
+        if (G_UNLIKELY(++eng->queued > HEAP_MAX))
+            to_radix(eng);
+        return (struct mp_event *)(uintptr_t)(x.id + 1);
+    }
     bucket_append(eng, bucket_of(eng->last, when), &x);
     eng->live++;
     eng->queued++;
@@ -274,14 +404,51 @@ static struct bucket *fill_current(struct mp_engine *eng)
     }
 }
 
+/* Puts the unread entries of a level-0 bucket (one key) in sequence order:
+ * an insertion sort, as only the few entries scheduled with a reserved
+ * sequence are out of place. */
+static void bucket_sort(struct bucket *b)
+{
+    for (uint32_t j = b->head + 1; j < b->len; j++) {
+        struct entry x = b->e[j];
+        uint32_t k = j;
+        while (k > b->head && b->e[k - 1].seq > x.seq) {
+            b->e[k] = b->e[k - 1];
+            k--;
+        }
+        b->e[k] = x;
+    }
+    b->unsorted = false;
+}
+
 /* The next live entry, skipping (and recycling) cancelled ones; NULL if
  * none. Does not remove it. */
 static struct entry *peek(struct mp_engine *eng, struct bucket **bp)
 {
+    if (!eng->radix) {
+        while (eng->queued) {
+            struct entry *e = &eng->heap[0];
+            if (!id_cancelled(eng, e->id)) {
+                *bp = NULL;
+                return e;
+            }
+            uint32_t id = e->id;
+            heap_pop(eng);
+            eng->queued--;
+            id_put(eng, id);
+        }
+        return NULL;
+    }
+    if (G_UNLIKELY(eng->queued < RADIX_MIN)) {
+        to_heap(eng);
+        return peek(eng, bp);
+    }
     for (;;) {
         struct bucket *b = fill_current(eng);
         if (!b)
             return NULL;
+        if (G_UNLIKELY(b->unsorted))
+            bucket_sort(b);
         struct entry *e = &b->e[b->head];
         if (!id_cancelled(eng, e->id)) {
             *bp = b;
@@ -322,11 +489,16 @@ bool mp_engine_step(struct mp_engine *eng)
 
     mp_event_fn fn = e->fn;
     void *arg = e->arg;
-    b->head++;
+    mp_time_t when = e->when;
+    uint32_t id = e->id;
+    if (b)
+        b->head++;
+    else
+        heap_pop(eng);
     eng->queued--;
     eng->live--;
-    eng->now = e->when;
-    id_put(eng, e->id);
+    eng->now = when;
+    id_put(eng, id);
     eng->events_run++;
     fn(arg, eng->now);
     return true;

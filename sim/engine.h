@@ -2,10 +2,11 @@
  * afmp: the discrete-event engine.
  *
  * Integer nanosecond time. Events run in order of (time, insertion sequence),
- * so ties resolve the same way on every run. The pending set is a radix heap
- * (keys are monotone: nothing is scheduled before the current time), which
- * keeps a million pending events at tens of millions of operations per
- * second. An engine has no global state: several run side by side in one
+ * so ties resolve the same way on every run; mp_engine_at_seq() schedules
+ * with a sequence reserved earlier. The pending set is a binary heap while
+ * it is small and a radix heap (keys are monotone: nothing is scheduled
+ * before the current time) once it holds thousands, which keeps a million
+ * pending events at tens of millions of operations per second. An engine has no global state: several run side by side in one
  * process.
  *
  * Event nodes belong to the engine. A handle returned by mp_engine_at() is
@@ -44,6 +45,18 @@ static inline struct mp_event *mp_engine_after(struct mp_engine *eng, mp_time_t 
 {
     return mp_engine_at(eng, mp_engine_now(eng) + delay, fn, arg);
 }
+
+/* Reserves a place in the tie order: the insertion sequence the next
+ * mp_engine_at() would have taken, which no other event will take. */
+uint64_t mp_engine_reserve(struct mp_engine *eng);
+
+/* Schedules as mp_engine_at() does, but ordered among events of the same
+ * time as if scheduled when |seq| was reserved (mp_engine_reserve()). So an
+ * owner with many events in time order may keep only the first in the
+ * queue, and still run each where it would have run. |seq| must be later
+ * than that of the event now running if |when| is now. */
+struct mp_event *mp_engine_at_seq(struct mp_engine *eng, mp_time_t when, uint64_t seq,
+                                  mp_event_fn fn, void *arg);
 
 /* Cancels a pending event. |ev| must be a live handle. */
 void mp_engine_cancel(struct mp_engine *eng, struct mp_event *ev);

@@ -313,6 +313,134 @@ static void test_ties_many(void)
     mp_engine_free(eng);
 }
 
+/* Events scheduled with a reserved sequence (mp_engine_at_seq) run where
+ * they would have run had they been scheduled when it was reserved, among
+ * the events of their time. The workload is a link's: CHAINS queues whose
+ * items come in time order and reserve their place when queued, only the
+ * first of each being scheduled, beside plain events; times come from few
+ * values, so ties are many. The pending count swings from a few to 12,000
+ * and back, twice, so both of the engine's sets (the small heap and the
+ * radix heap) and the moves between them are run; cancels leave dead
+ * entries in both. Every event checks that (time, seq) only increases. */
+#define CHAINS 4
+#define RS_MAX 400000
+
+struct rs_ev {
+    struct rs *r;
+    mp_time_t when;
+    uint64_t seq;
+    int chain; /* -1: a plain event */
+    struct mp_event *h;
+    bool live;
+};
+
+struct rs {
+    struct mp_engine *eng;
+    struct mp_rng rng;
+    uint64_t next_seq; /* the engine's counter, mirrored */
+    struct rs_ev *evs;
+    uint32_t n;
+    GQueue chain[CHAINS]; /* items not yet run; the head is scheduled */
+    mp_time_t chain_last[CHAINS];
+    mp_time_t last_t;
+    uint64_t last_seq, count, reserved;
+    int phase; /* even: grow, odd: shrink */
+};
+
+static void rs_fire(void *arg, mp_time_t now);
+
+static struct rs_ev *rs_new(struct rs *r, mp_time_t when, int chain)
+{
+    g_assert_cmpuint(r->n, <, RS_MAX);
+    struct rs_ev *e = &r->evs[r->n++];
+    *e = (struct rs_ev){r, when, r->next_seq++, chain, NULL, true};
+    return e;
+}
+
+static void rs_plain(struct rs *r, mp_time_t when)
+{
+    struct rs_ev *e = rs_new(r, when, -1);
+    e->h = mp_engine_at(r->eng, when, rs_fire, e);
+}
+
+static void rs_chain_push(struct rs *r, int c, mp_time_t when)
+{
+    if (when < r->chain_last[c])
+        when = r->chain_last[c];
+    r->chain_last[c] = when;
+    struct rs_ev *e = rs_new(r, when, c);
+    g_assert_cmpuint(mp_engine_reserve(r->eng), ==, e->seq);
+    r->reserved++;
+    g_queue_push_tail(&r->chain[c], e);
+    if (r->chain[c].length == 1)
+        e->h = mp_engine_at_seq(r->eng, when, e->seq, rs_fire, e);
+}
+
+static void rs_fire(void *arg, mp_time_t now)
+{
+    struct rs_ev *e = arg;
+    struct rs *r = e->r;
+
+    g_assert_true(e->live);
+    e->live = false;
+    g_assert_cmpuint(now, ==, e->when);
+    g_assert_true(r->count == 0 || now > r->last_t || (now == r->last_t && e->seq > r->last_seq));
+    r->last_t = now;
+    r->last_seq = e->seq;
+    r->count++;
+    if (e->chain >= 0) {
+        GQueue *q = &r->chain[e->chain];
+        g_assert_true(g_queue_pop_head(q) == e);
+        struct rs_ev *next = g_queue_peek_head(q);
+        if (next)
+            next->h = mp_engine_at_seq(r->eng, next->when, next->seq, rs_fire, next);
+    }
+    uint64_t pending = mp_engine_pending(r->eng);
+    if (r->phase % 2 == 0 && pending > 12000)
+        r->phase++;
+    else if (r->phase % 2 == 1 && pending < 8)
+        r->phase++;
+    if (r->phase >= 4 || r->n > RS_MAX - 8)
+        return;
+    int k = r->phase % 2 == 0 ? 2 + (int)mp_rng_below(&r->rng, 2) : (int)mp_rng_below(&r->rng, 2);
+    for (int i = 0; i < k; i++) {
+        static const mp_time_t step[] = {0, 0, 100, 200, 500, 70000, 300000};
+        mp_time_t when = now + step[mp_rng_below(&r->rng, G_N_ELEMENTS(step))];
+        if (mp_rng_below(&r->rng, 2))
+            rs_plain(r, when);
+        else
+            rs_chain_push(r, (int)mp_rng_below(&r->rng, CHAINS), when);
+    }
+    /* Now and then a plain event is cancelled: a dead entry stays queued. */
+    struct rs_ev *o = &r->evs[mp_rng_below(&r->rng, r->n)];
+    if (o->live && o->chain < 0 && o->h && mp_rng_below(&r->rng, 8) == 0) {
+        mp_engine_cancel(r->eng, o->h);
+        o->live = false;
+    }
+}
+
+static void test_reserved_seq(void)
+{
+    struct rs r = {0};
+    r.eng = mp_engine_new();
+    r.evs = g_new0(struct rs_ev, RS_MAX);
+    mp_rng_derive(11, "test/engine/reserved", &r.rng);
+    for (int c = 0; c < CHAINS; c++)
+        g_queue_init(&r.chain[c]);
+    for (int i = 0; i < 4; i++)
+        rs_plain(&r, 0);
+    g_assert_cmpint(mp_engine_run(r.eng), ==, MP_RUN_IDLE);
+    g_assert_cmpint(r.phase, ==, 4);
+    for (uint32_t i = 0; i < r.n; i++)
+        g_assert_false(r.evs[i].live);
+    for (int c = 0; c < CHAINS; c++)
+        g_assert_cmpuint(r.chain[c].length, ==, 0);
+    g_assert_cmpuint(r.reserved, >, 20000);
+    g_assert_cmpuint(r.count, >, 40000);
+    g_free(r.evs);
+    mp_engine_free(r.eng);
+}
+
 static void test_two_engines(void)
 {
     struct log a, b;
@@ -344,5 +472,6 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/interrupt", test_interrupt);
     g_test_add_func("/engine/random", test_random_vs_reference);
     g_test_add_func("/engine/two-engines", test_two_engines);
+    g_test_add_func("/engine/order/reserved-seq", test_reserved_seq);
     return g_test_run();
 }

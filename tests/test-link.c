@@ -224,7 +224,7 @@ static void test_one_event_per_hop(void)
     fx_link(&f, &c);
 
     send_n(&f, 0, 100, 1500);
-    g_assert_cmpuint(mp_engine_pending(f.eng), ==, 100);
+    g_assert_cmpuint(mp_engine_pending(f.eng), ==, 1); /* only the first arrival is queued */
     g_assert_cmpint(mp_engine_run(f.eng), ==, MP_RUN_IDLE);
     g_assert_cmpuint(mp_engine_events_run(f.eng), ==, 100);
     g_assert_cmpuint(f.cap[1].rx->len, ==, 100);

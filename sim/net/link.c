@@ -227,7 +227,9 @@ static inline void ring_push(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_
     s->pkt = pkt;
     s->start = start;
     s->arrival = arrival;
-    s->ev = mp_engine_at(d->link->eng, arrival, arrive, d);
+    s->seq = mp_engine_reserve(d->link->eng);
+    if (d->head == d->tail)
+        d->arr_ev = mp_engine_at_seq(d->link->eng, arrival, s->seq, arrive, d);
     d->tail++;
 }
 
@@ -244,6 +246,11 @@ static void arrive(void *arg, mp_time_t now)
         d->wait_bytes -= pkt->len;
     }
     d->head++;
+    d->arr_ev = NULL;
+    if (d->head != d->tail) {
+        const struct mp_link_slot *n = &d->ring[d->head & d->mask];
+        d->arr_ev = mp_engine_at_seq(d->link->eng, n->arrival, n->seq, arrive, d);
+    }
     /* Start loading the packet that arrives next here. A packet sits in the
      * ring for its whole transmission and propagation while the engine runs
      * other links' events, so by its arrival its bytes have left the caches
@@ -290,6 +297,7 @@ static void retime_waiting(struct mp_link_dir *d, mp_time_t now)
     struct mp_engine *eng = d->link->eng;
     mp_time_t busy = d->ring[d->wait & d->mask].start;
     mp_time_t last = d->wait != d->head ? d->ring[(d->wait - 1) & d->mask].arrival : now;
+    bool moved = false;
     for (uint64_t k = d->wait; k != d->tail; k++) {
         struct mp_link_slot *s = &d->ring[k & d->mask];
         mp_time_t end = busy + tx_time(d, s->pkt->len + d->overhead);
@@ -298,14 +306,41 @@ static void retime_waiting(struct mp_link_dir *d, mp_time_t now)
             arrival = last; /* FIFO, as ring_push */
         s->start = busy;
         if (arrival != s->arrival) {
+            /* A new place in the tie order too, as a rescheduled event. */
             s->arrival = arrival;
-            s->ev = mp_engine_reschedule(eng, s->ev, arrival, arrive, d);
+            s->seq = mp_engine_reserve(eng);
+            moved = true;
         }
         last = arrival;
         busy = end;
     }
     d->busy_until = busy;
     d->last_arrival = last;
+    if (!moved)
+        return;
+    /* Every arrival event of this direction runs arrive(), which takes the
+     * first packet, so what counts is the set of (time, seq) places, not
+     * which slot holds which; the first slot must hold the earliest. A
+     * moved slot takes a larger seq than any other, so a later slot of the
+     * same time with an older one would break that. The clamp above makes
+     * that impossible as the timing stands (a run of equal arrivals is
+     * clamped to |last|, which no moved slot had left), but should the
+     * rules change, each run's seqs are kept in increasing order here. */
+    for (uint64_t k = d->head; k != d->tail; k++) {
+        for (uint64_t j = k + 1; j != d->tail; j++) {
+            struct mp_link_slot *a = &d->ring[k & d->mask], *b = &d->ring[j & d->mask];
+            if (b->arrival != a->arrival)
+                break;
+            if (b->seq < a->seq) {
+                uint64_t t = a->seq;
+                a->seq = b->seq;
+                b->seq = t;
+            }
+        }
+    }
+    const struct mp_link_slot *h = &d->ring[d->head & d->mask];
+    mp_engine_cancel(eng, d->arr_ev);
+    d->arr_ev = mp_engine_at_seq(eng, h->arrival, h->seq, arrive, d);
 }
 
 /* --- late path ----------------------------------------------------------- */
@@ -521,11 +556,12 @@ static void dir_flush(struct mp_link_dir *d, mp_time_t now)
         mp_engine_cancel(eng, d->tx_ev);
         d->tx_ev = NULL;
     }
-    for (uint64_t s = d->head; s != d->tail; s++) {
-        struct mp_link_slot *sl = &d->ring[s & d->mask];
-        mp_engine_cancel(eng, sl->ev);
-        mp_link_dir_drop(d, sl->pkt, MP_LINK_DROP_DOWN, now);
+    if (d->arr_ev) {
+        mp_engine_cancel(eng, d->arr_ev);
+        d->arr_ev = NULL;
     }
+    for (uint64_t s = d->head; s != d->tail; s++)
+        mp_link_dir_drop(d, d->ring[s & d->mask].pkt, MP_LINK_DROP_DOWN, now);
     d->head = d->wait = d->tail;
     d->wait_bytes = 0;
     if (!d->early)
@@ -560,10 +596,10 @@ void mp_link_free(struct mp_link *l)
                 mp_pkt_free(p);
         if (d->tx_ev)
             mp_engine_cancel(l->eng, d->tx_ev);
-        for (uint64_t s = d->head; s != d->tail; s++) {
-            mp_engine_cancel(l->eng, d->ring[s & d->mask].ev);
+        if (d->arr_ev)
+            mp_engine_cancel(l->eng, d->arr_ev);
+        for (uint64_t s = d->head; s != d->tail; s++)
             mp_pkt_free(d->ring[s & d->mask].pkt);
-        }
         while (d->faults) {
             struct mp_fault *f = d->faults;
             d->faults = f->next;

@@ -34,7 +34,12 @@
  * count, as with Linux's pfifo/bfifo and txqueuelen. With an early-decision
  * discipline (drop-tail, see qdisc.h), a packet's start and arrival are
  * computed when it is accepted and its arrival is the only engine event it
- * costs on this hop; nothing is allocated per packet.
+ * costs on this hop; nothing is allocated per packet. As arrivals are in
+ * order, only the first packet's arrival is in the engine's queue at a time:
+ * each packet reserves its place in the tie order when it is accepted, and
+ * its arrival is scheduled in that place when the packet before it arrives
+ * (mp_engine_at_seq), so events run exactly as if each had been scheduled
+ * on acceptance while the pending set stays small.
  *
  * Order of processing on mp_link_send() (fixed, whatever the attach order):
  *   1. link state: a link that is down drops the packet (MP_LINK_DROP_DOWN);
@@ -129,8 +134,8 @@ struct mp_link;
 /* One packet accepted by a direction and not yet arrived. */
 struct mp_link_slot {
     struct mp_pkt *pkt;
-    struct mp_event *ev; /* its arrival */
-    mp_time_t start;     /* when its transmission starts */
+    uint64_t seq;    /* its arrival's place in the engine's tie order */
+    mp_time_t start; /* when its transmission starts */
     mp_time_t arrival;
 };
 
@@ -159,7 +164,8 @@ struct mp_link_dir {
     uint64_t mask;
     uint64_t head, wait, tail;
     uint64_t wait_bytes;
-    struct mp_event *tx_ev; /* late path: end of the current transmission */
+    struct mp_event *tx_ev;  /* late path: end of the current transmission */
+    struct mp_event *arr_ev; /* the head packet's arrival (NULL: ring empty) */
     struct mp_link_stats st;
 };
 
