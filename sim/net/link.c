@@ -225,6 +225,7 @@ static inline void ring_push(struct mp_link_dir *d, struct mp_pkt *pkt, mp_time_
         ring_grow(d);
     struct mp_link_slot *s = &d->ring[d->tail & d->mask];
     s->pkt = pkt;
+    s->len = pkt->len;
     s->start = start;
     s->arrival = arrival;
     s->seq = mp_engine_reserve(d->link->eng);
@@ -243,7 +244,7 @@ static void arrive(void *arg, mp_time_t now)
      * necessarily transmitted. */
     if (d->wait == d->head) {
         d->wait++;
-        d->wait_bytes -= pkt->len;
+        d->wait_bytes -= s->len;
     }
     d->head++;
     d->arr_ev = NULL;
@@ -276,7 +277,7 @@ static inline void advance_wait(struct mp_link_dir *d, mp_time_t now)
         struct mp_link_slot *s = &d->ring[d->wait & d->mask];
         if (s->start > now)
             break;
-        d->wait_bytes -= s->pkt->len;
+        d->wait_bytes -= s->len;
         d->wait++;
     }
 }

@@ -137,6 +137,7 @@ struct mp_link_slot {
     uint64_t seq;    /* its arrival's place in the engine's tie order */
     mp_time_t start; /* when its transmission starts */
     mp_time_t arrival;
+    uint32_t len; /* the packet's, so that moving |wait| reads no packet */
 };
 
 /* One direction of a link. Read-only outside link.c and fault.c; use the
