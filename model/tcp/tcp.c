@@ -95,9 +95,16 @@ struct mp_tcp_conn *mp_tcp_lookup(struct mp_tcp_stack *st, const struct mp_ip *l
 {
     struct mp_tcp_key k;
     make_key(&k, laddr, lport, raddr, rport);
-    struct mp_tcp_conn *c = g_hash_table_lookup(st->conns, &k);
-    if (c)
+    /* Fibonacci hashing of the ports: the top 3 bits pick one of 8. */
+    unsigned slot = ((uint32_t)(lport ^ rport) * UINT32_C(0x9e3779b1)) >> 29;
+    struct mp_tcp_conn *c = st->demux_cache[slot];
+    if (c && memcmp(&c->key, &k, sizeof(k)) == 0)
         return c;
+    c = g_hash_table_lookup(st->conns, &k);
+    if (c) {
+        st->demux_cache[slot] = c;
+        return c;
+    }
     /* Listeners: an exact address beats a wildcard (Linux scores them so). */
     struct mp_tcp_conn *wild = NULL;
     for (guint i = 0; i < st->listeners->len; i++) {
@@ -127,6 +134,9 @@ static void unhash(struct mp_tcp_conn *c)
     if (c->hashed) {
         g_hash_table_remove(c->st->conns, &c->key);
         c->hashed = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(c->st->demux_cache); i++)
+            if (c->st->demux_cache[i] == c)
+                c->st->demux_cache[i] = NULL;
     }
     g_ptr_array_remove(c->st->listeners, c);
 }

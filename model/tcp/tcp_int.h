@@ -51,6 +51,10 @@ struct mp_tcp_stack {
     struct mp_tcp_opts defaults;
     struct mp_rng isn_rng;
     GHashTable *conns;     /* struct mp_tcp_key * -> conn (lookups only) */
+    /* The conns last found in |conns|, by a cheap hash of the ports: a
+     * bulk transfer finds its conn here, without the table's hash, probe
+     * and key compare through pointers. Cleared on unhash. */
+    struct mp_tcp_conn *demux_cache[8];
     GPtrArray *listeners;  /* conn *, in creation order */
     GPtrArray *all;        /* every live conn, in creation order */
     GPtrArray *zombies;    /* ended conns their owner has not released yet */
