@@ -434,6 +434,18 @@ ssize_t afmp_send(int fd, const void *buf, size_t len, int flags)
     return afmp_sendto(fd, buf, len, flags, NULL, 0);
 }
 
+ssize_t afmp_send_fill(int fd, size_t len, int flags, afmp_fill_fn fill, void *arg)
+{
+    struct ctx c;
+    struct file *f;
+    if (!current(&c) || !(f = file_of(&c, fd)))
+        return -1;
+    if (f->kind != K_TCP)
+        return fail(-EOPNOTSUPP);
+    long rc = afmp_stream_send_fill(&c, f, len, flags, fill, arg);
+    return rc < 0 ? fail((int)rc) : rc;
+}
+
 static bool readable(const struct file *f)
 {
     return f->kind == K_UDP ? mp_udp_readable(f->udp) : mp_ping_readable(f->ping);

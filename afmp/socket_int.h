@@ -49,6 +49,7 @@ struct tsock {
     int backlog; /* of the listener */
     struct mp_endpoint locals[AFMP_SOCK_MAX_ADDRS];
     size_t nlocals;
+    uint64_t sent; /* bytes the stack took from send() and send_fill() */
 };
 
 struct poller {
@@ -139,6 +140,9 @@ int afmp_stream_listen(struct ctx *c, struct file *f, int backlog);
 int afmp_stream_accept(struct ctx *c, struct file *f, struct sockaddr *addr, socklen_t *len,
                        int flags);
 ssize_t afmp_stream_send(struct ctx *c, struct file *f, const void *buf, size_t len, int flags);
+/* afmp_send_fill() on a stream. */
+ssize_t afmp_stream_send_fill(struct ctx *c, struct file *f, size_t len, int flags,
+                              afmp_fill_fn fill, void *arg);
 ssize_t afmp_stream_recv(struct ctx *c, struct file *f, void *buf, size_t len, int flags);
 int afmp_stream_shutdown(struct file *f, int how);
 short afmp_stream_poll_mask(struct file *f, bool arm);

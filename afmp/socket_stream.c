@@ -93,9 +93,45 @@ static int s_peek_error(const struct tsock *t)
     return mp_tcp_peek_error(t->conn);
 }
 
-static ssize_t s_send(struct tsock *t, const void *buf, size_t len, mp_time_t now)
+/* Where a send's bytes come from: |buf|, or |fill| when it is set. */
+struct src {
+    const uint8_t *buf;
+    afmp_fill_fn fill;
+    void *arg;
+};
+
+static ssize_t s_send(struct tsock *t, const struct src *src, size_t done, size_t len, mp_time_t now)
 {
-    return t->msk ? mp_mptcp_send(t->msk, buf, len, now) : mp_tcp_send(t->conn, buf, len, now);
+    ssize_t n;
+    if (!src->fill) {
+        n = t->msk ? mp_mptcp_send(t->msk, src->buf + done, len, now)
+                   : mp_tcp_send(t->conn, src->buf + done, len, now);
+    } else {
+        n = t->msk ? mp_mptcp_send_fill(t->msk, len, src->fill, src->arg, now)
+                   : mp_tcp_send_fill(t->conn, len, src->fill, src->arg, now);
+        if (n == -EOPNOTSUPP) {
+            /* MPTCP fallen back to TCP: the bytes are written out. */
+            uint8_t tmp[4096];
+            size_t got = 0;
+            n = 0;
+            while (got < len) {
+                size_t k = MIN(len - got, sizeof(tmp));
+                src->fill(src->arg, t->sent + got, tmp, k);
+                ssize_t m = mp_mptcp_send(t->msk, tmp, k, now);
+                if (m < 0) {
+                    n = got ? (ssize_t)got : m;
+                    break;
+                }
+                got += (size_t)m;
+                n = (ssize_t)got;
+                if ((size_t)m < k)
+                    break;
+            }
+        }
+    }
+    if (n > 0)
+        t->sent += (uint64_t)n;
+    return n;
 }
 
 static ssize_t s_recv(struct tsock *t, void *buf, size_t len, mp_time_t now)
@@ -485,7 +521,8 @@ int afmp_stream_accept(struct ctx *c, struct file *f, struct sockaddr *addr, soc
 
 /* send() on a stream: Linux's tcp_sendmsg. A blocking call returns once
  * every byte is queued; an error after some bytes returns those. */
-ssize_t afmp_stream_send(struct ctx *c, struct file *f, const void *buf, size_t len, int flags)
+static ssize_t stream_send(struct ctx *c, struct file *f, const struct src *src, size_t len,
+                           int flags)
 {
     struct tsock *t = f->tcp;
     bool nb = f->nonblock || (flags & MSG_DONTWAIT);
@@ -506,7 +543,7 @@ ssize_t afmp_stream_send(struct ctx *c, struct file *f, const void *buf, size_t 
         } else if (t->wr_shut) {
             n = -EPIPE;
         } else {
-            n = s_send(t, (const uint8_t *)buf + done, len - done, mp_proc_now());
+            n = s_send(t, src, done, len - done, mp_proc_now());
             if (n == -ENOTCONN)
                 n = -EPIPE;
         }
@@ -521,6 +558,23 @@ ssize_t afmp_stream_send(struct ctx *c, struct file *f, const void *buf, size_t 
         if (w < 0)
             return done ? (ssize_t)done : w;
     }
+}
+
+ssize_t afmp_stream_send(struct ctx *c, struct file *f, const void *buf, size_t len, int flags)
+{
+    if (!buf && len)
+        return -EFAULT;
+    struct src src = {buf, NULL, NULL};
+    return stream_send(c, f, &src, len, flags);
+}
+
+ssize_t afmp_stream_send_fill(struct ctx *c, struct file *f, size_t len, int flags,
+                              afmp_fill_fn fill, void *arg)
+{
+    if (!fill)
+        return -EINVAL;
+    struct src src = {NULL, fill, arg};
+    return stream_send(c, f, &src, len, flags);
 }
 
 /* recv() on a stream: Linux's tcp_recvmsg (MSG_WAITALL included; no

@@ -247,6 +247,11 @@ void mp_mptcp_addr_lists(const struct mp_mptcp_sock *msk, struct mp_endpoint *lo
                          struct mp_endpoint *remote, size_t *nr, size_t n);
 
 ssize_t mp_mptcp_send(struct mp_mptcp_sock *msk, const void *data, size_t len, mp_time_t now);
+/* mp_tcp_send_fill's counterpart (the offsets are the data stream's), or
+ * -EOPNOTSUPP once fallen back to TCP: the caller then writes the bytes
+ * with mp_mptcp_send. */
+ssize_t mp_mptcp_send_fill(struct mp_mptcp_sock *msk, size_t len, mp_sndbuf_pattern_fn gen,
+                           void *arg, mp_time_t now);
 ssize_t mp_mptcp_recv(struct mp_mptcp_sock *msk, void *buf, size_t len, mp_time_t now);
 size_t mp_mptcp_readable(const struct mp_mptcp_sock *msk);
 size_t mp_mptcp_writable(const struct mp_mptcp_sock *msk);

@@ -41,6 +41,15 @@ void mp_sndbuf_set_pattern(struct mp_sndbuf *sb, mp_sndbuf_pattern_fn fn, void *
     sb->pattern_arg = arg;
 }
 
+bool mp_sndbuf_use_pattern(struct mp_sndbuf *sb, mp_sndbuf_pattern_fn fn, void *arg)
+{
+    if (!fn)
+        return false;
+    if (!sb->pattern)
+        mp_sndbuf_set_pattern(sb, fn, arg);
+    return sb->pattern == fn && sb->pattern_arg == arg;
+}
+
 size_t mp_sndbuf_unsent(const struct mp_sndbuf *sb, uint32_t snd_nxt)
 {
     size_t held = mp_sndbuf_bytes(sb);

@@ -87,6 +87,9 @@ void mp_sndbuf_set_limit(struct mp_sndbuf *sb, size_t limit);
  * Set it once, before the first mp_sndbuf_append_pattern(); it must stay the
  * same function for the life of the buffer. */
 void mp_sndbuf_set_pattern(struct mp_sndbuf *sb, mp_sndbuf_pattern_fn fn, void *arg);
+/* Sets |fn| and |arg| if no pattern is set; true if they are now the
+ * buffer's (false: NULL |fn|, or another pattern is set). */
+bool mp_sndbuf_use_pattern(struct mp_sndbuf *sb, mp_sndbuf_pattern_fn fn, void *arg);
 
 /* Bytes held: appended and not acknowledged (end - una). */
 static inline size_t mp_sndbuf_bytes(const struct mp_sndbuf *sb)

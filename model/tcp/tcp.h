@@ -27,6 +27,7 @@
 
 #include "model/tcp/cc.h"
 #include "model/tcp/rtxq.h"
+#include "model/tcp/sndbuf.h"
 #include "model/types.h"
 
 struct mp_host;
@@ -273,6 +274,18 @@ void mp_tcp_set_cbs(struct mp_tcp_conn *c, const struct mp_tcp_cbs *cbs);
  * In SYN_SENT the bytes wait for the handshake, as Linux queues them.
  */
 ssize_t mp_tcp_send(struct mp_tcp_conn *c, const void *data, size_t len, mp_time_t now);
+
+/*
+ * mp_tcp_send_fill is mp_tcp_send of |len| bytes that |fill| generates,
+ * without a copy: the send buffer holds them as virtual bytes (its pattern
+ * mode, sndbuf.h) and |fill| writes them into each segment that carries
+ * them, at their stream offset (0: the first byte sent). So |fill| must be
+ * a pure function of the offset, and |arg| must live as long as the
+ * connection. A connection takes one fill function for its life: -EINVAL
+ * for another.
+ */
+ssize_t mp_tcp_send_fill(struct mp_tcp_conn *c, size_t len, mp_sndbuf_pattern_fn fill, void *arg,
+                         mp_time_t now);
 
 /*
  * mp_tcp_recv takes up to |len| in-order bytes. Returns the bytes, 0 at the

@@ -109,6 +109,13 @@ struct bulk {
     uint64_t est; /* when the connection was established (0: not yet) */
 };
 
+/* The stream pattern at stream offset |off| (afmp_send_fill's generator:
+ * byte i of a connection's stream is the pattern's byte i). */
+static void stream_fill(void *arg, uint64_t off, uint8_t *dst, size_t n)
+{
+    mp_app_stream_fill(dst, n, off);
+}
+
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
     if (a->ss_family != b->ss_family)
@@ -381,8 +388,9 @@ static int run(const struct bulk_conf *c)
             n = (size_t)(c->bytes - b.sent);
         if (c->has_abort && c->abort_after - b.sent < n)
             n = (size_t)(c->abort_after - b.sent);
-        mp_app_stream_fill(buf, n, b.sent);
-        ssize_t k = afmp_send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        /* The pattern is generated where the stack needs it (into each
+         * segment), not copied through a buffer: the bytes are the same. */
+        ssize_t k = afmp_send_fill(fd, n, MSG_DONTWAIT | MSG_NOSIGNAL, stream_fill, NULL);
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             continue;
         if (k < 0) {
