@@ -327,6 +327,7 @@ void mp_tcp_detach(struct mp_tcp_stack *st)
     g_hash_table_unref(st->conns);
     g_ptr_array_unref(st->listeners);
     g_ptr_array_unref(st->all);
+    g_free(st->scratch);
     g_free(st);
 }
 

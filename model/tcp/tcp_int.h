@@ -55,6 +55,13 @@ struct mp_tcp_stack {
      * bulk transfer finds its conn here, without the table's hash, probe
      * and key compare through pointers. Cleared on unhash. */
     struct mp_tcp_conn *demux_cache[8];
+    /* Output's scratch buffer for a pull (an MPTCP subflow) that cannot go
+     * straight into the send buffer, kept between calls: a receiver's
+     * subflows try to pull at every ACK they send. A nested output (from
+     * inside a pull) finds it busy and allocates its own. */
+    uint8_t *scratch;
+    uint32_t scratch_cap;
+    bool scratch_busy;
     GPtrArray *listeners;  /* conn *, in creation order */
     GPtrArray *all;        /* every live conn, in creation order */
     GPtrArray *zombies;    /* ended conns their owner has not released yet */

@@ -405,8 +405,21 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
                  * retransmission, when its last block has the room; else
                  * through a scratch buffer. */
                 uint8_t *dst = mp_sndbuf_reserve(&c->sb, max);
-                if (!dst && !pullbuf)
-                    pullbuf = g_malloc(c->mss + 64);
+                if (!dst && !pullbuf) {
+                    struct mp_tcp_stack *st = c->st;
+                    uint32_t need = c->mss + 64; /* every segment of this call */
+                    if (!st->scratch_busy) {
+                        if (st->scratch_cap < need) {
+                            g_free(st->scratch);
+                            st->scratch_cap = need;
+                            st->scratch = g_malloc(need);
+                        }
+                        st->scratch_busy = true;
+                        pullbuf = st->scratch;
+                    } else {
+                        pullbuf = g_malloc(need);
+                    }
+                }
                 size_t got = c->ext->pull(c->ext_arg, c, dst ? dst : pullbuf, max, &meta, now);
                 if (got > max)
                     got = max;
@@ -467,7 +480,10 @@ static void output(struct mp_tcp_conn *c, bool probe, mp_time_t now)
      * tail episode: not after the probe itself). */
     if (sent_any && !probe)
         mp_tcp_arm_tlp(c, now);
-    g_free(pullbuf);
+    if (pullbuf && pullbuf == c->st->scratch)
+        c->st->scratch_busy = false;
+    else
+        g_free(pullbuf);
     if (probe) {
         mp_tcp_timer_update(c);
         return;
