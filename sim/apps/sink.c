@@ -245,6 +245,11 @@ static bool on_readable(struct sink *s, struct conn *c)
             c->req_progress %= s->conf->request;
             respond(s, c);
         }
+        /* A short read took all there was, and nothing can arrive before
+         * the next call: poll says what comes next (the end of the stream
+         * included), without a call that would only fail with EAGAIN. */
+        if (n < sizeof(s->buf))
+            return true;
     }
 }
 
@@ -357,24 +362,28 @@ static int run(const struct sink_conf *cf)
             if (all)
                 break;
         }
-        g_array_set_size(pfd, 0);
-        g_array_set_size(who, 0);
+        /* Sized once and written in place (appends were 2% of a bulk
+         * transfer's instructions: this runs at every wake-up). */
         bool accepting = !cf->count || s->conns->len < cf->count;
-        for (unsigned i = 0; i < nl && accepting; i++) {
-            struct pollfd p = {.fd = lfd[i], .events = POLLIN};
-            struct conn *none = NULL;
-            g_array_append_val(pfd, p);
-            g_array_append_val(who, none);
+        g_array_set_size(pfd, (accepting ? nl : 0) + s->conns->len);
+        g_array_set_size(who, pfd->len);
+        struct pollfd *pf = (struct pollfd *)pfd->data;
+        struct conn **pw = (struct conn **)who->data;
+        guint np = 0;
+        for (unsigned i = 0; i < nl && accepting; i++, np++) {
+            pf[np] = (struct pollfd){.fd = lfd[i], .events = POLLIN};
+            pw[np] = NULL;
         }
         for (guint i = 0; i < s->conns->len; i++) {
             struct conn *c = g_ptr_array_index(s->conns, i);
             if (c->done)
                 continue;
-            struct pollfd p = {.fd = c->fd,
-                               .events = (short)((c->eof ? 0 : POLLIN) | (c->owed ? POLLOUT : 0))};
-            g_array_append_val(pfd, p);
-            g_array_append_val(who, c);
+            pf[np] = (struct pollfd){
+                .fd = c->fd, .events = (short)((c->eof ? 0 : POLLIN) | (c->owed ? POLLOUT : 0))};
+            pw[np++] = c;
         }
+        g_array_set_size(pfd, np);
+        g_array_set_size(who, np);
         struct timespec ts;
         uint64_t now = afmp_now_ns();
         if (afmp_ppoll((struct pollfd *)pfd->data, pfd->len,
