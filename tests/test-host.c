@@ -431,6 +431,7 @@ static void test_addr_dynamics(void)
     g_assert_cmpint(mp_host_addr_del(c, f.c_if, &extra), ==, 0);
     g_assert_cmpint(mp_host_addr_del(c, f.c_if, &extra), ==, -EADDRNOTAVAIL);
     g_assert_cmpint(seen.removed, ==, 1);
+    g_assert_cmpuint(mp_host_addr_ifindex(c, &extra), ==, 0); /* not a cached answer */
     g_assert_cmpint(mp_host_route(c, &extra, &dst, 0, &r), ==, -EADDRNOTAVAIL);
     /* Removing the primary address takes its connected route with it. */
     struct mp_ip prim;

@@ -241,6 +241,11 @@ const struct mp_ifaddr *mp_host_addr_find(const struct mp_host *h, uint32_t ifin
     return ifc ? addr_lookup(ifc, ip, NULL) : NULL;
 }
 
+static void addr_cache_clear(struct mp_host *h)
+{
+    memset(h->addr_cache, 0, sizeof(h->addr_cache));
+}
+
 int mp_host_addr_add_lifetimes(struct mp_host *h, uint32_t ifindex, const struct mp_ip *ip,
                                uint8_t plen, uint32_t flags, mp_time_t valid_until,
                                mp_time_t preferred_until)
@@ -254,6 +259,7 @@ int mp_host_addr_add_lifetimes(struct mp_host *h, uint32_t ifindex, const struct
         return -EEXIST;
     struct mp_ifaddr a = {*ip, plen, flags, valid_until, MIN(preferred_until, valid_until)};
     g_array_append_val(ifc->addrs, a);
+    addr_cache_clear(h);
     if (ifc->up)
         addr_routes(h, ifindex, &a, true);
     struct mp_host_event ev = {MP_HOST_ADDR_ADDED, ifindex, a, MP_HOST_CAUSE_DELETED};
@@ -275,6 +281,7 @@ static void addr_remove(struct mp_host *h, struct mp_iface *ifc, guint i,
 {
     struct mp_ifaddr a = g_array_index(ifc->addrs, struct mp_ifaddr, i);
     g_array_remove_index(ifc->addrs, i);
+    addr_cache_clear(h);
     if (ifc->up)
         addr_routes(h, ifc->ifindex, &a, false);
     struct mp_host_event ev = {MP_HOST_ADDR_REMOVED, ifc->ifindex, a, cause};
@@ -353,11 +360,21 @@ static mp_time_t lifetime_expire(void *arg, mp_time_t now)
 
 uint32_t mp_host_addr_ifindex(const struct mp_host *h, const struct mp_ip *ip)
 {
+    for (unsigned k = 0; k < G_N_ELEMENTS(h->addr_cache); k++)
+        if (h->addr_cache[k].ifindex && mp_ip_eq(&h->addr_cache[k].ip, ip))
+            return h->addr_cache[k].ifindex;
     for (guint i = 0; i < h->ifaces->len; i++) {
         struct mp_iface *ifc = g_ptr_array_index(h->ifaces, i);
         for (guint j = 0; j < ifc->addrs->len; j++)
-            if (mp_ip_eq(&g_array_index(ifc->addrs, struct mp_ifaddr, j).ip, ip))
+            if (mp_ip_eq(&g_array_index(ifc->addrs, struct mp_ifaddr, j).ip, ip)) {
+                /* The host is never const where it lives: only the cache
+                 * changes, and no answer does. */
+                struct mp_host *mh = (struct mp_host *)h;
+                unsigned k = mh->addr_cache_next++ % G_N_ELEMENTS(mh->addr_cache);
+                mh->addr_cache[k].ip = *ip;
+                mh->addr_cache[k].ifindex = ifc->ifindex;
                 return ifc->ifindex;
+            }
     }
     return 0;
 }

@@ -182,6 +182,15 @@ struct mp_host {
     struct mp_rng rng; /* ports, identifiers: stream "host/<name>/ports" */
     uint16_t ip_id;
     struct mp_rt_cache *rtc; /* recent routing decisions (mp_host_rt_lookup) */
+    /* The last two addresses mp_host_addr_ifindex() found (ifindex 0:
+     * empty), cleared when an address is added or removed: an end host
+     * asks for every packet it sends (its source) and receives (the
+     * destination), nearly always about the same one or two. */
+    struct {
+        struct mp_ip ip;
+        uint32_t ifindex;
+    } addr_cache[2];
+    unsigned addr_cache_next;
     void *udp;  /* model/net/udp.c's state */
     void *icmp; /* model/net/icmp.c's state */
     void *addrconf; /* model/net/addrconf.c's state (SLAAC, default routers) */
