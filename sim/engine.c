@@ -114,6 +114,11 @@ mp_time_t mp_engine_now(const struct mp_engine *eng)
     return eng->now;
 }
 
+const mp_time_t *mp_engine_clock(const struct mp_engine *eng)
+{
+    return &eng->now;
+}
+
 static uint32_t id_get(struct mp_engine *eng)
 {
     if (eng->nfree)

@@ -35,6 +35,9 @@ struct mp_engine *mp_engine_new(void);
 void mp_engine_free(struct mp_engine *eng);
 
 mp_time_t mp_engine_now(const struct mp_engine *eng);
+/* Where the engine keeps its current time: reading it is mp_engine_now()
+ * without a call (valid as long as the engine). */
+const mp_time_t *mp_engine_clock(const struct mp_engine *eng);
 
 /* Schedules |fn|(|arg|, when) at |when| (>= now; earlier times are clamped to
  * now). Returns a handle for cancel/reschedule. */

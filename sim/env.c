@@ -100,6 +100,7 @@ void mp_sim_env_init(struct mp_sim_env *se, struct mp_engine *eng, uint64_t seed
     se->env.seed = seed;
     se->env.trace_mask = sink ? trace_mask : 0;
     se->env.pool = pool;
+    se->env.clock = mp_engine_clock(eng);
     se->eng = eng;
     se->output = output;
     se->owner = owner;
