@@ -235,6 +235,23 @@ static void heap_push(struct mp_engine *eng, const struct entry *x)
     h[i] = *x;
 }
 
+/* Sifts |x| down from position |i| of a heap of |n| entries. */
+static void sift_down(struct entry *h, uint32_t n, uint32_t i, const struct entry *x)
+{
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(&h[c + 1], &h[c]))
+            c++;
+        if (!before(&h[c], x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = *x;
+}
+
 /* Removes the root; |queued| still counts it. */
 static void heap_pop(struct mp_engine *eng)
 {
@@ -243,19 +260,29 @@ static void heap_pop(struct mp_engine *eng)
     if (n == 0)
         return;
     struct entry x = h[n];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && before(&h[c + 1], &h[c]))
-            c++;
-        if (!before(&h[c], &x))
-            break;
-        h[i] = h[c];
-        i = c;
+    sift_down(h, n, 0, &x);
+}
+
+/* Drops the cancelled entries from the heap and restores its order (Floyd's
+ * construction, O(n)). A cancelled entry otherwise stays until its time
+ * comes: a deadline moved earlier again and again (MPTCP's push at every
+ * ACK cancels a timer hundreds of ms away) left nine dead entries for each
+ * live one, and every pop sifted through them. */
+static void heap_compact(struct mp_engine *eng)
+{
+    struct entry *h = eng->heap;
+    uint32_t n = 0;
+    for (uint64_t j = 0; j < eng->queued; j++) {
+        if (id_cancelled(eng, h[j].id))
+            id_put(eng, h[j].id);
+        else
+            h[n++] = h[j];
     }
-    h[i] = x;
+    eng->queued = n;
+    for (uint32_t i = n / 2; i-- > 0;) {
+        struct entry x = h[i];
+        sift_down(h, n, i, &x);
+    }
 }
 
 /* The set has outgrown the heap: every entry moves to the radix heap, based
@@ -344,6 +371,10 @@ void mp_engine_cancel(struct mp_engine *eng, struct mp_event *ev)
     g_return_if_fail(id < eng->nids && !id_cancelled(eng, id));
     eng->cancelled[id >> 6] |= UINT64_C(1) << (id & 63);
     eng->live--;
+    /* Compacting when the dead outnumber the live three to one (and a few
+     * dozen) costs O(1) per cancel, amortised. */
+    if (!eng->radix && eng->queued > 64 && eng->queued > 4 * eng->live)
+        heap_compact(eng);
 }
 
 struct mp_event *mp_engine_reschedule(struct mp_engine *eng, struct mp_event *ev, mp_time_t when,

@@ -441,6 +441,37 @@ static void test_reserved_seq(void)
     mp_engine_free(r.eng);
 }
 
+/* A deadline moved again and again leaves a cancelled entry each time: the
+ * small set sheds them (it compacts once the dead outnumber the live), and
+ * what is live still runs once each, in order. */
+static void test_many_dead(void)
+{
+    struct log l;
+    log_init(&l);
+    struct ev_arg a[8];
+    struct mp_event *h[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (struct ev_arg){&l, i};
+        h[i] = mp_engine_at(l.eng, 1000000 + (mp_time_t)i, record, &a[i]);
+    }
+    /* Event 7 moves 5,000 times, each time a little earlier; event 0 is
+     * cancelled halfway through. */
+    for (int k = 0; k < 5000; k++) {
+        h[7] = mp_engine_reschedule(l.eng, h[7], 900000 - (mp_time_t)k, record, &a[7]);
+        if (k == 2500)
+            mp_engine_cancel(l.eng, h[0]);
+        g_assert_cmpuint(mp_engine_pending(l.eng), ==, k < 2500 ? 8 : 7);
+    }
+    g_assert_cmpint(mp_engine_run(l.eng), ==, MP_RUN_IDLE);
+    int want[] = {7, 1, 2, 3, 4, 5, 6};
+    g_assert_cmpuint(l.ids->len, ==, G_N_ELEMENTS(want));
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++)
+        g_assert_cmpint(g_array_index(l.ids, int, i), ==, want[i]);
+    g_assert_cmpuint(g_array_index(l.times, mp_time_t, 0), ==, 900000 - 4999);
+    g_assert_cmpuint(mp_engine_events_run(l.eng), ==, 7);
+    log_clear(&l);
+}
+
 static void test_two_engines(void)
 {
     struct log a, b;
@@ -472,6 +503,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/interrupt", test_interrupt);
     g_test_add_func("/engine/random", test_random_vs_reference);
     g_test_add_func("/engine/two-engines", test_two_engines);
+    g_test_add_func("/engine/cancel/many-dead", test_many_dead);
     g_test_add_func("/engine/order/reserved-seq", test_reserved_seq);
     return g_test_run();
 }
