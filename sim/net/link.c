@@ -326,8 +326,14 @@ static void retime_waiting(struct mp_link_dir *d, mp_time_t now)
      * same time with an older one would break that. The clamp above makes
      * that impossible as the timing stands (a run of equal arrivals is
      * clamped to |last|, which no moved slot had left), but should the
-     * rules change, each run's seqs are kept in increasing order here. */
-    for (uint64_t k = d->head; k != d->tail; k++) {
+     * rules change, each run's seqs are kept in increasing order here
+     * (one pass finds whether any is out of order; a sort only then). */
+    bool ordered = true;
+    for (uint64_t k = d->head; k + 1 != d->tail && ordered; k++) {
+        const struct mp_link_slot *a = &d->ring[k & d->mask], *b = &d->ring[(k + 1) & d->mask];
+        ordered = b->arrival != a->arrival || b->seq > a->seq;
+    }
+    for (uint64_t k = d->head; !ordered && k != d->tail; k++) {
         for (uint64_t j = k + 1; j != d->tail; j++) {
             struct mp_link_slot *a = &d->ring[k & d->mask], *b = &d->ring[j & d->mask];
             if (b->arrival != a->arrival)
