@@ -304,7 +304,7 @@ static void to_heap(struct mp_engine *eng)
     eng->radix = false;
     for (unsigned i = 0; i < NBUCKETS; i++) {
         struct bucket *b = &eng->b[i];
-        if (b->head == b->len && b->len == 0)
+        if (!b->len)
             continue;
         for (uint32_t j = b->head; j < b->len; j++) {
             if (id_cancelled(eng, b->e[j].id)) {

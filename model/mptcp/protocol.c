@@ -1521,7 +1521,7 @@ ssize_t mp_mptcp_send_fill(struct mp_mptcp_sock *msk, size_t len, mp_sndbuf_patt
 {
     /* After a fallback the bytes go to the subflow's TCP, whose stream
      * offsets need not be the connection's: the caller writes them. */
-    if (msk->fallback && !msk->is_listener)
+    if (msk->fallback)
         return -EOPNOTSUPP;
     if (!mp_sndbuf_use_pattern(&msk->sb, gen, arg))
         return -EINVAL;

@@ -248,11 +248,8 @@ static void arrive(void *arg, mp_time_t now)
     }
     d->head++;
     d->arr_ev = NULL;
-    if (d->head != d->tail) {
-        const struct mp_link_slot *n = &d->ring[d->head & d->mask];
-        d->arr_ev = mp_engine_at_seq(d->link->eng, n->arrival, n->seq, arrive, d);
-    }
-    /* Start loading the packet that arrives next here. A packet sits in the
+    /* The next packet's arrival goes into the queue, in the place it
+     * reserved; and its bytes start loading. A packet sits in the
      * ring for its whole transmission and propagation while the engine runs
      * other links' events, so by its arrival its bytes have left the caches
      * and the receiving node stalls on its first read (in bench-udp-chain,
@@ -263,7 +260,9 @@ static void arrive(void *arg, mp_time_t now)
      * here, not in a helper: GCC 12 takes a function holding only prefetches
      * for pure and deletes the call. */
     if (d->head != d->tail) {
-        const uint8_t *next = (const uint8_t *)d->ring[d->head & d->mask].pkt;
+        const struct mp_link_slot *n = &d->ring[d->head & d->mask];
+        d->arr_ev = mp_engine_at_seq(d->link->eng, n->arrival, n->seq, arrive, d);
+        const uint8_t *next = (const uint8_t *)n->pkt;
         __builtin_prefetch(next);
         __builtin_prefetch(next + sizeof(struct mp_pkt) + MP_PKT_HEADROOM);
     }
