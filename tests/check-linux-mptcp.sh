@@ -114,10 +114,13 @@ done
 
 # One dumpcap per client interface, one file each: afmp-trace merges them
 # by timestamp. (A single dumpcap on both writes each interface's packets
-# in blocks, out of time order across them.) Started once capturing.
+# in blocks, out of time order across them.) Started once capturing. A
+# 64 MiB kernel buffer holds the whole transfer: with the default 2 MiB a
+# dumpcap descheduled on a loaded machine lost packets (a capture without
+# the initial subflow's SYN, 1 run in 10 with both cores busy).
 dumpcap_pids=()
 for p in a b; do
-    ip netns exec "$NSC" dumpcap -q -i "veth-$p" -w "$out/veth-$p.pcapng" 2>"$out/dumpcap-$p.log" &
+    ip netns exec "$NSC" dumpcap -q -B 64 -i "veth-$p" -w "$out/veth-$p.pcapng" 2>"$out/dumpcap-$p.log" &
     dumpcap_pids+=($!)
     pids+=($!)
 done
